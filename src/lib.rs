@@ -1,0 +1,1 @@
+//! hozon: scanned paper records → signed, timestamped, long-term verifiable PDF archives.
