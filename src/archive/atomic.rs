@@ -1,0 +1,120 @@
+//! Atomic file writes: temp file in the destination folder, fsync, rename, fsync the folder.
+//! A reader (or a crash) sees either the old state or the complete new file, never a part.
+
+use std::fs::{self, File};
+use std::io::Write;
+use std::path::Path;
+
+/// Prefix of temporary files; anything with it is never an archive file.
+pub const TEMP_PREFIX: &str = ".hozon-tmp-";
+
+/// Write `bytes` to `path` atomically. Creates missing parent folders (fsyncing each new one's
+/// parent so the new entry itself is durable).
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or_else(|| Path::new("."));
+    create_dir_all_durable(dir)?;
+    let mut tmp = tempfile::Builder::new().prefix(TEMP_PREFIX).suffix(".part").tempfile_in(dir)?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    sync_dir(dir)
+}
+
+/// Like `write_atomic`, but fails with `AlreadyExists` instead of replacing an existing file.
+pub fn write_new_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or_else(|| Path::new("."));
+    create_dir_all_durable(dir)?;
+    let mut tmp = tempfile::Builder::new().prefix(TEMP_PREFIX).suffix(".part").tempfile_in(dir)?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist_noclobber(path).map_err(|e| e.error)?;
+    sync_dir(dir)
+}
+
+/// fsync a folder so that renames and new entries in it survive a crash.
+pub fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    File::open(dir)?.sync_all()
+}
+
+fn create_dir_all_durable(dir: &Path) -> std::io::Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+        create_dir_all_durable(parent)?;
+    }
+    match fs::create_dir(dir) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Ok(()),
+        Err(e) => return Err(e),
+    }
+    if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+        sync_dir(parent)?;
+    }
+    Ok(())
+}
+
+/// Remove temp files left by an interrupted run below `root` (they were never archive files).
+pub fn remove_stale_temps(root: &Path) -> std::io::Result<usize> {
+    let mut removed = 0;
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(rd) = fs::read_dir(&d) else { continue };
+        for entry in rd.flatten() {
+            let p = entry.path();
+            let Ok(ft) = entry.file_type() else { continue };
+            if ft.is_dir() {
+                stack.push(p);
+            } else if entry.file_name().to_string_lossy().starts_with(TEMP_PREFIX) {
+                fs::remove_file(&p)?;
+                removed += 1;
+            }
+        }
+    }
+    Ok(removed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn writes_whole_file_and_creates_folders() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("2026/11/27/文書.pdf");
+        write_atomic(&p, b"hello").unwrap();
+        assert_eq!(fs::read(&p).unwrap(), b"hello");
+        write_atomic(&p, b"bye").unwrap();
+        assert_eq!(fs::read(&p).unwrap(), b"bye");
+        // no temp files left behind
+        let names: Vec<_> = fs::read_dir(p.parent().unwrap()).unwrap().flatten().map(|e| e.file_name()).collect();
+        assert_eq!(names.len(), 1, "{names:?}");
+    }
+
+    #[test]
+    fn new_atomic_refuses_to_replace() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("a.pdf");
+        write_new_atomic(&p, b"one").unwrap();
+        let e = write_new_atomic(&p, b"two").unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::AlreadyExists);
+        assert_eq!(fs::read(&p).unwrap(), b"one");
+        assert_eq!(fs::read_dir(d.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn stale_temps_are_removed_but_nothing_else() {
+        let d = tempfile::tempdir().unwrap();
+        fs::create_dir_all(d.path().join("x/y")).unwrap();
+        fs::write(d.path().join("x/y").join(format!("{TEMP_PREFIX}abc.part")), b"partial").unwrap();
+        fs::write(d.path().join("x/y/keep.pdf"), b"pdf").unwrap();
+        assert_eq!(remove_stale_temps(d.path()).unwrap(), 1);
+        assert!(d.path().join("x/y/keep.pdf").exists());
+    }
+}

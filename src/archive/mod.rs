@@ -1,0 +1,3 @@
+//! The archive: folder layout, atomic writes, the SQLite catalog and the hash-chained audit log.
+
+pub mod atomic;

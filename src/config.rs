@@ -1,0 +1,708 @@
+//! Configuration: `config/hozon.toml`, found via `--config`, `HOZON_CONFIG` or `./config/hozon.toml`.
+//! Every section rejects unknown keys so a typo is an error, not a silently ignored setting.
+//! Relative paths inside the file are resolved against the file's own folder.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// Environment variable naming the config file.
+pub const CONFIG_ENV: &str = "HOZON_CONFIG";
+/// Where the config is looked for when neither `--config` nor `HOZON_CONFIG` is given.
+pub const DEFAULT_CONFIG_PATH: &str = "config/hozon.toml";
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    #[error("no configuration file: {path} does not exist (use --config FILE or set HOZON_CONFIG)")]
+    NotFound { path: PathBuf },
+    #[error("cannot read {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("{path}: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("{path}: {message}")]
+    Invalid { path: PathBuf, message: String },
+}
+
+impl ConfigError {
+    pub fn code(&self) -> &'static str {
+        "config-invalid"
+    }
+}
+
+/// Colour modes a page may have. Names are what the config and reports use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "lowercase")]
+pub enum ColorMode {
+    /// 1-bit black and white.
+    Bilevel,
+    /// 8-bit grey (also 2/4-bit grey is reported as `gray` with its depth).
+    Gray8,
+    Gray16,
+    Rgb8,
+    Rgb16,
+    Cmyk8,
+    /// Palette images (PNG colour type 3, TIFF palette).
+    Indexed,
+}
+
+impl ColorMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ColorMode::Bilevel => "bilevel",
+            ColorMode::Gray8 => "gray8",
+            ColorMode::Gray16 => "gray16",
+            ColorMode::Rgb8 => "rgb8",
+            ColorMode::Rgb16 => "rgb16",
+            ColorMode::Cmyk8 => "cmyk8",
+            ColorMode::Indexed => "indexed",
+        }
+    }
+    /// True for modes that keep 24-bit colour or better.
+    pub fn is_full_colour(self) -> bool {
+        matches!(self, ColorMode::Rgb8 | ColorMode::Rgb16 | ColorMode::Cmyk8)
+    }
+}
+
+/// Input formats, sniffed by content.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FormatName {
+    Jpeg,
+    Png,
+    Tiff,
+    Pdf,
+}
+
+impl FormatName {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FormatName::Jpeg => "jpeg",
+            FormatName::Png => "png",
+            FormatName::Tiff => "tiff",
+            FormatName::Pdf => "pdf",
+        }
+    }
+}
+
+/// Whether a profile requires something.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Requirement {
+    Required,
+    Optional,
+}
+
+/// PAdES baseline levels that ingest can produce.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Level {
+    #[serde(rename = "B-B")]
+    BB,
+    #[serde(rename = "B-T")]
+    BT,
+    #[serde(rename = "B-LT")]
+    BLT,
+    #[serde(rename = "B-LTA")]
+    BLTA,
+}
+
+impl Level {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::BB => "B-B",
+            Level::BT => "B-T",
+            Level::BLT => "B-LT",
+            Level::BLTA => "B-LTA",
+        }
+    }
+}
+
+/// What to do with a per-encounter scan made later than the profile allows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LatePolicy {
+    Warn,
+    Reject,
+}
+
+/// The rules for one kind of document (運用管理規程 in machine form).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Profile {
+    /// Human description (may be Japanese).
+    #[serde(default)]
+    pub description: String,
+    /// Minimum resolution per axis, dots per inch.
+    #[serde(default = "default_min_dpi")]
+    pub min_dpi: f64,
+    /// Allowed colour modes.
+    #[serde(default = "default_color_modes")]
+    pub color_modes: Vec<ColorMode>,
+    /// Accepted input formats.
+    #[serde(default = "default_formats")]
+    pub formats: Vec<FormatName>,
+    /// Maximum pages in one document.
+    #[serde(default = "default_max_pages")]
+    pub max_pages: usize,
+    #[serde(default = "required")]
+    pub signature: Requirement,
+    #[serde(default = "required")]
+    pub timestamp: Requirement,
+    /// PAdES level ingest produces.
+    #[serde(default = "default_level")]
+    pub level: Level,
+    /// Retention period in years (counted from the document date).
+    #[serde(default = "default_retention")]
+    pub retention_years: u32,
+    /// Per-encounter rule: business days allowed from document_date to the timestamp (None: no limit).
+    #[serde(default)]
+    pub scan_within_business_days: Option<u32>,
+    #[serde(default = "default_late")]
+    pub late_scan: LatePolicy,
+    /// Backlog rule: a `plan_id` naming an approved plan is required.
+    #[serde(default)]
+    pub require_plan: bool,
+    /// The sidecar must carry the operator's attestation (no overlaps, nothing outside the scan area).
+    #[serde(default)]
+    pub require_attestation: bool,
+    /// Required hcRole of the signer (e.g. "Pharmacist" for prescription corrections).
+    #[serde(default)]
+    pub signer_role: Option<String>,
+    /// The archive is a reference copy; the paper stays the record (convenience scans).
+    #[serde(default)]
+    pub reference_copy: bool,
+}
+
+fn default_min_dpi() -> f64 {
+    300.0
+}
+fn default_color_modes() -> Vec<ColorMode> {
+    vec![ColorMode::Rgb8, ColorMode::Gray8]
+}
+fn default_formats() -> Vec<FormatName> {
+    vec![FormatName::Jpeg, FormatName::Png, FormatName::Tiff, FormatName::Pdf]
+}
+fn default_max_pages() -> usize {
+    1000
+}
+fn required() -> Requirement {
+    Requirement::Required
+}
+fn default_level() -> Level {
+    Level::BLT
+}
+fn default_retention() -> u32 {
+    5
+}
+fn default_late() -> LatePolicy {
+    LatePolicy::Warn
+}
+
+impl Profile {
+    /// Warnings for settings that lower precision below the guideline's long-standing 300 dpi /
+    /// 24-bit colour reference (シQ-67: precision must not be lowered carelessly).
+    pub fn precision_warnings(&self, name: &str) -> Vec<String> {
+        let mut w = Vec::new();
+        if self.min_dpi < 300.0 {
+            w.push(format!(
+                "profile '{name}': min_dpi = {} is below 300 dpi; make sure the 運用管理規程 justifies it",
+                self.min_dpi
+            ));
+        }
+        if !self.color_modes.iter().any(|m| m.is_full_colour()) {
+            w.push(format!(
+                "profile '{name}': no 24-bit colour mode is allowed (color_modes = {:?}); colour information will be lost",
+                self.color_modes.iter().map(|m| m.as_str()).collect::<Vec<_>>()
+            ));
+        }
+        w
+    }
+}
+
+/// One signer (作業責任者) configured by name.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignerConfig {
+    /// Display name written to the signature's /Name (may be Japanese).
+    #[serde(default)]
+    pub name: Option<String>,
+    /// PKCS#12 file with key and chain.
+    #[serde(default)]
+    pub pkcs12: Option<PathBuf>,
+    /// PEM private key (alternative to pkcs12).
+    #[serde(default)]
+    pub key: Option<PathBuf>,
+    /// PEM certificate chain, signer first (with `key`).
+    #[serde(default)]
+    pub chain: Option<PathBuf>,
+    /// Environment variable holding the password.
+    #[serde(default)]
+    pub password_env: Option<String>,
+    /// File holding the password (must not be readable by group or others).
+    #[serde(default)]
+    pub password_file: Option<PathBuf>,
+    /// Signature algorithm for RSA keys: "pkcs1" (default) or "pss".
+    #[serde(default)]
+    pub rsa_padding: Option<String>,
+    #[serde(default)]
+    pub reason: Option<String>,
+    #[serde(default)]
+    pub location: Option<String>,
+    #[serde(default)]
+    pub contact: Option<String>,
+}
+
+/// Timestamp authority client settings.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TsaConfig {
+    /// `builtin:demo` or an http(s) URL.
+    pub url: String,
+    /// Message imprint hash: sha256, sha384 or sha512.
+    #[serde(default = "default_hash")]
+    pub hash: String,
+    /// Request a specific TSA policy OID.
+    #[serde(default)]
+    pub policy: Option<String>,
+    /// Per-request timeout, seconds.
+    #[serde(default = "default_timeout")]
+    pub timeout_secs: f64,
+    /// Retries after the first attempt (only on transient failures).
+    #[serde(default = "default_retries")]
+    pub retries: u32,
+    /// First backoff, milliseconds; doubled on each retry (Retry-After wins when larger).
+    #[serde(default = "default_backoff")]
+    pub backoff_ms: u64,
+    /// Longest wait honoured from a Retry-After header, seconds.
+    #[serde(default = "default_max_retry_after")]
+    pub max_retry_after_secs: f64,
+    /// Total deadline for one timestamp including retries, seconds.
+    #[serde(default = "default_deadline")]
+    pub deadline_secs: f64,
+    /// Largest response accepted, bytes.
+    #[serde(default = "default_max_response")]
+    pub max_response_bytes: u64,
+    /// Requests in flight at once.
+    #[serde(default = "default_concurrency")]
+    pub concurrency: usize,
+    #[serde(default)]
+    pub username: Option<String>,
+    #[serde(default)]
+    pub password_env: Option<String>,
+    #[serde(default)]
+    pub password_file: Option<PathBuf>,
+    /// PKCS#12 client certificate for TLS.
+    #[serde(default)]
+    pub client_pkcs12: Option<PathBuf>,
+    /// Extra CA (PEM) trusted for the TSA's TLS certificate.
+    #[serde(default)]
+    pub tls_ca: Option<PathBuf>,
+    /// Certificates (PEM) to trust as TSA roots in addition to `[trust]`.
+    #[serde(default)]
+    pub trust: Vec<PathBuf>,
+}
+
+fn default_hash() -> String {
+    "sha256".into()
+}
+fn default_timeout() -> f64 {
+    10.0
+}
+fn default_retries() -> u32 {
+    2
+}
+fn default_backoff() -> u64 {
+    500
+}
+fn default_max_retry_after() -> f64 {
+    30.0
+}
+fn default_deadline() -> f64 {
+    60.0
+}
+fn default_max_response() -> u64 {
+    1 << 20
+}
+fn default_concurrency() -> usize {
+    4
+}
+
+/// Trust anchors for verification and for checking signers before signing.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrustConfig {
+    /// PEM files of trusted root certificates.
+    #[serde(default)]
+    pub roots: Vec<PathBuf>,
+    /// PEM files of intermediate certificates that may help build paths (not trusted).
+    #[serde(default)]
+    pub intermediates: Vec<PathBuf>,
+}
+
+/// The demo PKI created on first run.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DemoConfig {
+    /// Create and use a demo PKI (NOT legally valid).
+    #[serde(default)]
+    pub enabled: bool,
+    /// Folder for the demo PKI's keys and certificates.
+    #[serde(default = "default_demo_dir")]
+    pub dir: PathBuf,
+    /// Base URL written into certificates as CRL distribution point (served by `hozon tsa serve`).
+    #[serde(default = "default_demo_base")]
+    pub base_url: String,
+}
+
+fn default_demo_dir() -> PathBuf {
+    PathBuf::from("../.hozon/demo")
+}
+fn default_demo_base() -> String {
+    "http://127.0.0.1:8318".into()
+}
+
+impl Default for DemoConfig {
+    fn default() -> Self {
+        DemoConfig { enabled: false, dir: default_demo_dir(), base_url: default_demo_base() }
+    }
+}
+
+/// Revocation data fetching.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RevocationConfig {
+    /// Fetch CRLs and OCSP over the network at ingest/renew (verify only with --online).
+    #[serde(default = "yes")]
+    pub fetch: bool,
+    #[serde(default = "default_rev_timeout")]
+    pub timeout_secs: f64,
+    /// Largest CRL or OCSP response accepted, bytes.
+    #[serde(default = "default_max_crl")]
+    pub max_response_bytes: u64,
+}
+
+fn yes() -> bool {
+    true
+}
+fn default_rev_timeout() -> f64 {
+    10.0
+}
+fn default_max_crl() -> u64 {
+    16 << 20
+}
+
+impl Default for RevocationConfig {
+    fn default() -> Self {
+        RevocationConfig { fetch: true, timeout_secs: default_rev_timeout(), max_response_bytes: default_max_crl() }
+    }
+}
+
+/// Limits that protect memory and time against hostile or broken input.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Limits {
+    /// Largest pixel count of one page (judged from the header, before any allocation).
+    #[serde(default = "default_max_pixels")]
+    pub max_pixels: u64,
+    /// Largest input file, bytes.
+    #[serde(default = "default_max_file")]
+    pub max_file_bytes: u64,
+    /// Largest PDF hozon will read for verification, bytes.
+    #[serde(default = "default_max_pdf")]
+    pub max_pdf_bytes: u64,
+}
+
+fn default_max_pixels() -> u64 {
+    200_000_000
+}
+fn default_max_file() -> u64 {
+    512 << 20
+}
+fn default_max_pdf() -> u64 {
+    2 << 30
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { max_pixels: default_max_pixels(), max_file_bytes: default_max_file(), max_pdf_bytes: default_max_pdf() }
+    }
+}
+
+/// Renewal (`hozon renew`) settings.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RenewConfig {
+    /// Renew when the newest timestamp's TSA certificate expires within this many days.
+    #[serde(default = "default_within")]
+    pub within_days: u32,
+    /// Algorithms considered weakening: "sha1", "sha224", "rsa<2048", ...
+    #[serde(default = "default_weak")]
+    pub weak_algorithms: Vec<String>,
+    /// "pades" (document timestamp per file) or "ers" (RFC 4998 evidence records).
+    #[serde(default = "default_evidence")]
+    pub evidence: String,
+}
+
+fn default_within() -> u32 {
+    400
+}
+fn default_weak() -> Vec<String> {
+    vec!["sha1".into(), "md5".into(), "rsa<2048".into()]
+}
+fn default_evidence() -> String {
+    "pades".into()
+}
+
+impl Default for RenewConfig {
+    fn default() -> Self {
+        RenewConfig { within_days: default_within(), weak_algorithms: default_weak(), evidence: default_evidence() }
+    }
+}
+
+/// Workflow rules that are not per-profile.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkflowConfig {
+    /// Approved backlog implementation plans (実施計画書), by id.
+    #[serde(default)]
+    pub approved_plans: Vec<String>,
+    /// Patients who objected to backlog scanning.
+    #[serde(default)]
+    pub objected_patients: Vec<String>,
+    /// Non-working days besides weekends (YYYY-MM-DD).
+    #[serde(default)]
+    pub holidays: Vec<String>,
+    /// `hozon status` lists unsigned scans older than this many days.
+    #[serde(default)]
+    pub unsigned_alert_days: Option<u32>,
+}
+
+/// The whole configuration.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Default archive folder when `--out` is not given.
+    #[serde(default)]
+    pub archive: Option<PathBuf>,
+    /// Profile used when neither `--profile` nor the sidecar names one.
+    #[serde(default = "default_profile")]
+    pub default_profile: String,
+    /// Signer used when `--signer` is not given.
+    #[serde(default)]
+    pub default_signer: Option<String>,
+    #[serde(default)]
+    pub demo: DemoConfig,
+    pub tsa: TsaConfig,
+    #[serde(default)]
+    pub trust: TrustConfig,
+    #[serde(default)]
+    pub revocation: RevocationConfig,
+    #[serde(default)]
+    pub limits: Limits,
+    #[serde(default)]
+    pub renew: RenewConfig,
+    #[serde(default)]
+    pub workflow: WorkflowConfig,
+    #[serde(default)]
+    pub signers: BTreeMap<String, SignerConfig>,
+    pub profiles: BTreeMap<String, Profile>,
+    /// Folder of the config file; relative paths resolve against it. Not part of the file.
+    #[serde(skip)]
+    pub base_dir: PathBuf,
+    /// Where the config was read from. Not part of the file.
+    #[serde(skip)]
+    pub source: PathBuf,
+}
+
+fn default_profile() -> String {
+    "chart".into()
+}
+
+impl Config {
+    /// Locate the config: explicit path, then `HOZON_CONFIG`, then `./config/hozon.toml`.
+    pub fn locate(explicit: Option<&Path>) -> PathBuf {
+        if let Some(p) = explicit {
+            return p.to_path_buf();
+        }
+        if let Ok(p) = std::env::var(CONFIG_ENV) {
+            if !p.is_empty() {
+                return PathBuf::from(p);
+            }
+        }
+        PathBuf::from(DEFAULT_CONFIG_PATH)
+    }
+
+    /// Read and validate a config file.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(ConfigError::NotFound { path: path.to_path_buf() })
+            }
+            Err(e) => return Err(ConfigError::Read { path: path.to_path_buf(), source: e }),
+        };
+        let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        let base = if base.as_os_str().is_empty() { PathBuf::from(".") } else { base };
+        Self::from_toml(&text, path, &base)
+    }
+
+    /// Parse config text; `base` is the folder relative paths resolve against.
+    pub fn from_toml(text: &str, source: &Path, base: &Path) -> Result<Config, ConfigError> {
+        let mut cfg: Config = toml::from_str(text)
+            .map_err(|e| ConfigError::Parse { path: source.to_path_buf(), message: e.to_string() })?;
+        cfg.base_dir = base.to_path_buf();
+        cfg.source = source.to_path_buf();
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    fn invalid(&self, message: String) -> ConfigError {
+        ConfigError::Invalid { path: self.source.clone(), message }
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        if self.profiles.is_empty() {
+            return Err(self.invalid("no [profiles.*] defined".into()));
+        }
+        if !self.profiles.contains_key(&self.default_profile) {
+            return Err(self.invalid(format!("default_profile = {:?} is not a defined profile", self.default_profile)));
+        }
+        for (name, p) in &self.profiles {
+            if !(p.min_dpi.is_finite() && p.min_dpi > 0.0) {
+                return Err(self.invalid(format!("profile '{name}': min_dpi must be a positive number")));
+            }
+            if p.color_modes.is_empty() {
+                return Err(self.invalid(format!("profile '{name}': color_modes is empty")));
+            }
+            if p.formats.is_empty() {
+                return Err(self.invalid(format!("profile '{name}': formats is empty")));
+            }
+            if p.max_pages == 0 {
+                return Err(self.invalid(format!("profile '{name}': max_pages must be at least 1")));
+            }
+            if p.signature == Requirement::Required && p.level < Level::BB {
+                return Err(self.invalid(format!("profile '{name}': level below B-B")));
+            }
+        }
+        if let Some(s) = &self.default_signer {
+            if !self.signers.contains_key(s) {
+                return Err(self.invalid(format!("default_signer = {s:?} is not in [signers]")));
+            }
+        }
+        match self.tsa.hash.as_str() {
+            "sha256" | "sha384" | "sha512" => {}
+            other => return Err(self.invalid(format!("tsa.hash = {other:?}: use sha256, sha384 or sha512"))),
+        }
+        if !(self.tsa.url.starts_with("builtin:") || self.tsa.url.starts_with("http://") || self.tsa.url.starts_with("https://")) {
+            return Err(self.invalid(format!("tsa.url = {:?}: use builtin:demo or an http(s) URL", self.tsa.url)));
+        }
+        if self.tsa.concurrency == 0 {
+            return Err(self.invalid("tsa.concurrency must be at least 1".into()));
+        }
+        match self.renew.evidence.as_str() {
+            "pades" | "ers" => {}
+            other => return Err(self.invalid(format!("renew.evidence = {other:?}: use pades or ers"))),
+        }
+        for h in &self.workflow.holidays {
+            if crate::clock::parse_datetime(h).is_none() {
+                return Err(self.invalid(format!("workflow.holidays: {h:?} is not YYYY-MM-DD")));
+            }
+        }
+        Ok(())
+    }
+
+    /// Resolve a path from the config file against its folder.
+    pub fn resolve(&self, p: &Path) -> PathBuf {
+        if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            self.base_dir.join(p)
+        }
+    }
+
+    pub fn profile(&self, name: &str) -> Option<&Profile> {
+        self.profiles.get(name)
+    }
+
+    /// Warnings to print when the config loads.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut w = Vec::new();
+        for (name, p) in &self.profiles {
+            w.extend(p.precision_warnings(name));
+        }
+        w
+    }
+
+    /// True when this run uses demo credentials or the built-in demo TSA (not legally valid).
+    pub fn uses_demo(&self) -> bool {
+        self.demo.enabled || self.tsa.url.starts_with("builtin:")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = r#"
+[tsa]
+url = "builtin:demo"
+[profiles.chart]
+"#;
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::from_toml(text, Path::new("test.toml"), Path::new("/etc/hozon"))
+    }
+
+    #[test]
+    fn defaults_follow_the_guideline_reference() {
+        let c = parse(MINIMAL).unwrap();
+        let p = c.profile("chart").unwrap();
+        assert_eq!(p.min_dpi, 300.0);
+        assert_eq!(p.color_modes, vec![ColorMode::Rgb8, ColorMode::Gray8]);
+        assert_eq!(p.level, Level::BLT);
+        assert!(c.warnings().is_empty());
+    }
+
+    #[test]
+    fn unknown_key_is_an_error_naming_the_key() {
+        let e = parse(&format!("{MINIMAL}min_dpii = 300\n")).unwrap_err().to_string();
+        assert!(e.contains("min_dpii"), "{e}");
+        let e = parse("[tsa]\nurl='builtin:demo'\nretires=3\n[profiles.chart]\n").unwrap_err().to_string();
+        assert!(e.contains("retires"), "{e}");
+    }
+
+    #[test]
+    fn mistyped_value_is_an_error() {
+        let e = parse("[tsa]\nurl='builtin:demo'\n[profiles.chart]\nmin_dpi='high'\n").unwrap_err().to_string();
+        assert!(e.contains("min_dpi"), "{e}");
+        let e = parse("[tsa]\nurl='builtin:demo'\n[profiles.chart]\ncolor_modes=['rgb9']\n").unwrap_err().to_string();
+        assert!(e.contains("rgb9"), "{e}");
+    }
+
+    #[test]
+    fn low_precision_profile_loads_with_warning() {
+        let c = parse("[tsa]\nurl='builtin:demo'\n[profiles.chart]\nmin_dpi=200\ncolor_modes=['gray8']\n").unwrap();
+        let w = c.warnings();
+        assert_eq!(w.len(), 2, "{w:?}");
+        assert!(w[0].contains("200"));
+    }
+
+    #[test]
+    fn relative_paths_resolve_against_config_folder() {
+        let c = parse(MINIMAL).unwrap();
+        assert_eq!(c.resolve(Path::new("keys/a.p12")), PathBuf::from("/etc/hozon/keys/a.p12"));
+        assert_eq!(c.resolve(Path::new("/abs")), PathBuf::from("/abs"));
+    }
+
+    #[test]
+    fn shipped_config_parses() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/hozon.toml");
+        let c = Config::load(&path).unwrap();
+        for p in ["chart", "backlog", "prescription", "convenience"] {
+            assert!(c.profile(p).is_some(), "missing profile {p}");
+        }
+        assert!(c.warnings().is_empty(), "{:?}", c.warnings());
+        assert!(c.uses_demo());
+    }
+}
