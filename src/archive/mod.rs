@@ -1,3 +1,7 @@
 //! The archive: folder layout, atomic writes, the SQLite catalog and the hash-chained audit log.
 
 pub mod atomic;
+pub mod audit;
+pub mod catalog;
+pub mod layout;
+pub mod store;

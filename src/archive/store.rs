@@ -1,0 +1,249 @@
+//! `Archive`: one open archive folder — an exclusive lock, the catalog and the audit log — and
+//! the write protocol that keeps them in agreement across crashes:
+//!
+//! 1. catalog row with status `writing` (path and SHA-256 of the bytes about to be written);
+//! 2. the PDF written atomically (temp, fsync, rename, fsync folder);
+//! 3. the audit entry;
+//! 4. the row marked `archived`.
+//!
+//! On open, rows left in `writing` are settled: a file on disk with the recorded SHA-256 is
+//! finished (audit entry added if missing), anything else is dropped so the next run redoes it.
+//! The catalog therefore never claims a file that is not complete on disk.
+
+use std::fs::{File, OpenOptions};
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use super::atomic;
+use super::audit::{AuditError, AuditLog};
+use super::catalog::{Catalog, CatalogError, Row, STATUS_ARCHIVED, STATUS_WRITING};
+use super::layout;
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ArchiveError {
+    #[error("archive folder {path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("archive {path} is in use by another hozon process (lock {lock})")]
+    Locked { path: PathBuf, lock: PathBuf },
+    #[error(transparent)]
+    Catalog(#[from] CatalogError),
+    #[error(transparent)]
+    Audit(#[from] AuditError),
+    #[error("refusing unsafe archive path {0:?}")]
+    UnsafePath(String),
+}
+
+impl ArchiveError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            ArchiveError::Io { source, .. } => match source.raw_os_error() {
+                Some(28) => "disk-full",
+                Some(13) | Some(30) => "archive-not-writable",
+                _ => "archive-io",
+            },
+            ArchiveError::Locked { .. } => "archive-locked",
+            ArchiveError::Catalog(e) => e.code(),
+            ArchiveError::Audit(e) => e.code(),
+            ArchiveError::UnsafePath(_) => "unsafe-path",
+        }
+    }
+}
+
+pub struct Archive {
+    root: PathBuf,
+    _lock: File,
+    pub catalog: Catalog,
+    pub audit: AuditLog,
+}
+
+/// What recovery found on open.
+#[derive(Debug, Default, Clone)]
+pub struct Recovery {
+    pub finished: Vec<String>,
+    pub dropped: Vec<String>,
+    pub temps_removed: usize,
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+impl Archive {
+    /// Open (creating) an archive folder, take its lock, settle any interrupted writes.
+    pub fn open(root: &Path, now: &str) -> Result<(Archive, Recovery), ArchiveError> {
+        let io = |source| ArchiveError::Io { path: root.to_path_buf(), source };
+        std::fs::create_dir_all(root).map_err(io)?;
+        let lock_path = root.join(layout::LOCK_FILE);
+        let lock = OpenOptions::new().create(true).truncate(false).write(true).open(&lock_path).map_err(io)?;
+        match lock.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(ArchiveError::Locked { path: root.to_path_buf(), lock: lock_path })
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(io(e)),
+        }
+        let catalog = Catalog::open(&root.join(layout::CATALOG_FILE))?;
+        let audit = AuditLog::open(&root.join(layout::AUDIT_FILE))?;
+        let mut a = Archive { root: root.to_path_buf(), _lock: lock, catalog, audit };
+        let rec = a.recover(now)?;
+        Ok((a, rec))
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    pub fn path_of(&self, relative: &str) -> Result<PathBuf, ArchiveError> {
+        layout::resolve(&self.root, relative).ok_or_else(|| ArchiveError::UnsafePath(relative.to_string()))
+    }
+
+    fn recover(&mut self, now: &str) -> Result<Recovery, ArchiveError> {
+        let mut rec = Recovery::default();
+        rec.temps_removed = atomic::remove_stale_temps(&self.root).map_err(|source| ArchiveError::Io { path: self.root.clone(), source })?;
+        let unfinished = self.catalog.unfinished()?;
+        if unfinished.is_empty() {
+            return Ok(rec);
+        }
+        let (entries, _) = super::audit::read_and_check(&self.root.join(layout::AUDIT_FILE))?;
+        for row in unfinished {
+            let complete = self
+                .path_of(&row.archive_path)
+                .ok()
+                .and_then(|p| std::fs::read(p).ok())
+                .is_some_and(|b| sha256_hex(&b) == row.archive_sha256);
+            if complete {
+                let logged = entries.iter().any(|e| e.event == "archived" && e.document_id.as_deref() == Some(&row.id));
+                if !logged {
+                    self.audit.append(now, "archived", Some(&row.id), archived_details(&row, true))?;
+                }
+                self.catalog.set_status(&row.id, STATUS_ARCHIVED)?;
+                rec.finished.push(row.id);
+            } else {
+                self.catalog.delete(&row.id)?;
+                rec.dropped.push(row.id);
+            }
+        }
+        Ok(rec)
+    }
+
+    /// Store a new document: the write protocol above. `row.archive_path` must be set; the
+    /// status, hash and size are filled in here.
+    pub fn store_new(&mut self, mut row: Row, pdf: &[u8], now: &str) -> Result<Row, ArchiveError> {
+        let path = self.path_of(&row.archive_path)?;
+        row.archive_sha256 = sha256_hex(pdf);
+        row.archive_size = pdf.len() as u64;
+        row.status = STATUS_WRITING.into();
+        self.catalog.put(&row)?;
+        if let Err(source) = atomic::write_new_atomic(&path, pdf) {
+            // Nothing of this document reached the disk as an archive file; forget the row.
+            let _ = self.catalog.delete(&row.id);
+            return Err(ArchiveError::Io { path, source });
+        }
+        self.audit.append(now, "archived", Some(&row.id), archived_details(&row, false))?;
+        self.catalog.set_status(&row.id, STATUS_ARCHIVED)?;
+        row.status = STATUS_ARCHIVED.into();
+        Ok(row)
+    }
+
+    /// Replace an archived document's file with a longer revision of itself (renewal), then
+    /// update its row. The old bytes stay until the rename, so a crash keeps the old file.
+    pub fn replace(&mut self, mut row: Row, pdf: &[u8], event: &str, details: serde_json::Value, now: &str) -> Result<Row, ArchiveError> {
+        let path = self.path_of(&row.archive_path)?;
+        atomic::write_atomic(&path, pdf).map_err(|source| ArchiveError::Io { path: path.clone(), source })?;
+        row.archive_sha256 = sha256_hex(pdf);
+        row.archive_size = pdf.len() as u64;
+        self.catalog.put(&row)?;
+        self.audit.append(now, event, Some(&row.id), details)?;
+        Ok(row)
+    }
+
+    /// Record a non-archiving event (rejection, failure) in the audit log.
+    pub fn log(&mut self, now: &str, event: &str, document_id: Option<&str>, details: serde_json::Value) -> Result<(), ArchiveError> {
+        self.audit.append(now, event, document_id, details)?;
+        Ok(())
+    }
+}
+
+fn archived_details(row: &Row, recovered: bool) -> serde_json::Value {
+    serde_json::json!({
+        "path": row.archive_path,
+        "sha256": row.archive_sha256,
+        "profile": row.profile,
+        "patient_id": row.patient_id,
+        "document_type": row.document_type,
+        "signer": row.signer,
+        "timestamp": row.timestamp_time,
+        "sources": serde_json::from_str::<serde_json::Value>(&row.sources).unwrap_or(serde_json::Value::Null),
+        "recovered": recovered,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(id: &str) -> Row {
+        Row {
+            id: id.into(),
+            archive_path: format!("2026/11/27/{id}.pdf"),
+            profile: "chart".into(),
+            level: "B-LT".into(),
+            sources: "[]".into(),
+            sidecar: "null".into(),
+            archived_at: "2026-11-27T00:00:00Z".into(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn store_writes_file_row_and_audit() {
+        let d = tempfile::tempdir().unwrap();
+        let (mut a, _) = Archive::open(d.path(), "t").unwrap();
+        let r = a.store_new(row("d1"), b"%PDF-1.7 test", "t").unwrap();
+        assert_eq!(std::fs::read(d.path().join("2026/11/27/d1.pdf")).unwrap(), b"%PDF-1.7 test");
+        assert_eq!(a.catalog.get("d1").unwrap().unwrap().status, STATUS_ARCHIVED);
+        assert_eq!(r.archive_sha256, sha256_hex(b"%PDF-1.7 test"));
+        let (entries, rep) = super::super::audit::read_and_check(&d.path().join(layout::AUDIT_FILE)).unwrap();
+        assert!(rep.problems.is_empty());
+        assert_eq!(entries.len(), 1);
+        // the same id again never overwrites
+        assert!(a.store_new(row("d1"), b"other", "t").is_err());
+        assert_eq!(std::fs::read(d.path().join("2026/11/27/d1.pdf")).unwrap(), b"%PDF-1.7 test");
+    }
+
+    #[test]
+    fn second_open_is_refused_while_locked() {
+        let d = tempfile::tempdir().unwrap();
+        let (_a, _) = Archive::open(d.path(), "t").unwrap();
+        let e = Archive::open(d.path(), "t").err().unwrap();
+        assert_eq!(e.code(), "archive-locked");
+    }
+
+    #[test]
+    fn recovery_finishes_complete_and_drops_missing() {
+        let d = tempfile::tempdir().unwrap();
+        {
+            let (a, _) = Archive::open(d.path(), "t").unwrap();
+            // simulate crashes: one row whose file made it, one whose file did not
+            let mut done = row("done");
+            done.status = STATUS_WRITING.into();
+            done.archive_sha256 = sha256_hex(b"complete");
+            a.catalog.put(&done).unwrap();
+            atomic::write_atomic(&d.path().join("2026/11/27/done.pdf"), b"complete").unwrap();
+            let mut lost = row("lost");
+            lost.status = STATUS_WRITING.into();
+            lost.archive_sha256 = sha256_hex(b"never");
+            a.catalog.put(&lost).unwrap();
+        }
+        let (a, rec) = Archive::open(d.path(), "t").unwrap();
+        assert_eq!(rec.finished, vec!["done"]);
+        assert_eq!(rec.dropped, vec!["lost"]);
+        assert_eq!(a.catalog.get("done").unwrap().unwrap().status, STATUS_ARCHIVED);
+        assert!(a.catalog.get("lost").unwrap().is_none());
+        let (entries, _) = super::super::audit::read_and_check(&d.path().join(layout::AUDIT_FILE)).unwrap();
+        assert_eq!(entries.len(), 1);
+        assert_eq!(entries[0].document_id.as_deref(), Some("done"));
+    }
+}
