@@ -23,3 +23,4 @@ pub mod ltv;
 
 pub mod archive;
 pub mod ingest;
+pub mod i18n;
