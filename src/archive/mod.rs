@@ -5,3 +5,4 @@ pub mod audit;
 pub mod catalog;
 pub mod layout;
 pub mod store;
+pub mod inspect;
