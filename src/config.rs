@@ -166,9 +166,12 @@ pub struct Profile {
     /// The sidecar must carry the operator's attestation (no overlaps, nothing outside the scan area).
     #[serde(default)]
     pub require_attestation: bool,
-    /// Required hcRole of the signer (e.g. "Pharmacist" for prescription corrections).
+    /// Required hcRole of every signer under this profile (HPKI), if any.
     #[serde(default)]
     pub signer_role: Option<String>,
+    /// Required hcRole of the signer of a correction (調剤済み処方箋: "Pharmacist").
+    #[serde(default)]
+    pub correction_signer_role: Option<String>,
     /// The archive is a reference copy; the paper stays the record (convenience scans).
     #[serde(default)]
     pub reference_copy: bool,

@@ -24,3 +24,4 @@ pub mod ltv;
 pub mod archive;
 pub mod ingest;
 pub mod i18n;
+pub mod workflow;
