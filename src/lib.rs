@@ -25,3 +25,4 @@ pub mod archive;
 pub mod ingest;
 pub mod i18n;
 pub mod workflow;
+pub mod report;
