@@ -1,0 +1,2 @@
+//! The demo PKI (see below).
+pub struct DemoPki;
