@@ -374,10 +374,7 @@ fn build_chain(
     if let Ok(chain) = at_time {
         return Ok(chain);
     }
-    match verify_with_openssl(cert, extra, trust, None).map_err(|e| format!("OpenSSL: {e}"))? {
-        Ok(chain) => Ok(chain),
-        Err(msg) => Err(msg),
-    }
+    verify_with_openssl(cert, extra, trust, None).map_err(|e| format!("OpenSSL: {e}"))?
 }
 
 type Verdict = Result<Vec<X509>, String>;
@@ -964,6 +961,43 @@ mod tests {
             PathStatus::Valid
         );
         assert!(TrustStore::from_pems(&[b"not pem"], &[]).is_err());
+    }
+
+    #[test]
+    fn trust_store_from_config_resolves_paths() {
+        let pki = TestPki::new();
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("roots.pem"),
+            pki.root.cert.to_pem().unwrap(),
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("inter.pem"),
+            pki.inter.cert.to_pem().unwrap(),
+        )
+        .unwrap();
+        let toml = "[tsa]\nurl = 'builtin:demo'\n[trust]\nroots = ['roots.pem']\nintermediates = ['inter.pem']\n[profiles.chart]\n";
+        let cfg = Config::from_toml(toml, &dir.path().join("hozon.toml"), dir.path()).unwrap();
+        let t = TrustStore::from_config(&cfg).unwrap();
+        assert_eq!((t.roots().len(), t.intermediates().len()), (1, 1));
+        let r = validate_path(
+            &pki.signer.cert,
+            &[],
+            &t,
+            MID,
+            &RevocationData::default(),
+            Usage::DocumentSigning,
+            false,
+        );
+        assert_eq!(r.status, PathStatus::Valid);
+        let bad =
+            "[tsa]\nurl = 'builtin:demo'\n[trust]\nroots = ['missing.pem']\n[profiles.chart]\n";
+        let cfg = Config::from_toml(bad, &dir.path().join("hozon.toml"), dir.path()).unwrap();
+        assert_eq!(
+            TrustStore::from_config(&cfg).err().unwrap().code(),
+            "pki-io"
+        );
     }
 
     #[test]
