@@ -1,0 +1,114 @@
+//! Offline revocation source: CRLs read from a folder (the demo PKI's `crl/`, or CRLs an
+//! operator downloaded). Only CRLs whose signature verifies with the issuer's key are returned.
+
+use std::path::{Path, PathBuf};
+
+use openssl::x509::X509;
+
+use super::{RevError, RevocationSource};
+use crate::pki::crl::{Crl, MAX_CRL_BYTES};
+
+/// At most this many files are looked at (a folder of CRLs, not an archive).
+const MAX_FILES: usize = 1000;
+
+pub struct DirRevocationSource {
+    dir: PathBuf,
+}
+
+impl DirRevocationSource {
+    pub fn new(dir: &Path) -> DirRevocationSource {
+        DirRevocationSource {
+            dir: dir.to_path_buf(),
+        }
+    }
+}
+
+impl RevocationSource for DirRevocationSource {
+    fn crls_for(&self, _cert: &X509, issuer: &X509) -> Result<Vec<Vec<u8>>, RevError> {
+        let io = |e: std::io::Error| RevError::Io {
+            path: self.dir.display().to_string(),
+            message: e.to_string(),
+        };
+        let mut names: Vec<PathBuf> = Vec::new();
+        for entry in std::fs::read_dir(&self.dir).map_err(io)?.take(MAX_FILES) {
+            let path = entry.map_err(io)?.path();
+            let ext = path
+                .extension()
+                .and_then(|e| e.to_str())
+                .unwrap_or("")
+                .to_ascii_lowercase();
+            if matches!(ext.as_str(), "crl" | "der" | "pem") {
+                names.push(path);
+            }
+        }
+        names.sort();
+        let mut out = Vec::new();
+        for path in names {
+            let Ok(meta) = std::fs::metadata(&path) else {
+                continue;
+            };
+            if !meta.is_file() || meta.len() > MAX_CRL_BYTES as u64 {
+                continue;
+            }
+            let Ok(bytes) = std::fs::read(&path) else {
+                continue;
+            };
+            if let Ok(crl) = Crl::from_bytes(&bytes) {
+                if crl.is_issued_by(issuer) {
+                    out.push(crl.der);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn ocsp_for(&self, _cert: &X509, _issuer: &X509) -> Result<Option<Vec<u8>>, RevError> {
+        Ok(None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pki::crl::{issue_crl, CrlSpec};
+    use crate::pki::fixtures::{TestPki, T0, T_END};
+
+    #[test]
+    fn serves_only_the_issuers_crls() {
+        let pki = TestPki::new();
+        let dir = tempfile::tempdir().unwrap();
+        let spec = CrlSpec {
+            this_update: T0,
+            next_update: Some(T_END),
+            number: 1,
+            revoked: vec![],
+        };
+        let inter_crl = issue_crl(&spec, &pki.inter.cert, &pki.inter.key).unwrap();
+        let root_crl = issue_crl(&spec, &pki.root.cert, &pki.root.key).unwrap();
+        std::fs::write(dir.path().join("inter.crl"), &inter_crl).unwrap();
+        std::fs::write(dir.path().join("root.der"), &root_crl).unwrap();
+        std::fs::write(dir.path().join("junk.crl"), b"not a crl").unwrap();
+        std::fs::write(dir.path().join("notes.txt"), b"ignored").unwrap();
+        let src = DirRevocationSource::new(dir.path());
+        assert_eq!(
+            src.crls_for(&pki.signer.cert, &pki.inter.cert).unwrap(),
+            vec![inter_crl]
+        );
+        assert_eq!(
+            src.crls_for(&pki.inter.cert, &pki.root.cert).unwrap(),
+            vec![root_crl]
+        );
+        assert_eq!(
+            src.ocsp_for(&pki.signer.cert, &pki.inter.cert).unwrap(),
+            None
+        );
+        let missing = DirRevocationSource::new(&dir.path().join("nope"));
+        assert_eq!(
+            missing
+                .crls_for(&pki.signer.cert, &pki.inter.cert)
+                .unwrap_err()
+                .code(),
+            "rev-io"
+        );
+    }
+}
