@@ -32,10 +32,7 @@ pub enum SignError {
     #[error("{path}: readable by group or others (mode {mode:o}); run `chmod 600 {path}`")]
     KeyPermissions { path: PathBuf, mode: u32 },
     #[error("cannot read {path}: {source}")]
-    Unreadable {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Unreadable { path: PathBuf, source: std::io::Error },
     #[error("{path}: {message}")]
     InvalidKey { path: PathBuf, message: String },
     #[error("the private key does not belong to the certificate {subject}")]

@@ -36,19 +36,13 @@ impl Drop for Secret {
 
 /// Refuse a key, PKCS#12 or password file that group or others may read (unix modes).
 pub fn check_private_file(path: &Path) -> Result<(), SignError> {
-    let meta = std::fs::metadata(path).map_err(|e| SignError::Unreadable {
-        path: path.to_path_buf(),
-        source: e,
-    })?;
+    let meta = std::fs::metadata(path).map_err(|e| SignError::Unreadable { path: path.to_path_buf(), source: e })?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
         let mode = meta.permissions().mode() & 0o7777;
         if mode & 0o077 != 0 {
-            return Err(SignError::KeyPermissions {
-                path: path.to_path_buf(),
-                mode,
-            });
+            return Err(SignError::KeyPermissions { path: path.to_path_buf(), mode });
         }
     }
     #[cfg(not(unix))]
@@ -62,21 +56,14 @@ pub fn read_secret(env: Option<&str>, file: Option<&Path>) -> Result<Option<Secr
     if let Some(name) = env {
         return match std::env::var(name) {
             Ok(v) if !v.is_empty() => Ok(Some(Secret::new(v))),
-            _ => Err(SignError::SecretMissing(format!(
-                "environment variable {name} is not set"
-            ))),
+            _ => Err(SignError::SecretMissing(format!("environment variable {name} is not set"))),
         };
     }
     let Some(path) = file else { return Ok(None) };
     check_private_file(path)?;
-    let text = std::fs::read_to_string(path).map_err(|e| SignError::Unreadable {
-        path: path.to_path_buf(),
-        source: e,
-    })?;
-    let trimmed = text
-        .strip_suffix('\n')
-        .map(|t| t.strip_suffix('\r').unwrap_or(t))
-        .unwrap_or(&text);
+    let text =
+        std::fs::read_to_string(path).map_err(|e| SignError::Unreadable { path: path.to_path_buf(), source: e })?;
+    let trimmed = text.strip_suffix('\n').map(|t| t.strip_suffix('\r').unwrap_or(t)).unwrap_or(&text);
     Ok(Some(Secret::new(trimmed)))
 }
 
@@ -107,15 +94,9 @@ mod tests {
         assert_eq!(e.code(), "key-permissions");
         assert!(!e.to_string().contains("hunter2"));
         let world = write_mode(d.path(), "key.pem", "x", 0o604);
-        assert_eq!(
-            check_private_file(&world).unwrap_err().code(),
-            "key-permissions"
-        );
+        assert_eq!(check_private_file(&world).unwrap_err().code(), "key-permissions");
         let ok = write_mode(d.path(), "pw.txt", "パス\r\n", 0o600);
-        assert_eq!(
-            read_secret(None, Some(&ok)).unwrap().unwrap().expose(),
-            "パス"
-        );
+        assert_eq!(read_secret(None, Some(&ok)).unwrap().unwrap().expose(), "パス");
     }
 
     #[test]
@@ -123,9 +104,7 @@ mod tests {
         std::env::set_var("HOZON_TEST_SECRET_A", "from-env");
         let d = tempfile::tempdir().unwrap();
         let f = write_mode(d.path(), "pw.txt", "from-file", 0o600);
-        let s = read_secret(Some("HOZON_TEST_SECRET_A"), Some(&f))
-            .unwrap()
-            .unwrap();
+        let s = read_secret(Some("HOZON_TEST_SECRET_A"), Some(&f)).unwrap().unwrap();
         assert_eq!(s.expose(), "from-env");
         let e = read_secret(Some("HOZON_TEST_SECRET_UNSET_Z"), None).unwrap_err();
         assert_eq!(e.code(), "secret-missing");

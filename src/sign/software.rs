@@ -35,18 +35,11 @@ impl SoftwareSigner {
     /// RSA → PKCS#1 v1.5 SHA-256, P-256 → ECDSA SHA-256, P-384 → ECDSA SHA-384.
     pub fn new(key: PKey<Private>, cert: X509, chain: Vec<X509>) -> Result<Self, SignError> {
         if !cert.public_key()?.public_eq(&key) {
-            return Err(SignError::KeyMismatch {
-                subject: subject_text(&cert),
-            });
+            return Err(SignError::KeyMismatch { subject: subject_text(&cert) });
         }
         let alg = default_algorithm(&key)?;
         let chain = order_chain(&cert, chain);
-        Ok(SoftwareSigner {
-            key,
-            cert,
-            chain,
-            alg,
-        })
+        Ok(SoftwareSigner { key, cert, chain, alg })
     }
 
     /// Choose another algorithm fitting the key (e.g. RSA-PSS, or ECDSA with SHA-512).
@@ -58,10 +51,7 @@ impl SoftwareSigner {
             _ => false,
         };
         if !ok {
-            return Err(SignError::Unsupported(format!(
-                "{} does not fit this key",
-                alg.name()
-            )));
+            return Err(SignError::Unsupported(format!("{} does not fit this key", alg.name())));
         }
         self.alg = alg;
         Ok(self)
@@ -70,45 +60,22 @@ impl SoftwareSigner {
     /// Load a PKCS#12 file (key, certificate and chain).
     pub fn from_pkcs12(path: &Path, password: &Secret) -> Result<Self, SignError> {
         check_private_file(path)?;
-        let der = std::fs::read(path).map_err(|e| SignError::Unreadable {
-            path: path.to_path_buf(),
-            source: e,
-        })?;
-        let invalid = |m: &str| SignError::InvalidKey {
-            path: path.to_path_buf(),
-            message: m.to_string(),
-        };
-        let p12 =
-            openssl::pkcs12::Pkcs12::from_der(&der).map_err(|_| invalid("not a PKCS#12 file"))?;
-        let parsed = p12.parse2(password.expose()).map_err(|_| {
-            invalid(
-                "cannot open the PKCS#12 file: wrong password or unsupported (legacy) encryption",
-            )
-        })?;
-        let key = parsed
-            .pkey
-            .ok_or_else(|| invalid("the PKCS#12 file holds no private key"))?;
-        let cert = parsed
-            .cert
-            .ok_or_else(|| invalid("the PKCS#12 file holds no certificate"))?;
-        let chain = parsed
-            .ca
-            .map(|s| s.into_iter().collect())
-            .unwrap_or_default();
+        let der = std::fs::read(path).map_err(|e| SignError::Unreadable { path: path.to_path_buf(), source: e })?;
+        let invalid = |m: &str| SignError::InvalidKey { path: path.to_path_buf(), message: m.to_string() };
+        let p12 = openssl::pkcs12::Pkcs12::from_der(&der).map_err(|_| invalid("not a PKCS#12 file"))?;
+        let parsed = p12
+            .parse2(password.expose())
+            .map_err(|_| invalid("cannot open the PKCS#12 file: wrong password or unsupported (legacy) encryption"))?;
+        let key = parsed.pkey.ok_or_else(|| invalid("the PKCS#12 file holds no private key"))?;
+        let cert = parsed.cert.ok_or_else(|| invalid("the PKCS#12 file holds no certificate"))?;
+        let chain = parsed.ca.map(|s| s.into_iter().collect()).unwrap_or_default();
         Self::new(key, cert, chain)
     }
 
     /// Load a PEM private key (encrypted when `password` is given) and a PEM chain, signer first.
-    pub fn from_pem(
-        key: &Path,
-        chain: &Path,
-        password: Option<&Secret>,
-    ) -> Result<Self, SignError> {
+    pub fn from_pem(key: &Path, chain: &Path, password: Option<&Secret>) -> Result<Self, SignError> {
         check_private_file(key)?;
-        let key_pem = std::fs::read(key).map_err(|e| SignError::Unreadable {
-            path: key.to_path_buf(),
-            source: e,
-        })?;
+        let key_pem = std::fs::read(key).map_err(|e| SignError::Unreadable { path: key.to_path_buf(), source: e })?;
         let pkey = match password {
             Some(p) => PKey::private_key_from_pem_passphrase(&key_pem, p.expose().as_bytes()),
             None => PKey::private_key_from_pem(&key_pem),
@@ -117,10 +84,8 @@ impl SoftwareSigner {
             path: key.to_path_buf(),
             message: "not a readable PEM private key (wrong password?)".into(),
         })?;
-        let chain_pem = std::fs::read(chain).map_err(|e| SignError::Unreadable {
-            path: chain.to_path_buf(),
-            source: e,
-        })?;
+        let chain_pem =
+            std::fs::read(chain).map_err(|e| SignError::Unreadable { path: chain.to_path_buf(), source: e })?;
         let mut certs = X509::stack_from_pem(&chain_pem).map_err(|_| SignError::InvalidKey {
             path: chain.to_path_buf(),
             message: "not a PEM certificate chain".into(),
@@ -147,11 +112,7 @@ impl SoftwareSigner {
             (None, Some(key), Some(chain)) => {
                 Self::from_pem(&cfg.resolve(key), &cfg.resolve(chain), password.as_ref())?
             }
-            _ => {
-                return Err(SignError::Config(
-                    "give either pkcs12, or key and chain".into(),
-                ))
-            }
+            _ => return Err(SignError::Config("give either pkcs12, or key and chain".into())),
         };
         match sc.rsa_padding.as_deref() {
             None | Some("pkcs1") => Ok(signer),
@@ -159,9 +120,7 @@ impl SoftwareSigner {
                 let d = signer.alg.digest();
                 signer.with_algorithm(SignatureAlg::RsaPss(d))
             }
-            Some(other) => Err(SignError::Config(format!(
-                "rsa_padding = {other:?}: use pkcs1 or pss"
-            ))),
+            Some(other) => Err(SignError::Config(format!("rsa_padding = {other:?}: use pkcs1 or pss"))),
         }
     }
 }
@@ -192,17 +151,12 @@ impl Signer for SoftwareSigner {
 fn default_algorithm(key: &PKey<Private>) -> Result<SignatureAlg, SignError> {
     match key.id() {
         Id::RSA if key.bits() >= 2048 => Ok(SignatureAlg::RsaPkcs1(DigestAlg::Sha256)),
-        Id::RSA => Err(SignError::Unsupported(format!(
-            "RSA key of {} bits (2048 at least)",
-            key.bits()
-        ))),
+        Id::RSA => Err(SignError::Unsupported(format!("RSA key of {} bits (2048 at least)", key.bits()))),
         Id::RSA_PSS => Ok(SignatureAlg::RsaPss(DigestAlg::Sha256)),
         Id::EC => match key.ec_key()?.group().curve_name() {
             Some(Nid::X9_62_PRIME256V1) => Ok(SignatureAlg::Ecdsa(DigestAlg::Sha256)),
             Some(Nid::SECP384R1) => Ok(SignatureAlg::Ecdsa(DigestAlg::Sha384)),
-            other => Err(SignError::Unsupported(format!(
-                "EC curve {other:?} (use P-256 or P-384)"
-            ))),
+            other => Err(SignError::Unsupported(format!("EC curve {other:?} (use P-256 or P-384)"))),
         },
         other => Err(SignError::Unsupported(format!("key type {other:?}"))),
     }
@@ -213,10 +167,7 @@ fn order_chain(leaf: &X509, mut rest: Vec<X509>) -> Vec<X509> {
     rest.retain(|c| c.to_der().ok() != leaf.to_der().ok());
     let mut ordered: Vec<X509> = Vec::with_capacity(rest.len());
     let mut current = leaf.clone();
-    while let Some(pos) = rest
-        .iter()
-        .position(|c| c.issued(&current) == X509VerifyResult::OK)
-    {
+    while let Some(pos) = rest.iter().position(|c| c.issued(&current) == X509VerifyResult::OK) {
         let next = rest.remove(pos);
         let self_signed = next.issued(&next) == X509VerifyResult::OK;
         ordered.push(next.clone());
@@ -280,12 +231,7 @@ mod tests {
         let sig = pss.sign(b"x").unwrap();
         assert!(verify_raw(&pss, b"x", &sig));
         let ec = test_pki::signer(&ca, KeyKind::P256, "ec", Usage::Signer);
-        assert_eq!(
-            ec.with_algorithm(SignatureAlg::RsaPss(DigestAlg::Sha256))
-                .unwrap_err()
-                .code(),
-            "key-unsupported"
-        );
+        assert_eq!(ec.with_algorithm(SignatureAlg::RsaPss(DigestAlg::Sha256)).unwrap_err().code(), "key-unsupported");
     }
 
     #[test]
@@ -338,26 +284,15 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         let pw = Secret::new("pem-pass");
         let enc = key
-            .private_key_to_pem_pkcs8_passphrase(
-                openssl::symm::Cipher::aes_256_cbc(),
-                pw.expose().as_bytes(),
-            )
+            .private_key_to_pem_pkcs8_passphrase(openssl::symm::Cipher::aes_256_cbc(), pw.expose().as_bytes())
             .unwrap();
         std::fs::write(d.path().join("k.pem"), enc).unwrap();
-        std::fs::set_permissions(
-            d.path().join("k.pem"),
-            std::fs::Permissions::from_mode(0o600),
-        )
-        .unwrap();
+        std::fs::set_permissions(d.path().join("k.pem"), std::fs::Permissions::from_mode(0o600)).unwrap();
         let mut chain = cert.to_pem().unwrap();
         chain.extend(ca.cert.to_pem().unwrap());
         std::fs::write(d.path().join("chain.pem"), chain).unwrap();
         std::fs::write(d.path().join("pw.txt"), "pem-pass\n").unwrap();
-        std::fs::set_permissions(
-            d.path().join("pw.txt"),
-            std::fs::Permissions::from_mode(0o600),
-        )
-        .unwrap();
+        std::fs::set_permissions(d.path().join("pw.txt"), std::fs::Permissions::from_mode(0o600)).unwrap();
         let text = r#"
 [tsa]
 url = "builtin:demo"

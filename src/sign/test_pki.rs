@@ -55,8 +55,7 @@ fn ec(nid: Nid) -> PKey<Private> {
 
 fn name(cn: &str) -> X509Name {
     let mut b = X509Name::builder().unwrap();
-    b.append_entry_by_nid_with_type(Nid::COMMONNAME, cn, openssl::asn1::Asn1Type::UTF8STRING)
-        .unwrap();
+    b.append_entry_by_nid_with_type(Nid::COMMONNAME, cn, openssl::asn1::Asn1Type::UTF8STRING).unwrap();
     b.build()
 }
 
@@ -75,30 +74,14 @@ pub fn ca(cn: &str) -> TestCa {
     b.set_subject_name(&name(cn)).unwrap();
     b.set_issuer_name(&name(cn)).unwrap();
     b.set_pubkey(&key).unwrap();
-    b.set_not_before(&Asn1Time::days_from_now(0).unwrap())
-        .unwrap();
-    b.set_not_after(&Asn1Time::days_from_now(3650).unwrap())
-        .unwrap();
-    b.append_extension(BasicConstraints::new().critical().ca().build().unwrap())
-        .unwrap();
-    b.append_extension(
-        KeyUsage::new()
-            .critical()
-            .key_cert_sign()
-            .crl_sign()
-            .build()
-            .unwrap(),
-    )
-    .unwrap();
-    let ski = SubjectKeyIdentifier::new()
-        .build(&b.x509v3_context(None, None))
-        .unwrap();
+    b.set_not_before(&Asn1Time::days_from_now(0).unwrap()).unwrap();
+    b.set_not_after(&Asn1Time::days_from_now(3650).unwrap()).unwrap();
+    b.append_extension(BasicConstraints::new().critical().ca().build().unwrap()).unwrap();
+    b.append_extension(KeyUsage::new().critical().key_cert_sign().crl_sign().build().unwrap()).unwrap();
+    let ski = SubjectKeyIdentifier::new().build(&b.x509v3_context(None, None)).unwrap();
     b.append_extension(ski).unwrap();
     b.sign(&key, MessageDigest::sha256()).unwrap();
-    TestCa {
-        key,
-        cert: b.build(),
-    }
+    TestCa { key, cert: b.build() }
 }
 
 /// A leaf certificate for `key`, issued by `ca`.
@@ -109,52 +92,21 @@ pub fn issue(ca: &TestCa, key: &PKey<Private>, cn: &str, usage: Usage) -> X509 {
     b.set_subject_name(&name(cn)).unwrap();
     b.set_issuer_name(ca.cert.subject_name()).unwrap();
     b.set_pubkey(key).unwrap();
-    b.set_not_before(&Asn1Time::days_from_now(0).unwrap())
-        .unwrap();
-    b.set_not_after(&Asn1Time::days_from_now(365).unwrap())
-        .unwrap();
-    b.append_extension(BasicConstraints::new().critical().build().unwrap())
-        .unwrap();
-    b.append_extension(
-        KeyUsage::new()
-            .critical()
-            .digital_signature()
-            .non_repudiation()
-            .build()
-            .unwrap(),
-    )
-    .unwrap();
+    b.set_not_before(&Asn1Time::days_from_now(0).unwrap()).unwrap();
+    b.set_not_after(&Asn1Time::days_from_now(365).unwrap()).unwrap();
+    b.append_extension(BasicConstraints::new().critical().build().unwrap()).unwrap();
+    b.append_extension(KeyUsage::new().critical().digital_signature().non_repudiation().build().unwrap()).unwrap();
     match usage {
         Usage::Signer | Usage::NoEku => {}
-        Usage::Tsa => b
-            .append_extension(
-                ExtendedKeyUsage::new()
-                    .critical()
-                    .time_stamping()
-                    .build()
-                    .unwrap(),
-            )
-            .unwrap(),
-        Usage::TsaNonCritical => b
-            .append_extension(ExtendedKeyUsage::new().time_stamping().build().unwrap())
-            .unwrap(),
+        Usage::Tsa => b.append_extension(ExtendedKeyUsage::new().critical().time_stamping().build().unwrap()).unwrap(),
+        Usage::TsaNonCritical => b.append_extension(ExtendedKeyUsage::new().time_stamping().build().unwrap()).unwrap(),
         Usage::TsaExtraPurpose => b
-            .append_extension(
-                ExtendedKeyUsage::new()
-                    .critical()
-                    .time_stamping()
-                    .code_signing()
-                    .build()
-                    .unwrap(),
-            )
+            .append_extension(ExtendedKeyUsage::new().critical().time_stamping().code_signing().build().unwrap())
             .unwrap(),
     }
     let ctx = b.x509v3_context(Some(&ca.cert), None);
     let ski = SubjectKeyIdentifier::new().build(&ctx).unwrap();
-    let aki = AuthorityKeyIdentifier::new()
-        .keyid(true)
-        .build(&ctx)
-        .unwrap();
+    let aki = AuthorityKeyIdentifier::new().keyid(true).build(&ctx).unwrap();
     b.append_extension(ski).unwrap();
     b.append_extension(aki).unwrap();
     b.sign(&ca.key, MessageDigest::sha256()).unwrap();
@@ -171,4 +123,27 @@ pub fn signer(ca: &TestCa, kind: KeyKind, cn: &str, usage: Usage) -> SoftwareSig
 /// PEM text of a certificate, for handing to the openssl CLI.
 pub fn pem(cert: &X509) -> String {
     String::from_utf8(cert.to_pem().unwrap()).unwrap()
+}
+
+/// True when an independent tool is on PATH. Otherwise prints a loud SKIP, or panics when
+/// HOZON_REQUIRE_PEERS=1 (CI runs with the peers installed).
+pub fn peer_available(tool: &str, test: &str) -> bool {
+    let found = std::process::Command::new(tool)
+        .arg(if tool == "openssl" { "version" } else { "--version" })
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        if std::env::var("HOZON_REQUIRE_PEERS").as_deref() == Ok("1") {
+            panic!("{test}: {tool} not installed and HOZON_REQUIRE_PEERS=1");
+        }
+        eprintln!("SKIP {test}: {tool} not installed");
+    }
+    found
+}
+
+/// Run the openssl CLI; (success, stdout+stderr).
+pub fn openssl(args: &[&str]) -> (bool, String) {
+    let o = std::process::Command::new("openssl").args(args).output().unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    (o.status.success(), text)
 }
