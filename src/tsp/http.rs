@@ -249,3 +249,221 @@ impl TimeStamper for HttpTimeStamper {
         self.hash
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! Against tests/support/tsa_server.py: OpenSSL's `ts -reply` with injected faults.
+    use super::*;
+    use crate::sign::test_pki::{self, KeyKind, Usage};
+    use std::io::BufRead;
+    use std::path::Path;
+    use std::process::{Child, Command, Stdio};
+    use std::sync::OnceLock;
+
+    struct PeerTsa {
+        port: u16,
+        log: std::path::PathBuf,
+        tsa_cert: openssl::x509::X509,
+        _child: Mutex<Child>,
+    }
+
+    fn have_python_tsa() -> bool {
+        let ok = Command::new("python3").args(["-c", "import asn1crypto"]).output().is_ok_and(|o| o.status.success())
+            && test_pki::peer_available("openssl", "tsa_server.py");
+        if !ok {
+            if std::env::var("HOZON_REQUIRE_PEERS").as_deref() == Ok("1") {
+                panic!("python3 with asn1crypto and openssl are required (HOZON_REQUIRE_PEERS=1)");
+            }
+            eprintln!("SKIP tsp::http tests: python3 + asn1crypto or openssl not installed");
+        }
+        ok
+    }
+
+    /// One server per test process; it exits when our end of its stdin closes.
+    fn peer() -> Option<&'static PeerTsa> {
+        static PEER: OnceLock<Option<PeerTsa>> = OnceLock::new();
+        PEER.get_or_init(|| {
+            if !have_python_tsa() {
+                return None;
+            }
+            let dir = std::env::temp_dir().join(format!("hozon-tsa-test-{}", std::process::id()));
+            std::fs::create_dir_all(&dir).unwrap();
+            let ca = test_pki::ca("テスト TSA ルート");
+            let key = test_pki::key(KeyKind::Rsa2048);
+            let cert = test_pki::issue(&ca, &key, "テスト TSA", Usage::Tsa);
+            std::fs::write(dir.join("tsa.pem"), cert.to_pem().unwrap()).unwrap();
+            std::fs::write(dir.join("tsa.key"), key.private_key_to_pem_pkcs8().unwrap()).unwrap();
+            std::fs::write(dir.join("inter.pem"), ca.cert.to_pem().unwrap()).unwrap();
+            let log = dir.join("requests.jsonl");
+            let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/tsa_server.py");
+            let mut child = Command::new("python3")
+                .arg(script)
+                .arg("--pki")
+                .arg(&dir)
+                .args(["--port", "0", "--retry-after", "1", "--lifetime", "300", "--log-requests"])
+                .arg(&log)
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .spawn()
+                .unwrap();
+            let mut line = String::new();
+            std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+            let port = line.trim().strip_prefix("PORT ").unwrap().parse().unwrap();
+            Some(PeerTsa { port, log, tsa_cert: cert, _child: Mutex::new(child) })
+        })
+        .as_ref()
+    }
+
+    fn client(p: &PeerTsa, fault: &str, id: &str, tweak: impl FnOnce(&mut TsaConfig)) -> HttpTimeStamper {
+        let text = "[tsa]\nurl = \"builtin:demo\"\n[profiles.chart]\n";
+        let base = Config::from_toml(text, Path::new("t.toml"), Path::new(".")).unwrap();
+        let mut cfg = base.tsa.clone();
+        cfg.url = format!("http://127.0.0.1:{}/tsa?fault={fault}&id={id}", p.port);
+        cfg.timeout_secs = 2.0;
+        cfg.retries = 2;
+        cfg.backoff_ms = 20;
+        cfg.max_retry_after_secs = 0.3;
+        cfg.deadline_secs = 10.0;
+        tweak(&mut cfg);
+        HttpTimeStamper::new(&cfg, &base).unwrap()
+    }
+
+    /// Requests the server logged for `id`, waiting briefly for it to settle on `want`.
+    fn logged(p: &PeerTsa, id: &str, want: usize) -> usize {
+        let tag = format!("id={id}\"");
+        let mut n = 0;
+        for _ in 0..40 {
+            let text = std::fs::read_to_string(&p.log).unwrap_or_default();
+            n = text.lines().filter(|l| l.contains(&tag)).count();
+            if n == want {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        n
+    }
+
+    fn run(c: &HttpTimeStamper) -> (Result<TimestampToken, TspError>, Duration) {
+        let t = Instant::now();
+        let d = DigestAlg::Sha256.digest(format!("signature {:?}", t).as_bytes()).unwrap();
+        (c.timestamp(DigestAlg::Sha256, &d), t.elapsed())
+    }
+
+    fn code(r: &Result<TimestampToken, TspError>) -> &'static str {
+        match r {
+            Ok(_) => "ok",
+            Err(e) => e.code(),
+        }
+    }
+
+    #[test]
+    fn granted_token_verifies_and_is_kept_raw() {
+        let Some(p) = peer() else { return };
+        let c = client(p, "none", "ok", |c| c.hash = "sha384".into());
+        let d = DigestAlg::Sha384.digest(b"sig").unwrap();
+        let tok = c.timestamp(DigestAlg::Sha384, &d).unwrap();
+        assert_eq!(tok.tsa_certificate().unwrap().to_der().unwrap(), p.tsa_cert.to_der().unwrap());
+        assert_eq!(tok.info.imprint_alg, DigestAlg::Sha384);
+        assert_eq!(TimestampToken::parse(&tok.der).unwrap().der, tok.der);
+        assert_eq!(logged(p, "ok", 1), 1);
+        let c = client(p, "none", "policy", |c| c.policy = Some("1.3.6.1.4.1.99999.1.2".into()));
+        assert_eq!(run(&c).0.unwrap().info.policy, "1.3.6.1.4.1.99999.1.2");
+    }
+
+    #[test]
+    fn transient_failures_are_retried_exactly_as_configured() {
+        let Some(p) = peer() else { return };
+        for (fault, id) in [("http500", "r500"), ("reset", "rreset"), ("http503", "r503")] {
+            let (r, _) = run(&client(p, fault, id, |_| {}));
+            assert_eq!(code(&r), "tsa-unavailable", "{fault}");
+            assert_eq!(logged(p, id, 3), 3, "{fault}: 1 try + 2 retries");
+        }
+        let (r, _) = run(&client(p, "flaky-2", "flaky2", |_| {}));
+        assert_eq!(code(&r), "ok");
+        assert_eq!(logged(p, "flaky2", 3), 3);
+        let (r, _) = run(&client(p, "flaky-3", "flaky3", |_| {}));
+        assert_eq!(code(&r), "tsa-unavailable");
+        let (r, _) = run(&client(p, "flaky-1", "noretry", |c| c.retries = 0));
+        assert_eq!(code(&r), "tsa-unavailable");
+        assert_eq!(logged(p, "noretry", 1), 1);
+    }
+
+    #[test]
+    fn retry_after_is_honoured_up_to_the_cap() {
+        let Some(p) = peer() else { return };
+        // Server says Retry-After: 1; the cap is 0.3 s; backoff alone would be 20 ms.
+        let (r, took) = run(&client(p, "http429", "r429", |c| c.retries = 1));
+        assert_eq!(code(&r), "tsa-unavailable");
+        assert_eq!(logged(p, "r429", 2), 2);
+        assert!(took >= Duration::from_millis(300) && took < Duration::from_millis(950), "{took:?}");
+    }
+
+    #[test]
+    fn timeouts_and_deadline_bound_the_time_spent() {
+        let Some(p) = peer() else { return };
+        let (r, took) = run(&client(p, "timeout", "tmo", |c| {
+            c.timeout_secs = 0.4;
+            c.retries = 1;
+        }));
+        assert_eq!(code(&r), "tsa-unavailable");
+        assert!(took < Duration::from_millis(1500), "{took:?}");
+        assert_eq!(logged(p, "tmo", 2), 2);
+        let (r, took) = run(&client(p, "http500", "deadline", |c| {
+            c.retries = 50;
+            c.backoff_ms = 100;
+            c.deadline_secs = 0.5;
+        }));
+        assert_eq!(code(&r), "tsa-unavailable");
+        assert!(took < Duration::from_millis(900), "{took:?}");
+        assert!(logged(p, "deadline", 3) <= 3);
+        let (r, took) = run(&client(p, "slow-drip", "drip", |c| {
+            c.timeout_secs = 1.0;
+            c.retries = 0;
+        }));
+        assert_eq!(code(&r), "tsa-unavailable", "{r:?}");
+        assert!(took < Duration::from_millis(2000), "{took:?}");
+    }
+
+    #[test]
+    fn bad_replies_are_invalid_and_not_retried() {
+        let Some(p) = peer() else { return };
+        for (fault, want) in [
+            ("garbage", "tsa-invalid-response"),
+            ("wrong-content-type", "tsa-invalid-response"),
+            ("truncated", "tsa-invalid-response"),
+            ("wrong-nonce", "tsa-invalid-response"),
+            ("wrong-imprint", "tsa-invalid-response"),
+            ("no-nonce", "tsa-invalid-response"),
+            ("no-eku", "tsa-invalid-response"),
+            ("huge-body", "tsa-invalid-response"),
+            ("rejection", "tsa-rejected"),
+            ("waiting", "tsa-rejected"),
+        ] {
+            let id = format!("bad-{fault}");
+            let (r, took) = run(&client(p, fault, &id, |c| c.max_response_bytes = 64 * 1024));
+            assert_eq!(code(&r), want, "{fault}: {r:?}");
+            assert_eq!(logged(p, &id, 1), 1, "{fault} must not be retried");
+            assert!(took < Duration::from_secs(3), "{fault}: {took:?}");
+            let msg = r.err().map(|e| e.to_string()).unwrap_or_default();
+            match fault {
+                "wrong-nonce" => assert!(msg.contains("nonce mismatch"), "{msg}"),
+                "no-nonce" => assert!(msg.contains("no nonce"), "{msg}"),
+                "wrong-imprint" => assert!(msg.contains("imprint"), "{msg}"),
+                "no-eku" => assert!(msg.contains("extendedKeyUsage"), "{msg}"),
+                "waiting" => assert!(msg.contains("waiting"), "{msg}"),
+                "huge-body" => assert!(msg.contains("larger than"), "{msg}"),
+                _ => {}
+            }
+        }
+    }
+
+    /// Trust is `pki`'s decision: the client accepts a well-formed token from an unknown TSA
+    /// but hands back its certificate, which is not the configured TSA's.
+    #[test]
+    fn untrusted_tsa_token_is_returned_with_its_foreign_certificate() {
+        let Some(p) = peer() else { return };
+        let (r, _) = run(&client(p, "untrusted-tsa", "untrusted", |_| {}));
+        let tok = r.unwrap();
+        assert_ne!(tok.tsa_certificate().unwrap().to_der().unwrap(), p.tsa_cert.to_der().unwrap());
+    }
+}
