@@ -440,10 +440,13 @@ mod tests {
             ("waiting", "tsa-rejected"),
         ] {
             let id = format!("bad-{fault}");
-            let (r, took) = run(&client(p, fault, &id, |c| c.max_response_bytes = 64 * 1024));
+            let (r, took) = run(&client(p, fault, &id, |c| {
+                c.max_response_bytes = 64 * 1024;
+                c.timeout_secs = 8.0;
+            }));
             assert_eq!(code(&r), want, "{fault}: {r:?}");
             assert_eq!(logged(p, &id, 1), 1, "{fault} must not be retried");
-            assert!(took < Duration::from_secs(3), "{fault}: {took:?}");
+            assert!(took < Duration::from_secs(8), "{fault}: {took:?}");
             let msg = r.err().map(|e| e.to_string()).unwrap_or_default();
             match fault {
                 "wrong-nonce" => assert!(msg.contains("nonce mismatch"), "{msg}"),

@@ -110,3 +110,63 @@ pub fn serve(
     server.run(tsa, crl_dir, &stop);
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::SystemClock;
+    use crate::config::Config;
+    use crate::sign::test_pki::{self, KeyKind, Usage};
+    use crate::sign::DigestAlg;
+    use crate::tsp::{BuiltinTsa, HttpTimeStamper};
+
+    #[test]
+    fn serves_builtin_tokens_and_crl_files() {
+        let ca = test_pki::ca("CA");
+        let key = test_pki::key(KeyKind::P256);
+        let cert = test_pki::issue(&ca, &key, "組込み TSA", Usage::Tsa);
+        let tsa: Arc<dyn TimeStamper> =
+            Arc::new(BuiltinTsa::new(key, cert.clone(), vec![ca.cert.clone()], Arc::new(SystemClock)).unwrap());
+        let crls = tempfile::tempdir().unwrap();
+        std::fs::write(crls.path().join("inter.crl"), b"\x30\x03\x02\x01\x01").unwrap();
+        let server = TsaServer::bind("127.0.0.1:0").unwrap();
+        let port = server.local_addr().unwrap().port();
+        let stop = Arc::new(AtomicBool::new(false));
+        let (s2, dir) = (stop.clone(), crls.path().to_path_buf());
+        let handle = std::thread::spawn(move || server.run(tsa, Some(&dir), &s2));
+
+        let text = format!("[tsa]\nurl = \"http://127.0.0.1:{port}/tsa\"\n[profiles.chart]\n");
+        let cfg = Config::from_toml(&text, Path::new("t.toml"), Path::new(".")).unwrap();
+        let client = HttpTimeStamper::new(&cfg.tsa, &cfg).unwrap();
+        let tok = client.timestamp_data(b"signature value").unwrap();
+        assert_eq!(tok.tsa_certificate().unwrap().to_der().unwrap(), cert.to_der().unwrap());
+        let d = DigestAlg::Sha256.digest(b"signature value").unwrap();
+        tok.verify(DigestAlg::Sha256, &d).unwrap();
+
+        let http = reqwest::blocking::Client::new();
+        let get = |p: &str| http.get(format!("http://127.0.0.1:{port}{p}")).send().unwrap();
+        let r = get("/crl/inter.crl");
+        assert_eq!(r.status().as_u16(), 200);
+        assert_eq!(r.bytes().unwrap().as_ref(), b"\x30\x03\x02\x01\x01");
+        for bad in ["/crl/..%2Fetc", "/crl/../inter.crl", "/crl/missing.crl", "/crl/.hidden", "/nothing"] {
+            assert_eq!(get(bad).status().as_u16(), 404, "{bad}");
+        }
+        let r = http
+            .post(format!("http://127.0.0.1:{port}/"))
+            .header("Content-Type", "text/plain")
+            .body("x")
+            .send()
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 415);
+        let r = http
+            .post(format!("http://127.0.0.1:{port}/"))
+            .header("Content-Type", "application/timestamp-query")
+            .body(vec![0u8; 70 * 1024])
+            .send()
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 413);
+
+        stop.store(true, Ordering::Relaxed);
+        handle.join().unwrap();
+    }
+}

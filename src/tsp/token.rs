@@ -128,3 +128,98 @@ impl TimestampToken {
         Ok(check.signer)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::SystemClock;
+    use crate::cms::{add_signature_timestamp, sign_detached};
+    use crate::sign::test_pki::{self, openssl, peer_available, KeyKind, Usage};
+    use crate::sign::Signer;
+    use crate::tsp::{BuiltinTsa, TimeStamper};
+    use std::sync::Arc;
+
+    fn builtin() -> BuiltinTsa {
+        let ca = test_pki::ca("CA");
+        let key = test_pki::key(KeyKind::P256);
+        let cert = test_pki::issue(&ca, &key, "TSA", Usage::Tsa);
+        BuiltinTsa::new(key, cert, vec![ca.cert.clone()], Arc::new(SystemClock)).unwrap()
+    }
+
+    /// PAdES B-T in CMS terms: sign, timestamp the signature value, embed the raw token.
+    #[test]
+    fn signature_timestamp_round_trip() {
+        let tsa = builtin();
+        let ca = test_pki::ca("Signer CA");
+        let s = test_pki::signer(&ca, KeyKind::Rsa2048, "医師 山田", Usage::Signer);
+        let digest = DigestAlg::Sha256.digest(b"pdf ranges").unwrap();
+        let pending = sign_detached(&s, &digest).unwrap();
+        let tok = tsa.timestamp_data(pending.signature_value()).unwrap();
+        let cms = pending.finish(Some(tok.der.clone())).unwrap();
+        let parsed = crate::cms::parse_signed_data(&cms).unwrap();
+        parsed.verify(&digest).unwrap();
+        let raw = parsed.timestamp_tokens();
+        assert_eq!(raw, vec![tok.der.as_slice()]);
+        let back = TimestampToken::parse(raw[0]).unwrap();
+        let sig_digest = DigestAlg::Sha256.digest(parsed.signature_value()).unwrap();
+        back.verify(DigestAlg::Sha256, &sig_digest).unwrap();
+        // The spliced variant carries the same token bytes.
+        let plain = sign_detached(&s, &digest).unwrap().finish(None).unwrap();
+        let spliced = add_signature_timestamp(&plain, &tok.der).unwrap();
+        assert_eq!(crate::cms::parse_signed_data(&spliced).unwrap().timestamp_tokens(), vec![tok.der.as_slice()]);
+        if peer_available("openssl", "signature_timestamp_round_trip") {
+            let dir = tempfile::tempdir().unwrap();
+            let p = |n: &str| dir.path().join(n).to_string_lossy().into_owned();
+            std::fs::write(p("c.der"), &cms).unwrap();
+            std::fs::write(p("content"), b"pdf ranges").unwrap();
+            std::fs::write(p("ca.pem"), ca.cert.to_pem().unwrap()).unwrap();
+            let (ok, out) = openssl(&[
+                "cms",
+                "-verify",
+                "-binary",
+                "-inform",
+                "DER",
+                "-in",
+                &p("c.der"),
+                "-content",
+                &p("content"),
+                "-CAfile",
+                &p("ca.pem"),
+                "-purpose",
+                "any",
+                "-out",
+                "/dev/null",
+            ]);
+            assert!(ok, "{out}");
+        }
+        let _ = s.certificate();
+    }
+
+    #[test]
+    fn garbage_tokens_are_errors_not_panics() {
+        let tsa = builtin();
+        let d = DigestAlg::Sha256.digest(b"x").unwrap();
+        let tok = tsa.timestamp(DigestAlg::Sha256, &d).unwrap();
+        for n in (0..tok.der.len()).step_by(7) {
+            assert!(TimestampToken::parse(&tok.der[..n]).is_err());
+        }
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..2000 {
+            let mut b = tok.der.clone();
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let i = (seed as usize) % b.len();
+            b[i] ^= (seed >> 40) as u8 | 1;
+            if let Ok(t) = TimestampToken::parse(&b) {
+                let _ = t.verify(DigestAlg::Sha256, &d);
+            }
+        }
+        // A signer-infos byte flipped: must not verify.
+        let sig = tok.signed.signature_value();
+        let at = tok.der.windows(sig.len()).position(|w| w == sig).unwrap();
+        let mut b = tok.der.clone();
+        b[at + 3] ^= 0x40;
+        assert!(TimestampToken::parse(&b).unwrap().verify(DigestAlg::Sha256, &d).is_err());
+    }
+}

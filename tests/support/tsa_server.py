@@ -326,6 +326,7 @@ def main():
     srv = ThreadingHTTPServer(("127.0.0.1", a.port), Handler)
     srv.daemon_threads = True
     srv.state = State(a.pki, a.fault, a.log_requests, a.retry_after)
+    srv.state.fault_certs()  # made up front so the first faulty request is not slow
     print("PORT %d" % srv.server_address[1], flush=True)
 
     def watch_stdin():
