@@ -120,11 +120,6 @@ pub fn signer(ca: &TestCa, kind: KeyKind, cn: &str, usage: Usage) -> SoftwareSig
     SoftwareSigner::new(k, cert, vec![ca.cert.clone()]).unwrap()
 }
 
-/// PEM text of a certificate, for handing to the openssl CLI.
-pub fn pem(cert: &X509) -> String {
-    String::from_utf8(cert.to_pem().unwrap()).unwrap()
-}
-
 /// True when an independent tool is on PATH. Otherwise prints a loud SKIP, or panics when
 /// HOZON_REQUIRE_PEERS=1 (CI runs with the peers installed).
 pub fn peer_available(tool: &str, test: &str) -> bool {
