@@ -1,0 +1,127 @@
+//! Digest and signature algorithms: names, OIDs and the OpenSSL digest behind each.
+
+use openssl::hash::MessageDigest;
+use rasn::types::{ObjectIdentifier, Oid};
+
+use super::SignError;
+
+const OID_SHA256: &Oid = Oid::const_new(&[2, 16, 840, 1, 101, 3, 4, 2, 1]);
+const OID_SHA384: &Oid = Oid::const_new(&[2, 16, 840, 1, 101, 3, 4, 2, 2]);
+const OID_SHA512: &Oid = Oid::const_new(&[2, 16, 840, 1, 101, 3, 4, 2, 3]);
+
+/// Hash algorithms for message digests, imprints and signatures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DigestAlg {
+    Sha256,
+    Sha384,
+    Sha512,
+}
+
+impl DigestAlg {
+    pub fn oid(self) -> &'static Oid {
+        match self {
+            DigestAlg::Sha256 => OID_SHA256,
+            DigestAlg::Sha384 => OID_SHA384,
+            DigestAlg::Sha512 => OID_SHA512,
+        }
+    }
+
+    pub fn object_identifier(self) -> ObjectIdentifier {
+        self.oid().to_owned()
+    }
+
+    pub fn from_oid(oid: &Oid) -> Option<Self> {
+        [DigestAlg::Sha256, DigestAlg::Sha384, DigestAlg::Sha512].into_iter().find(|d| d.oid() == oid)
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            DigestAlg::Sha256 => "sha256",
+            DigestAlg::Sha384 => "sha384",
+            DigestAlg::Sha512 => "sha512",
+        }
+    }
+
+    /// Accepts `sha256`, `SHA-256`, `sha-256` and the like.
+    pub fn from_name(s: &str) -> Option<Self> {
+        match s.to_ascii_lowercase().replace('-', "").as_str() {
+            "sha256" => Some(DigestAlg::Sha256),
+            "sha384" => Some(DigestAlg::Sha384),
+            "sha512" => Some(DigestAlg::Sha512),
+            _ => None,
+        }
+    }
+
+    /// Output length in bytes.
+    pub fn len(self) -> usize {
+        match self {
+            DigestAlg::Sha256 => 32,
+            DigestAlg::Sha384 => 48,
+            DigestAlg::Sha512 => 64,
+        }
+    }
+
+    pub fn message_digest(self) -> MessageDigest {
+        match self {
+            DigestAlg::Sha256 => MessageDigest::sha256(),
+            DigestAlg::Sha384 => MessageDigest::sha384(),
+            DigestAlg::Sha512 => MessageDigest::sha512(),
+        }
+    }
+
+    /// Hash `data` with OpenSSL.
+    pub fn digest(self, data: &[u8]) -> Result<Vec<u8>, SignError> {
+        Ok(openssl::hash::hash(self.message_digest(), data)?.to_vec())
+    }
+}
+
+/// How a signer signs: key type, padding and hash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SignatureAlg {
+    /// RSASSA-PKCS1-v1_5.
+    RsaPkcs1(DigestAlg),
+    /// RSASSA-PSS with MGF1 over the same hash and a salt as long as the hash.
+    RsaPss(DigestAlg),
+    Ecdsa(DigestAlg),
+}
+
+impl SignatureAlg {
+    pub fn digest(self) -> DigestAlg {
+        match self {
+            SignatureAlg::RsaPkcs1(d) | SignatureAlg::RsaPss(d) | SignatureAlg::Ecdsa(d) => d,
+        }
+    }
+
+    /// Short name for reports, e.g. `rsa-pss-sha256`.
+    pub fn name(self) -> String {
+        let kind = match self {
+            SignatureAlg::RsaPkcs1(_) => "rsa-pkcs1",
+            SignatureAlg::RsaPss(_) => "rsa-pss",
+            SignatureAlg::Ecdsa(_) => "ecdsa",
+        };
+        format!("{kind}-{}", self.digest().name())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_oids_round_trip() {
+        for d in [DigestAlg::Sha256, DigestAlg::Sha384, DigestAlg::Sha512] {
+            assert_eq!(DigestAlg::from_name(d.name()), Some(d));
+            assert_eq!(DigestAlg::from_oid(d.oid()), Some(d));
+            assert_eq!(d.digest(b"abc").unwrap().len(), d.len());
+        }
+        assert_eq!(DigestAlg::from_name("SHA-384"), Some(DigestAlg::Sha384));
+        assert_eq!(DigestAlg::from_name("md5"), None);
+        assert_eq!(DigestAlg::from_oid(Oid::const_new(&[1, 3, 14, 3, 2, 26])), None);
+    }
+
+    #[test]
+    fn sha256_matches_known_vector() {
+        let d = DigestAlg::Sha256.digest(b"abc").unwrap();
+        assert_eq!(hex::encode(d), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    }
+}
