@@ -9,20 +9,21 @@
 pub mod clock;
 pub mod config;
 
-pub mod scan;
+pub mod check;
 pub mod document;
 pub mod rules;
-pub mod check;
+pub mod scan;
 
-pub mod pdf;
 pub mod cms;
+pub mod ltv;
+pub mod pdf;
+pub mod pki;
 pub mod sign;
 pub mod tsp;
-pub mod pki;
-pub mod ltv;
 
 pub mod archive;
-pub mod ingest;
+pub mod ers;
 pub mod i18n;
-pub mod workflow;
+pub mod ingest;
 pub mod report;
+pub mod workflow;
