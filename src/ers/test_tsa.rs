@@ -149,7 +149,8 @@ impl TestTsa {
         }
         let tmp = tempfile::tempdir().ok()?;
         let dir = tmp.path().to_path_buf();
-        let ext = "[v3_root]\nbasicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n\
+        let ext = "[req]\ndistinguished_name=dn\nstring_mask=utf8only\nutf8=yes\n[dn]\n\
+                   [v3_root]\nbasicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n\
                    subjectKeyIdentifier=hash\n\
                    [v3_tsa]\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,nonRepudiation\n\
                    extendedKeyUsage=critical,timeStamping\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n";
@@ -184,11 +185,9 @@ impl TestTsa {
                     "-subj",
                     &format!("/CN={name} root"),
                     "-config",
-                    "/dev/null",
+                    "ext.cnf",
                     "-extensions",
                     "v3_root",
-                    "-extfile",
-                    "ext.cnf",
                 ],
             ]
             .concat()
@@ -206,7 +205,7 @@ impl TestTsa {
                     "-subj",
                     &format!("/CN={name}"),
                     "-config",
-                    "/dev/null",
+                    "ext.cnf",
                 ],
             ]
             .concat()

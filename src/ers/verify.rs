@@ -222,8 +222,9 @@ mod tests {
             .collect()
     }
 
+    /// Verification time for the fake-token tests (their genTimes run to 2029).
     fn now() -> OffsetDateTime {
-        OffsetDateTime::now_utc()
+        time::macros::datetime!(2031-01-01 0:00 UTC)
     }
 
     fn batch(d: &[Vec<u8>], st: &FakeStamper) -> Vec<EvidenceRecord> {
@@ -289,9 +290,11 @@ mod tests {
             vec![(A, 2), (b, 2)]
         );
 
-        // a timestamp of chain 0 swapped for one from another record: chain 1 no longer covers
+        // a renewal timestamp taken from another batch's record does not cover this first one
+        let stranger = batch(&docs(4), &FakeStamper::at("20260401000000Z"));
+        let stranger = renew_timestamps(&stranger, &FakeStamper::at("20270401000000Z")).unwrap();
         let mut swapped = recs[1].clone();
-        swapped.chains[0][1] = recs[0].chains[0][1].clone();
+        swapped.chains[0][1] = stranger[0].chains[0][1].clone();
         assert_eq!(
             verify(&swapped, &d[1], &TrustAnyToken, now())
                 .unwrap_err()
@@ -339,16 +342,29 @@ mod tests {
             build_records(&d.iter().map(|x| A.digest(x)).collect::<Vec<_>>(), A, tsa).unwrap();
         let recs = renew_timestamps(&recs, tsa).unwrap();
         let good = OpensslCheck::trusting(tsa);
-        let rep = verify(&recs[2], &d[2], &good, now()).unwrap();
+        let rep = verify(&recs[2], &d[2], &good, OffsetDateTime::now_utc()).unwrap();
         assert_eq!(rep.chains[0].gen_times.len(), 2);
         let until = rep.valid_until.unwrap();
         assert!(
-            until > now() + time::Duration::days(390) && until < now() + time::Duration::days(410)
+            until > OffsetDateTime::now_utc() + time::Duration::days(390)
+                && until < OffsetDateTime::now_utc() + time::Duration::days(410)
         );
-        let e = verify(&recs[2], &d[2], &OpensslCheck::trusting(other), now()).unwrap_err();
+        let e = verify(
+            &recs[2],
+            &d[2],
+            &OpensslCheck::trusting(other),
+            OffsetDateTime::now_utc(),
+        )
+        .unwrap_err();
         assert_eq!(e.code(), "ers-timestamp-invalid", "{e}");
         // after the TSA certificate expired, the newest token no longer holds
-        let e = verify(&recs[2], &d[2], &good, now() + time::Duration::days(500)).unwrap_err();
+        let e = verify(
+            &recs[2],
+            &d[2],
+            &good,
+            OffsetDateTime::now_utc() + time::Duration::days(500),
+        )
+        .unwrap_err();
         assert_eq!(e.code(), "ers-timestamp-invalid", "{e}");
     }
 }
