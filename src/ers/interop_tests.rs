@@ -68,7 +68,9 @@ fn bc_verify(root: &Path, pairs: &[(PathBuf, PathBuf)]) -> (bool, String) {
         args.push(d.display().to_string());
     }
     let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-    bc(&refs)
+    let r = bc(&refs);
+    eprintln!("ers-check: {}", r.1.trim());
+    r
 }
 
 /// `n` documents with Japanese names in a fresh directory.
