@@ -52,7 +52,11 @@ fn load(text: &str) -> Table {
 
 fn flatten(prefix: &str, t: &toml::Table, out: &mut Table) {
     for (k, v) in t {
-        let key = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+        let key = if prefix.is_empty() {
+            k.clone()
+        } else {
+            format!("{prefix}.{k}")
+        };
         match v {
             toml::Value::String(s) => {
                 out.insert(key, s.clone());
@@ -75,7 +79,11 @@ fn table(lang: Lang) -> &'static Table {
 /// The message for `key` with `{name}` placeholders filled from `args`. Falls back to English,
 /// then to the key itself.
 pub fn tr(lang: Lang, key: &str, args: &[(&str, &dyn std::fmt::Display)]) -> String {
-    let template = table(lang).get(key).or_else(|| table(Lang::En).get(key)).map(String::as_str).unwrap_or(key);
+    let template = table(lang)
+        .get(key)
+        .or_else(|| table(Lang::En).get(key))
+        .map(String::as_str)
+        .unwrap_or(key);
     let mut s = template.to_string();
     for (name, value) in args {
         s = s.replace(&format!("{{{name}}}"), &value.to_string());
@@ -86,7 +94,10 @@ pub fn tr(lang: Lang, key: &str, args: &[(&str, &dyn std::fmt::Display)]) -> Str
 /// What to do about a reason code, if the tables know it.
 pub fn advice(lang: Lang, code: &str) -> Option<String> {
     let key = format!("advice.{code}");
-    table(lang).get(&key).or_else(|| table(Lang::En).get(&key)).cloned()
+    table(lang)
+        .get(&key)
+        .or_else(|| table(Lang::En).get(&key))
+        .cloned()
 }
 
 #[cfg(test)]
@@ -100,14 +111,28 @@ mod tests {
         assert!(!en.is_empty());
         let missing_ja: Vec<_> = en.difference(&ja).collect();
         let missing_en: Vec<_> = ja.difference(&en).collect();
-        assert!(missing_ja.is_empty() && missing_en.is_empty(), "ja lacks {missing_ja:?}; en lacks {missing_en:?}");
+        assert!(
+            missing_ja.is_empty() && missing_en.is_empty(),
+            "ja lacks {missing_ja:?}; en lacks {missing_en:?}"
+        );
     }
 
     #[test]
     fn placeholders_are_filled() {
         let s = tr(Lang::Ja, "demo.banner", &[]);
         assert!(s.contains("法的"), "{s}");
-        let s = tr(Lang::En, "ingest.summary", &[("archived", &3), ("already", &1), ("rejected", &0), ("failed", &2), ("secs", &"1.5"), ("pps", &"10.0")]);
+        let s = tr(
+            Lang::En,
+            "ingest.summary",
+            &[
+                ("archived", &3),
+                ("already", &1),
+                ("rejected", &0),
+                ("failed", &2),
+                ("secs", &"1.5"),
+                ("pps", &"10.0"),
+            ],
+        );
         assert!(s.contains('3') && s.contains("failed"), "{s}");
         assert!(!s.contains('{'), "{s}");
     }

@@ -22,7 +22,8 @@ pub mod sign;
 pub mod tsp;
 
 pub mod archive;
-pub mod ingest;
+pub mod ers;
 pub mod i18n;
-pub mod workflow;
+pub mod ingest;
 pub mod report;
+pub mod workflow;

@@ -97,18 +97,36 @@ fn open_catalog(root: &Path) -> Result<Catalog, InspectError> {
 }
 
 fn event_line(e: &audit::Entry) -> EventLine {
-    let codes = e.details.get("reasons").and_then(|r| r.as_array()).map(|a| a.iter().filter_map(|x| x.get("code").and_then(|c| c.as_str()).map(str::to_string)).collect()).unwrap_or_default();
+    let codes = e
+        .details
+        .get("reasons")
+        .and_then(|r| r.as_array())
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.get("code").and_then(|c| c.as_str()).map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
     EventLine {
         time: e.time.clone(),
         event: e.event.clone(),
         document_id: e.document_id.clone(),
-        path: e.details.get("path").and_then(|p| p.as_str()).map(str::to_string),
+        path: e
+            .details
+            .get("path")
+            .and_then(|p| p.as_str())
+            .map(str::to_string),
         codes,
     }
 }
 
 /// Build the report for [from, to) (RFC 3339 or YYYY-MM-DD bounds, JST dates).
-pub fn build(root: &Path, from: OffsetDateTime, to: OffsetDateTime, now: OffsetDateTime) -> Result<Report, InspectError> {
+pub fn build(
+    root: &Path,
+    from: OffsetDateTime,
+    to: OffsetDateTime,
+    now: OffsetDateTime,
+) -> Result<Report, InspectError> {
     let catalog = open_catalog(root)?;
     let (f, t) = (rfc3339(from), rfc3339(to));
     let rows = catalog.archived_between(&f, &t)?;
@@ -116,26 +134,63 @@ pub fn build(root: &Path, from: OffsetDateTime, to: OffsetDateTime, now: OffsetD
     let mut by_signer = BTreeMap::new();
     let mut by_operator = BTreeMap::new();
     for r in &rows {
-        let day = crate::clock::parse_datetime(&r.archived_at).map(|x| x.to_offset(JST).date().to_string()).unwrap_or_else(|| r.archived_at.clone());
-        let e = per_day.entry((day.clone(), r.profile.clone())).or_insert_with(|| DayCount { date: day, profile: r.profile.clone(), ..Default::default() });
+        let day = crate::clock::parse_datetime(&r.archived_at)
+            .map(|x| x.to_offset(JST).date().to_string())
+            .unwrap_or_else(|| r.archived_at.clone());
+        let e = per_day
+            .entry((day.clone(), r.profile.clone()))
+            .or_insert_with(|| DayCount {
+                date: day,
+                profile: r.profile.clone(),
+                ..Default::default()
+            });
         e.documents += 1;
         e.pages += u64::from(r.pages);
-        *by_signer.entry(r.signer.clone().unwrap_or_else(|| "-".into())).or_insert(0) += 1;
-        *by_operator.entry(r.operator.clone().unwrap_or_else(|| "-".into())).or_insert(0) += 1;
+        *by_signer
+            .entry(r.signer.clone().unwrap_or_else(|| "-".into()))
+            .or_insert(0) += 1;
+        *by_operator
+            .entry(r.operator.clone().unwrap_or_else(|| "-".into()))
+            .or_insert(0) += 1;
     }
     let (entries, _) = audit::read_and_check(&root.join(layout::AUDIT_FILE))?;
-    let in_range = |e: &&audit::Entry| e.time.as_str() >= f.as_str() && e.time.as_str() < t.as_str();
-    let rejections: Vec<EventLine> = entries.iter().filter(in_range).filter(|e| e.event == "rejected").map(event_line).collect();
+    let in_range =
+        |e: &&audit::Entry| e.time.as_str() >= f.as_str() && e.time.as_str() < t.as_str();
+    let rejections: Vec<EventLine> = entries
+        .iter()
+        .filter(in_range)
+        .filter(|e| e.event == "rejected")
+        .map(event_line)
+        .collect();
     let mut rejection_reasons = BTreeMap::new();
     for r in &rejections {
         for c in &r.codes {
             *rejection_reasons.entry(c.clone()).or_insert(0) += 1;
         }
     }
-    let failures = entries.iter().filter(in_range).filter(|e| e.event == "failed" || e.event == "renew-failed").map(event_line).collect();
-    let renewals = entries.iter().filter(in_range).filter(|e| e.event == "renewed").map(event_line).collect();
+    let failures = entries
+        .iter()
+        .filter(in_range)
+        .filter(|e| e.event == "failed" || e.event == "renew-failed")
+        .map(event_line)
+        .collect();
+    let renewals = entries
+        .iter()
+        .filter(in_range)
+        .filter(|e| e.event == "renewed")
+        .map(event_line)
+        .collect();
     let now_s = rfc3339(now);
-    let past_retention = catalog.all()?.iter().filter(|r| r.retention_until.as_deref().is_some_and(|u| u < now_s.as_str())).map(DocLine::from).collect();
+    let past_retention = catalog
+        .all()?
+        .iter()
+        .filter(|r| {
+            r.retention_until
+                .as_deref()
+                .is_some_and(|u| u < now_s.as_str())
+        })
+        .map(DocLine::from)
+        .collect();
     Ok(Report {
         archive: root.display().to_string(),
         from: f,
@@ -144,7 +199,11 @@ pub fn build(root: &Path, from: OffsetDateTime, to: OffsetDateTime, now: OffsetD
         per_day: per_day.into_values().collect(),
         by_signer,
         by_operator,
-        late_scans: rows.iter().filter(|r| r.flags.split(',').any(|x| x == "late-scan")).map(DocLine::from).collect(),
+        late_scans: rows
+            .iter()
+            .filter(|r| r.flags.split(',').any(|x| x == "late-scan"))
+            .map(DocLine::from)
+            .collect(),
         documents: rows.iter().map(DocLine::from).collect(),
         rejections,
         rejection_reasons,
@@ -155,7 +214,10 @@ pub fn build(root: &Path, from: OffsetDateTime, to: OffsetDateTime, now: OffsetD
 }
 
 fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 /// CSV: one row per archived document in the period (UTF-8 with BOM so spreadsheet tools
@@ -167,8 +229,18 @@ pub fn to_csv(r: &Report) -> String {
         let _ = writeln!(
             s,
             "{},{},{},{},{},{},{},{},{},{},{},{}",
-            csv_field(&d.id), csv_field(&d.archive_path), csv_field(&d.profile), q(&d.patient_id), q(&d.document_type),
-            q(&d.document_date), q(&d.signer), q(&d.operator), q(&d.timestamp_time), csv_field(&d.flags), q(&d.retention_until), q(&d.next_renewal_due)
+            csv_field(&d.id),
+            csv_field(&d.archive_path),
+            csv_field(&d.profile),
+            q(&d.patient_id),
+            q(&d.document_type),
+            q(&d.document_date),
+            q(&d.signer),
+            q(&d.operator),
+            q(&d.timestamp_time),
+            csv_field(&d.flags),
+            q(&d.retention_until),
+            q(&d.next_renewal_due)
         );
     }
     s
@@ -176,7 +248,11 @@ pub fn to_csv(r: &Report) -> String {
 
 fn csv_field(v: &str) -> String {
     // Quote always; neutralise spreadsheet formulas.
-    let v = if v.starts_with(['=', '+', '-', '@']) { format!("'{v}") } else { v.to_string() };
+    let v = if v.starts_with(['=', '+', '-', '@']) {
+        format!("'{v}")
+    } else {
+        v.to_string()
+    };
     format!("\"{}\"", v.replace('"', "\"\""))
 }
 
@@ -184,9 +260,25 @@ fn csv_field(v: &str) -> String {
 pub fn to_html(r: &Report, lang: Lang) -> String {
     let t = |k: &str| esc(&tr(lang, k, &[]));
     let mut h = String::new();
-    let _ = write!(h, "<!DOCTYPE html><html lang=\"{}\"><head><meta charset=\"utf-8\"><title>{}</title>", if lang == Lang::Ja { "ja" } else { "en" }, t("report.title"));
+    let _ = write!(
+        h,
+        "<!DOCTYPE html><html lang=\"{}\"><head><meta charset=\"utf-8\"><title>{}</title>",
+        if lang == Lang::Ja { "ja" } else { "en" },
+        t("report.title")
+    );
     h.push_str("<style>body{font-family:'Noto Sans CJK JP','Hiragino Sans',sans-serif;margin:2em;color:#222}table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #bbb;padding:.3em .6em;font-size:90%}th{background:#eef}h1{font-size:150%}h2{font-size:120%;margin-top:1.5em}.bar{fill:#3a6ea5}.axis{stroke:#444}.lbl{font-size:11px}.empty{color:#777}</style></head><body>");
-    let _ = write!(h, "<h1>{}</h1><p>{}: {} — {}<br>{}: {}<br>{}: {}</p>", t("report.title"), t("report.period"), esc(&r.from), esc(&r.to), t("report.archive"), esc(&r.archive), t("report.generated"), esc(&r.generated_at));
+    let _ = write!(
+        h,
+        "<h1>{}</h1><p>{}: {} — {}<br>{}: {}<br>{}: {}</p>",
+        t("report.title"),
+        t("report.period"),
+        esc(&r.from),
+        esc(&r.to),
+        t("report.archive"),
+        esc(&r.archive),
+        t("report.generated"),
+        esc(&r.generated_at)
+    );
     // daily volume chart
     let _ = write!(h, "<h2>{}</h2>", t("report.daily"));
     let mut days: BTreeMap<&str, usize> = BTreeMap::new();
@@ -207,20 +299,148 @@ pub fn to_html(r: &Report, lang: Lang) -> String {
         }
         h.push_str("</svg>");
     }
-    table(&mut h, &t("report.per_day"), &[t("report.date"), t("report.profile"), t("report.documents"), t("report.pages")], r.per_day.iter().map(|d| vec![d.date.clone(), d.profile.clone(), d.documents.to_string(), d.pages.to_string()]), &t("report.none"));
-    table(&mut h, &t("report.by_signer"), &[t("report.signer"), t("report.documents")], r.by_signer.iter().map(|(k, v)| vec![k.clone(), v.to_string()]), &t("report.none"));
-    table(&mut h, &t("report.by_operator"), &[t("report.operator"), t("report.documents")], r.by_operator.iter().map(|(k, v)| vec![k.clone(), v.to_string()]), &t("report.none"));
-    table(&mut h, &t("report.rejections"), &[t("report.time"), t("report.path"), t("report.reasons")], r.rejections.iter().map(|e| vec![e.time.clone(), e.path.clone().unwrap_or_default(), e.codes.join(", ")]), &t("report.none"));
-    table(&mut h, &t("report.late"), &[t("report.id"), t("report.patient"), t("report.document_date"), t("report.timestamp")], r.late_scans.iter().map(|d| vec![d.id.clone(), d.patient_id.clone().unwrap_or_default(), d.document_date.clone().unwrap_or_default(), d.timestamp_time.clone().unwrap_or_default()]), &t("report.none"));
-    table(&mut h, &t("report.renewals"), &[t("report.time"), t("report.id")], r.renewals.iter().map(|e| vec![e.time.clone(), e.document_id.clone().unwrap_or_default()]), &t("report.none"));
-    table(&mut h, &t("report.failures"), &[t("report.time"), t("report.path"), t("report.reasons")], r.failures.iter().map(|e| vec![e.time.clone(), e.path.clone().or(e.document_id.clone()).unwrap_or_default(), e.codes.join(", ")]), &t("report.none"));
-    table(&mut h, &t("report.past_retention"), &[t("report.id"), t("report.profile"), t("report.retention_until")], r.past_retention.iter().map(|d| vec![d.id.clone(), d.profile.clone(), d.retention_until.clone().unwrap_or_default()]), &t("report.none"));
-    table(&mut h, &t("report.documents_list"), &[t("report.id"), t("report.profile"), t("report.patient"), t("report.document_type"), t("report.signer"), t("report.timestamp")], r.documents.iter().map(|d| vec![d.id.clone(), d.profile.clone(), d.patient_id.clone().unwrap_or_default(), d.document_type.clone().unwrap_or_default(), d.signer.clone().unwrap_or_default(), d.timestamp_time.clone().unwrap_or_default()]), &t("report.none"));
+    table(
+        &mut h,
+        &t("report.per_day"),
+        &[
+            t("report.date"),
+            t("report.profile"),
+            t("report.documents"),
+            t("report.pages"),
+        ],
+        r.per_day.iter().map(|d| {
+            vec![
+                d.date.clone(),
+                d.profile.clone(),
+                d.documents.to_string(),
+                d.pages.to_string(),
+            ]
+        }),
+        &t("report.none"),
+    );
+    table(
+        &mut h,
+        &t("report.by_signer"),
+        &[t("report.signer"), t("report.documents")],
+        r.by_signer
+            .iter()
+            .map(|(k, v)| vec![k.clone(), v.to_string()]),
+        &t("report.none"),
+    );
+    table(
+        &mut h,
+        &t("report.by_operator"),
+        &[t("report.operator"), t("report.documents")],
+        r.by_operator
+            .iter()
+            .map(|(k, v)| vec![k.clone(), v.to_string()]),
+        &t("report.none"),
+    );
+    table(
+        &mut h,
+        &t("report.rejections"),
+        &[t("report.time"), t("report.path"), t("report.reasons")],
+        r.rejections.iter().map(|e| {
+            vec![
+                e.time.clone(),
+                e.path.clone().unwrap_or_default(),
+                e.codes.join(", "),
+            ]
+        }),
+        &t("report.none"),
+    );
+    table(
+        &mut h,
+        &t("report.late"),
+        &[
+            t("report.id"),
+            t("report.patient"),
+            t("report.document_date"),
+            t("report.timestamp"),
+        ],
+        r.late_scans.iter().map(|d| {
+            vec![
+                d.id.clone(),
+                d.patient_id.clone().unwrap_or_default(),
+                d.document_date.clone().unwrap_or_default(),
+                d.timestamp_time.clone().unwrap_or_default(),
+            ]
+        }),
+        &t("report.none"),
+    );
+    table(
+        &mut h,
+        &t("report.renewals"),
+        &[t("report.time"), t("report.id")],
+        r.renewals
+            .iter()
+            .map(|e| vec![e.time.clone(), e.document_id.clone().unwrap_or_default()]),
+        &t("report.none"),
+    );
+    table(
+        &mut h,
+        &t("report.failures"),
+        &[t("report.time"), t("report.path"), t("report.reasons")],
+        r.failures.iter().map(|e| {
+            vec![
+                e.time.clone(),
+                e.path.clone().or(e.document_id.clone()).unwrap_or_default(),
+                e.codes.join(", "),
+            ]
+        }),
+        &t("report.none"),
+    );
+    table(
+        &mut h,
+        &t("report.past_retention"),
+        &[
+            t("report.id"),
+            t("report.profile"),
+            t("report.retention_until"),
+        ],
+        r.past_retention.iter().map(|d| {
+            vec![
+                d.id.clone(),
+                d.profile.clone(),
+                d.retention_until.clone().unwrap_or_default(),
+            ]
+        }),
+        &t("report.none"),
+    );
+    table(
+        &mut h,
+        &t("report.documents_list"),
+        &[
+            t("report.id"),
+            t("report.profile"),
+            t("report.patient"),
+            t("report.document_type"),
+            t("report.signer"),
+            t("report.timestamp"),
+        ],
+        r.documents.iter().map(|d| {
+            vec![
+                d.id.clone(),
+                d.profile.clone(),
+                d.patient_id.clone().unwrap_or_default(),
+                d.document_type.clone().unwrap_or_default(),
+                d.signer.clone().unwrap_or_default(),
+                d.timestamp_time.clone().unwrap_or_default(),
+            ]
+        }),
+        &t("report.none"),
+    );
     h.push_str("</body></html>\n");
     h
 }
 
-fn table(h: &mut String, title: &str, head: &[String], rows: impl Iterator<Item = Vec<String>>, none: &str) {
+fn table(
+    h: &mut String,
+    title: &str,
+    head: &[String],
+    rows: impl Iterator<Item = Vec<String>>,
+    none: &str,
+) {
     let _ = write!(h, "<h2>{title}</h2>");
     let rows: Vec<Vec<String>> = rows.collect();
     if rows.is_empty() {
@@ -261,9 +481,25 @@ pub fn status(root: &Path, now: OffsetDateTime, within_days: u32) -> Result<Stat
     Ok(Status {
         documents: all.len() as u64,
         due_for_renewal: catalog.due(&horizon)?.iter().map(DocLine::from).collect(),
-        late_scans: all.iter().filter(|r| r.flags.split(',').any(|x| x == "late-scan")).map(DocLine::from).collect(),
-        unsigned: all.iter().filter(|r| r.signer.is_none()).map(DocLine::from).collect(),
-        past_retention: all.iter().filter(|r| r.retention_until.as_deref().is_some_and(|u| u < now_s.as_str())).map(DocLine::from).collect(),
+        late_scans: all
+            .iter()
+            .filter(|r| r.flags.split(',').any(|x| x == "late-scan"))
+            .map(DocLine::from)
+            .collect(),
+        unsigned: all
+            .iter()
+            .filter(|r| r.signer.is_none())
+            .map(DocLine::from)
+            .collect(),
+        past_retention: all
+            .iter()
+            .filter(|r| {
+                r.retention_until
+                    .as_deref()
+                    .is_some_and(|u| u < now_s.as_str())
+            })
+            .map(DocLine::from)
+            .collect(),
         unfinished: catalog.unfinished()?.iter().map(DocLine::from).collect(),
     })
 }
@@ -296,9 +532,24 @@ mod tests {
     fn fixture() -> tempfile::TempDir {
         let d = tempfile::tempdir().unwrap();
         let (mut a, _) = Archive::open(d.path(), "2026-11-25T00:00:00Z").unwrap();
-        a.store_new(row("a", "2026-11-24", "", "2031-11-24T00:00:00Z"), b"a", "2026-11-24T03:00:00Z").unwrap();
-        a.store_new(row("b", "2026-11-25", "late-scan", "2031-11-25T00:00:00Z"), b"b", "2026-11-25T03:00:00Z").unwrap();
-        a.store_new(row("c", "2026-11-25", "", "2020-01-01T00:00:00Z"), b"c", "2026-11-25T03:00:00Z").unwrap();
+        a.store_new(
+            row("a", "2026-11-24", "", "2031-11-24T00:00:00Z"),
+            b"a",
+            "2026-11-24T03:00:00Z",
+        )
+        .unwrap();
+        a.store_new(
+            row("b", "2026-11-25", "late-scan", "2031-11-25T00:00:00Z"),
+            b"b",
+            "2026-11-25T03:00:00Z",
+        )
+        .unwrap();
+        a.store_new(
+            row("c", "2026-11-25", "", "2020-01-01T00:00:00Z"),
+            b"c",
+            "2026-11-25T03:00:00Z",
+        )
+        .unwrap();
         a.log("2026-11-25T04:00:00Z", "rejected", None, serde_json::json!({"path": "/in/低解像度.jpg", "reasons": [{"code": "low-resolution"}]})).unwrap();
         d
     }
@@ -316,20 +567,45 @@ mod tests {
         assert_eq!(r.by_signer.get("鈴木 次郎"), Some(&3));
         assert_eq!(r.rejection_reasons.get("low-resolution"), Some(&1));
         assert_eq!(r.late_scans.len(), 1);
-        assert_eq!(r.past_retention.iter().map(|x| x.id.as_str()).collect::<Vec<_>>(), vec!["c"]);
+        assert_eq!(
+            r.past_retention
+                .iter()
+                .map(|x| x.id.as_str())
+                .collect::<Vec<_>>(),
+            vec!["c"]
+        );
         let html = to_html(&r, Lang::Ja);
-        assert!(html.contains("<svg id=\"daily-chart\"") && html.contains("鈴木 次郎") && html.contains("low-resolution"));
-        assert!(!html.contains("<script") && !html.contains("http"), "self-contained");
+        assert!(
+            html.contains("<svg id=\"daily-chart\"")
+                && html.contains("鈴木 次郎")
+                && html.contains("low-resolution")
+        );
+        assert!(
+            !html.contains("<script") && !html.contains("http"),
+            "self-contained"
+        );
         let csv = to_csv(&r);
         assert_eq!(csv.lines().count(), 4);
         // a narrower period excludes the first day
-        let r2 = build(d.path(), crate::clock::parse_datetime("2026-11-25").unwrap(), to, now).unwrap();
+        let r2 = build(
+            d.path(),
+            crate::clock::parse_datetime("2026-11-25").unwrap(),
+            to,
+            now,
+        )
+        .unwrap();
         assert_eq!(r2.documents.len(), 2);
     }
 
     #[test]
     fn html_escapes_sidecar_values() {
-        let mut r = build(fixture().path(), crate::clock::parse_datetime("2026-11-01").unwrap(), crate::clock::parse_datetime("2026-12-01").unwrap(), OffsetDateTime::now_utc()).unwrap();
+        let mut r = build(
+            fixture().path(),
+            crate::clock::parse_datetime("2026-11-01").unwrap(),
+            crate::clock::parse_datetime("2026-12-01").unwrap(),
+            OffsetDateTime::now_utc(),
+        )
+        .unwrap();
         r.documents[0].patient_id = Some("<img src=x onerror=alert(1)>".into());
         let html = to_html(&r, Lang::En);
         assert!(!html.contains("<img"), "sidecar text must be escaped");
@@ -338,12 +614,22 @@ mod tests {
     #[test]
     fn status_lists_due_late_and_past_retention() {
         let d = fixture();
-        let s = status(d.path(), crate::clock::parse_datetime("2026-11-27").unwrap(), 400).unwrap();
+        let s = status(
+            d.path(),
+            crate::clock::parse_datetime("2026-11-27").unwrap(),
+            400,
+        )
+        .unwrap();
         assert_eq!(s.documents, 3);
         assert!(s.due_for_renewal.is_empty());
         assert_eq!(s.late_scans.len(), 1);
         assert_eq!(s.past_retention.len(), 1);
-        let s = status(d.path(), crate::clock::parse_datetime("2034-06-01").unwrap(), 400).unwrap();
+        let s = status(
+            d.path(),
+            crate::clock::parse_datetime("2034-06-01").unwrap(),
+            400,
+        )
+        .unwrap();
         assert_eq!(s.due_for_renewal.len(), 3);
     }
 }

@@ -34,7 +34,12 @@ pub struct Facts<'a> {
 }
 
 /// Rules checked before anything is signed.
-pub fn before_signing(profile_name: &str, profile: &Profile, wf: &WorkflowConfig, f: &Facts) -> Vec<Finding> {
+pub fn before_signing(
+    profile_name: &str,
+    profile: &Profile,
+    wf: &WorkflowConfig,
+    f: &Facts,
+) -> Vec<Finding> {
     let mut out = Vec::new();
     if profile.require_plan {
         match f.plan_id {
@@ -44,7 +49,11 @@ pub fn before_signing(profile_name: &str, profile: &Profile, wf: &WorkflowConfig
         }
         if let Some(pid) = f.patient_id {
             if wf.objected_patients.iter().any(|o| o == pid) {
-                out.push(Finding { code: "patient-objected", message: format!("patient {pid} objected to backlog scanning; keep the paper"), blocking: true });
+                out.push(Finding {
+                    code: "patient-objected",
+                    message: format!("patient {pid} objected to backlog scanning; keep the paper"),
+                    blocking: true,
+                });
             }
         }
     }
@@ -55,7 +64,14 @@ pub fn before_signing(profile_name: &str, profile: &Profile, wf: &WorkflowConfig
             None => out.push(Finding { code: "attestation-missing", message: "the sidecar lacks the operator's attestation (attestation.no_overlap, attestation.nothing_outside_scan_area)".into(), blocking: true }),
         }
     }
-    let required_role = if f.correction { profile.correction_signer_role.as_ref().or(profile.signer_role.as_ref()) } else { profile.signer_role.as_ref() };
+    let required_role = if f.correction {
+        profile
+            .correction_signer_role
+            .as_ref()
+            .or(profile.signer_role.as_ref())
+    } else {
+        profile.signer_role.as_ref()
+    };
     if let Some(required) = required_role {
         if f.signer_role != Some(required.as_str()) {
             out.push(Finding {
@@ -66,16 +82,31 @@ pub fn before_signing(profile_name: &str, profile: &Profile, wf: &WorkflowConfig
         }
     }
     if profile.reference_copy && f.paper_location.is_none_or(|p| p.trim().is_empty()) {
-        out.push(Finding { code: "paper-location-missing", message: "a convenience scan must name where the paper is kept (paper_location)".into(), blocking: true });
+        out.push(Finding {
+            code: "paper-location-missing",
+            message: "a convenience scan must name where the paper is kept (paper_location)".into(),
+            blocking: true,
+        });
     }
-    if profile.scan_within_business_days.is_some() && f.document_date.is_some_and(|d| local_date(d).is_none()) {
-        out.push(Finding { code: "sidecar-invalid", message: "document_date is not YYYY-MM-DD or RFC 3339".into(), blocking: true });
+    if profile.scan_within_business_days.is_some()
+        && f.document_date.is_some_and(|d| local_date(d).is_none())
+    {
+        out.push(Finding {
+            code: "sidecar-invalid",
+            message: "document_date is not YYYY-MM-DD or RFC 3339".into(),
+            blocking: true,
+        });
     }
     out
 }
 
 /// The late-scan rule, judged against the trusted (TSA) time.
-pub fn after_timestamp(profile: &Profile, wf: &WorkflowConfig, document_date: Option<&str>, timestamp: OffsetDateTime) -> Option<Finding> {
+pub fn after_timestamp(
+    profile: &Profile,
+    wf: &WorkflowConfig,
+    document_date: Option<&str>,
+    timestamp: OffsetDateTime,
+) -> Option<Finding> {
     let days = profile.scan_within_business_days?;
     let date = local_date(document_date?)?;
     let deadline = deadline(date, days, &holidays(wf));
@@ -134,11 +165,20 @@ mod tests {
     #[test]
     fn one_business_day_skips_weekends_and_holidays() {
         // Friday → Monday
-        assert_eq!(deadline(date!(2026 - 11 - 27), 1, &[]), date!(2026 - 11 - 30));
+        assert_eq!(
+            deadline(date!(2026 - 11 - 27), 1, &[]),
+            date!(2026 - 11 - 30)
+        );
         // Wednesday → Thursday
-        assert_eq!(deadline(date!(2026 - 11 - 25), 1, &[]), date!(2026 - 11 - 26));
+        assert_eq!(
+            deadline(date!(2026 - 11 - 25), 1, &[]),
+            date!(2026 - 11 - 26)
+        );
         // Friday before a Monday holiday → Tuesday
-        assert_eq!(deadline(date!(2026 - 11 - 20), 1, &[date!(2026 - 11 - 23)]), date!(2026 - 11 - 24));
+        assert_eq!(
+            deadline(date!(2026 - 11 - 20), 1, &[date!(2026 - 11 - 23)]),
+            date!(2026 - 11 - 24)
+        );
     }
 
     #[test]
@@ -154,34 +194,117 @@ mod tests {
         assert_eq!(f.code, "late-scan");
         assert!(f.blocking);
         let warn = profile("scan_within_business_days = 1");
-        assert!(!after_timestamp(&warn, &wf, Some("2026-11-25"), t).unwrap().blocking);
+        assert!(
+            !after_timestamp(&warn, &wf, Some("2026-11-25"), t)
+                .unwrap()
+                .blocking
+        );
     }
 
     #[test]
     fn backlog_needs_an_approved_plan_and_respects_objections() {
         let p = profile("require_plan = true");
-        let wf = WorkflowConfig { approved_plans: vec!["PLAN-1".into()], objected_patients: vec!["P-9".into()], ..Default::default() };
-        let codes = |f: &Facts| before_signing("backlog", &p, &wf, f).into_iter().map(|x| x.code).collect::<Vec<_>>();
-        assert_eq!(codes(&Facts { plan_id: None, ..Default::default() }), vec!["plan-missing"]);
-        assert_eq!(codes(&Facts { plan_id: Some("PLAN-2"), ..Default::default() }), vec!["plan-missing"]);
-        assert!(codes(&Facts { plan_id: Some("PLAN-1"), patient_id: Some("P-1"), ..Default::default() }).is_empty());
-        assert_eq!(codes(&Facts { plan_id: Some("PLAN-1"), patient_id: Some("P-9"), ..Default::default() }), vec!["patient-objected"]);
+        let wf = WorkflowConfig {
+            approved_plans: vec!["PLAN-1".into()],
+            objected_patients: vec!["P-9".into()],
+            ..Default::default()
+        };
+        let codes = |f: &Facts| {
+            before_signing("backlog", &p, &wf, f)
+                .into_iter()
+                .map(|x| x.code)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            codes(&Facts {
+                plan_id: None,
+                ..Default::default()
+            }),
+            vec!["plan-missing"]
+        );
+        assert_eq!(
+            codes(&Facts {
+                plan_id: Some("PLAN-2"),
+                ..Default::default()
+            }),
+            vec!["plan-missing"]
+        );
+        assert!(codes(&Facts {
+            plan_id: Some("PLAN-1"),
+            patient_id: Some("P-1"),
+            ..Default::default()
+        })
+        .is_empty());
+        assert_eq!(
+            codes(&Facts {
+                plan_id: Some("PLAN-1"),
+                patient_id: Some("P-9"),
+                ..Default::default()
+            }),
+            vec!["patient-objected"]
+        );
     }
 
     #[test]
     fn attestation_role_and_paper_location() {
         let wf = WorkflowConfig::default();
         let att = profile("require_attestation = true");
-        assert_eq!(before_signing("b", &att, &wf, &Facts { attestation: Some((true, false)), ..Default::default() })[0].code, "attestation-missing");
-        assert!(before_signing("b", &att, &wf, &Facts { attestation: Some((true, true)), ..Default::default() }).is_empty());
+        assert_eq!(
+            before_signing(
+                "b",
+                &att,
+                &wf,
+                &Facts {
+                    attestation: Some((true, false)),
+                    ..Default::default()
+                }
+            )[0]
+            .code,
+            "attestation-missing"
+        );
+        assert!(before_signing(
+            "b",
+            &att,
+            &wf,
+            &Facts {
+                attestation: Some((true, true)),
+                ..Default::default()
+            }
+        )
+        .is_empty());
         let rx = profile("correction_signer_role = 'Pharmacist'");
-        assert!(before_signing("p", &rx, &wf, &Facts::default()).is_empty(), "the scan itself may be signed by the 作業責任者");
-        let fix = |role| Facts { signer_role: role, correction: true, ..Default::default() };
-        assert_eq!(before_signing("p", &rx, &wf, &fix(Some("Medical Doctor")))[0].code, "signer-role-mismatch");
-        assert_eq!(before_signing("p", &rx, &wf, &fix(None))[0].code, "signer-role-mismatch");
+        assert!(
+            before_signing("p", &rx, &wf, &Facts::default()).is_empty(),
+            "the scan itself may be signed by the 作業責任者"
+        );
+        let fix = |role| Facts {
+            signer_role: role,
+            correction: true,
+            ..Default::default()
+        };
+        assert_eq!(
+            before_signing("p", &rx, &wf, &fix(Some("Medical Doctor")))[0].code,
+            "signer-role-mismatch"
+        );
+        assert_eq!(
+            before_signing("p", &rx, &wf, &fix(None))[0].code,
+            "signer-role-mismatch"
+        );
         assert!(before_signing("p", &rx, &wf, &fix(Some("Pharmacist"))).is_empty());
         let conv = profile("reference_copy = true");
-        assert_eq!(before_signing("c", &conv, &wf, &Facts::default())[0].code, "paper-location-missing");
-        assert!(before_signing("c", &conv, &wf, &Facts { paper_location: Some("地下書庫 B-3"), ..Default::default() }).is_empty());
+        assert_eq!(
+            before_signing("c", &conv, &wf, &Facts::default())[0].code,
+            "paper-location-missing"
+        );
+        assert!(before_signing(
+            "c",
+            &conv,
+            &wf,
+            &Facts {
+                paper_location: Some("地下書庫 B-3"),
+                ..Default::default()
+            }
+        )
+        .is_empty());
     }
 }

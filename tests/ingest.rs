@@ -15,7 +15,11 @@ use support::*;
 fn jpeg_page(path: &Path, w: u32, h: u32, dpi: u16, seed: u8) {
     let img = image::RgbImage::from_fn(w, h, |x, y| {
         let ink = (y / 12) % 3 == 0 && x % 97 > 8;
-        if ink { image::Rgb([20, 20, 30u8.wrapping_add(seed)]) } else { image::Rgb([250, 248, 240]) }
+        if ink {
+            image::Rgb([20, 20, 30u8.wrapping_add(seed)])
+        } else {
+            image::Rgb([250, 248, 240])
+        }
     });
     let mut bytes = Vec::new();
     let mut enc = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut bytes, 85);
@@ -31,7 +35,11 @@ fn gray_png_page(path: &Path, w: u32, h: u32) {
     let mut enc = png::Encoder::new(std::io::BufWriter::new(file), w, h);
     enc.set_color(png::ColorType::Grayscale);
     enc.set_depth(png::BitDepth::Eight);
-    enc.set_pixel_dims(Some(png::PixelDimensions { xppu: 11811, yppu: 11811, unit: png::Unit::Meter }));
+    enc.set_pixel_dims(Some(png::PixelDimensions {
+        xppu: 11811,
+        yppu: 11811,
+        unit: png::Unit::Meter,
+    }));
     let mut wr = enc.write_header().unwrap();
     wr.write_image_data(img.as_raw()).unwrap();
 }
@@ -54,13 +62,22 @@ impl World {
         std::fs::create_dir_all(&input).unwrap();
         let shipped = std::fs::read_to_string(repo_root().join("config/hozon.toml")).unwrap();
         let cfg = shipped
-            .replace("base_url = \"http://127.0.0.1:8318\"", &format!("base_url = \"http://127.0.0.1:{crl_port}\""))
+            .replace(
+                "base_url = \"http://127.0.0.1:8318\"",
+                &format!("base_url = \"http://127.0.0.1:{crl_port}\""),
+            )
             .replace("archive = \"../archive\"", "archive = \"archive\"")
             .replace("\"../.hozon/", "\".hozon/")
             + extra_toml;
         let config = dir.path().join("hozon.toml");
         std::fs::write(&config, cfg).unwrap();
-        World { dir, input, out, config, crl_port }
+        World {
+            dir,
+            input,
+            out,
+            config,
+            crl_port,
+        }
     }
 
     fn run(&self, args: &[&str]) -> std::process::Output {
@@ -70,8 +87,16 @@ impl World {
     }
 
     fn ingest_json(&self) -> (std::process::Output, Value) {
-        let o = self.run(&["ingest", self.input.to_str().unwrap(), "--out", self.out.to_str().unwrap(), "--json", "-"]);
-        let v: Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("bad JSON ({e}):\n{}", text(&o)));
+        let o = self.run(&[
+            "ingest",
+            self.input.to_str().unwrap(),
+            "--out",
+            self.out.to_str().unwrap(),
+            "--json",
+            "-",
+        ]);
+        let v: Value = serde_json::from_slice(&o.stdout)
+            .unwrap_or_else(|e| panic!("bad JSON ({e}):\n{}", text(&o)));
         (o, v)
     }
 
@@ -82,7 +107,14 @@ impl World {
     /// Serve the demo CRLs where the demo certificates point (online revocation for peers).
     fn serve_crls(&self) -> Background {
         let child = Command::new(hozon_bin())
-            .args(["--config", self.config.to_str().unwrap(), "tsa", "serve", "--listen", &format!("127.0.0.1:{}", self.crl_port)])
+            .args([
+                "--config",
+                self.config.to_str().unwrap(),
+                "tsa",
+                "serve",
+                "--listen",
+                &format!("127.0.0.1:{}", self.crl_port),
+            ])
             .current_dir(self.dir.path())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -97,7 +129,9 @@ fn archived_files(root: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut stack = vec![root.to_path_buf()];
     while let Some(d) = stack.pop() {
-        let Ok(rd) = std::fs::read_dir(&d) else { continue };
+        let Ok(rd) = std::fs::read_dir(&d) else {
+            continue;
+        };
         for e in rd.flatten() {
             let p = e.path();
             if p.is_dir() {
@@ -112,10 +146,13 @@ fn archived_files(root: &Path) -> Vec<PathBuf> {
 }
 
 fn hash_tree(root: &Path) -> Vec<(PathBuf, Vec<u8>)> {
-    let mut v: Vec<_> = walk(root).into_iter().map(|p| {
-        let b = std::fs::read(&p).unwrap();
-        (p, b)
-    }).collect();
+    let mut v: Vec<_> = walk(root)
+        .into_iter()
+        .map(|p| {
+            let b = std::fs::read(&p).unwrap();
+            (p, b)
+        })
+        .collect();
     v.sort();
     v
 }
@@ -126,14 +163,23 @@ fn walk(root: &Path) -> Vec<PathBuf> {
     while let Some(d) = stack.pop() {
         for e in std::fs::read_dir(&d).unwrap().flatten() {
             let p = e.path();
-            if p.is_dir() { stack.push(p) } else { out.push(p) }
+            if p.is_dir() {
+                stack.push(p)
+            } else {
+                out.push(p)
+            }
         }
     }
     out
 }
 
 fn outcome_of<'a>(v: &'a Value, name: &str) -> &'a Value {
-    v["documents"].as_array().unwrap().iter().find(|d| d["path"].as_str().unwrap().ends_with(name)).unwrap_or_else(|| panic!("no document {name} in {v:#}"))
+    v["documents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["path"].as_str().unwrap().ends_with(name))
+        .unwrap_or_else(|| panic!("no document {name} in {v:#}"))
 }
 
 #[test]
@@ -151,17 +197,37 @@ fn ingest_builtin_tsa_archives_verifiable_files_and_rejects_bad_scans() {
     let before = hash_tree(&w.input);
 
     let (o, v) = w.ingest_json();
-    assert_eq!(o.status.code(), Some(1), "a rejected document makes exit 1\n{}", text(&o));
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "a rejected document makes exit 1\n{}",
+        text(&o)
+    );
     assert_eq!(v["summary"]["archived"], 2, "{v:#}");
     assert_eq!(v["summary"]["rejected"], 1, "{v:#}");
     let low = outcome_of(&v, "低解像度.jpg");
     assert_eq!(low["outcome"], "rejected");
-    assert!(low["reasons"].as_array().unwrap().iter().any(|r| r["code"] == "low-resolution"), "{low:#}");
-    assert!(String::from_utf8_lossy(&o.stderr).contains("NOT LEGALLY VALID"), "demo banner missing:\n{}", text(&o));
+    assert!(
+        low["reasons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["code"] == "low-resolution"),
+        "{low:#}"
+    );
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("NOT LEGALLY VALID"),
+        "demo banner missing:\n{}",
+        text(&o)
+    );
 
     let files = archived_files(&w.out);
     assert_eq!(files.len(), 2, "{files:?}");
-    assert_eq!(hash_tree(&w.input), before, "source scans must be byte-identical after ingest");
+    assert_eq!(
+        hash_tree(&w.input),
+        before,
+        "source scans must be byte-identical after ingest"
+    );
     assert!(w.out.join("catalog.sqlite").exists() && w.out.join("audit.jsonl").exists());
 
     let _crl = w.serve_crls();
@@ -170,20 +236,43 @@ fn ingest_builtin_tsa_archives_verifiable_files_and_rejects_bad_scans() {
     }
 
     // lossless: the archived JPEG pages are the source files byte for byte, in natural order
-    let chart_pdf = PathBuf::from(outcome_of(&v, "外来_山田")["archive_path"].as_str().unwrap());
+    let chart_pdf = PathBuf::from(
+        outcome_of(&v, "外来_山田")["archive_path"]
+            .as_str()
+            .unwrap(),
+    );
     if have("pdfimages", &["-v"]) {
         let ex = tempfile::tempdir().unwrap();
-        let st = Command::new("pdfimages").arg("-j").arg(&chart_pdf).arg(ex.path().join("p")).status().unwrap();
+        let st = Command::new("pdfimages")
+            .arg("-j")
+            .arg(&chart_pdf)
+            .arg(ex.path().join("p"))
+            .status()
+            .unwrap();
         assert!(st.success());
         let mut got: Vec<PathBuf> = walk(ex.path());
         got.sort();
         assert_eq!(got.len(), 3, "{got:?}");
         for (g, i) in got.iter().zip([1, 2, 10]) {
-            assert_eq!(std::fs::read(g).unwrap(), std::fs::read(chart.join(format!("page{i}.jpg"))).unwrap(), "page{i} not byte-identical");
+            assert_eq!(
+                std::fs::read(g).unwrap(),
+                std::fs::read(chart.join(format!("page{i}.jpg"))).unwrap(),
+                "page{i} not byte-identical"
+            );
         }
-        let png_pdf = PathBuf::from(outcome_of(&v, "紹介状.png")["archive_path"].as_str().unwrap());
+        let png_pdf = PathBuf::from(
+            outcome_of(&v, "紹介状.png")["archive_path"]
+                .as_str()
+                .unwrap(),
+        );
         let ex2 = tempfile::tempdir().unwrap();
-        assert!(Command::new("pdfimages").arg("-png").arg(&png_pdf).arg(ex2.path().join("p")).status().unwrap().success());
+        assert!(Command::new("pdfimages")
+            .arg("-png")
+            .arg(&png_pdf)
+            .arg(ex2.path().join("p"))
+            .status()
+            .unwrap()
+            .success());
         let got = walk(ex2.path());
         assert_eq!(got.len(), 1);
         let a = image::open(&got[0]).unwrap().to_luma8();

@@ -16,9 +16,16 @@ pub const GENESIS: &str = "00000000000000000000000000000000000000000000000000000
 #[non_exhaustive]
 pub enum AuditError {
     #[error("audit log {path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("audit log {path}, line {line}: {message}")]
-    Corrupt { path: PathBuf, line: usize, message: String },
+    Corrupt {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
 }
 
 impl AuditError {
@@ -59,8 +66,16 @@ impl AuditLog {
     /// Open (creating if absent) and read the tail to continue the chain. A torn last line
     /// (crash mid-append, no newline) is cut off: it was never acknowledged.
     pub fn open(path: &Path) -> Result<AuditLog, AuditError> {
-        let io = |source| AuditError::Io { path: path.to_path_buf(), source };
-        let mut file = OpenOptions::new().read(true).append(true).create(true).open(path).map_err(io)?;
+        let io = |source| AuditError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        let mut file = OpenOptions::new()
+            .read(true)
+            .append(true)
+            .create(true)
+            .open(path)
+            .map_err(io)?;
         let mut text = Vec::new();
         file.read_to_end(&mut text).map_err(io)?;
         let complete = match text.iter().rposition(|&b| b == b'\n') {
@@ -73,7 +88,11 @@ impl AuditLog {
         }
         file.seek(SeekFrom::End(0)).map_err(io)?;
         let (mut next_seq, mut last_hash) = (0, GENESIS.to_string());
-        if let Some(last) = text[..complete].split(|&b| b == b'\n').filter(|l| !l.is_empty()).next_back() {
+        if let Some(last) = text[..complete]
+            .split(|&b| b == b'\n')
+            .filter(|l| !l.is_empty())
+            .next_back()
+        {
             let e: Entry = serde_json::from_slice(last).map_err(|e| AuditError::Corrupt {
                 path: path.to_path_buf(),
                 line: 0,
@@ -82,7 +101,12 @@ impl AuditLog {
             next_seq = e.seq + 1;
             last_hash = sha256_hex(last);
         }
-        Ok(AuditLog { path: path.to_path_buf(), file, next_seq, last_hash })
+        Ok(AuditLog {
+            path: path.to_path_buf(),
+            file,
+            next_seq,
+            last_hash,
+        })
     }
 
     /// Append one event and fsync it.
@@ -108,7 +132,10 @@ impl AuditLog {
         })?;
         let mut buf = line.clone();
         buf.push(b'\n');
-        let io = |source| AuditError::Io { path: self.path.clone(), source };
+        let io = |source| AuditError::Io {
+            path: self.path.clone(),
+            source,
+        };
         self.file.write_all(&buf).map_err(io)?;
         self.file.sync_data().map_err(io)?;
         self.next_seq += 1;
@@ -129,15 +156,25 @@ pub struct ChainReport {
 pub fn read_and_check(path: &Path) -> Result<(Vec<Entry>, ChainReport), AuditError> {
     let f = match File::open(path) {
         Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((Vec::new(), ChainReport::default())),
-        Err(source) => return Err(AuditError::Io { path: path.to_path_buf(), source }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Ok((Vec::new(), ChainReport::default()))
+        }
+        Err(source) => {
+            return Err(AuditError::Io {
+                path: path.to_path_buf(),
+                source,
+            })
+        }
     };
     let mut entries = Vec::new();
     let mut report = ChainReport::default();
     let mut prev_hash = GENESIS.to_string();
     let mut expected_seq = 0u64;
     for (i, line) in BufReader::new(f).split(b'\n').enumerate() {
-        let line = line.map_err(|source| AuditError::Io { path: path.to_path_buf(), source })?;
+        let line = line.map_err(|source| AuditError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
         let n = i + 1;
         if line.is_empty() {
             report.problems.push((n, "empty line".into()));
@@ -146,15 +183,26 @@ pub fn read_and_check(path: &Path) -> Result<(Vec<Entry>, ChainReport), AuditErr
         match serde_json::from_slice::<Entry>(&line) {
             Ok(e) => {
                 if e.prev != prev_hash {
-                    report.problems.push((n, format!("hash chain broken: prev {} does not match the line before", short(&e.prev))));
+                    report.problems.push((
+                        n,
+                        format!(
+                            "hash chain broken: prev {} does not match the line before",
+                            short(&e.prev)
+                        ),
+                    ));
                 }
                 if e.seq != expected_seq {
-                    report.problems.push((n, format!("sequence {} where {} was expected", e.seq, expected_seq)));
+                    report.problems.push((
+                        n,
+                        format!("sequence {} where {} was expected", e.seq, expected_seq),
+                    ));
                 }
                 expected_seq = e.seq + 1;
                 entries.push(e);
             }
-            Err(err) => report.problems.push((n, format!("not an audit entry: {err}"))),
+            Err(err) => report
+                .problems
+                .push((n, format!("not an audit entry: {err}"))),
         }
         prev_hash = sha256_hex(&line);
     }
@@ -176,7 +224,13 @@ mod tests {
         let p = d.path().join("audit.jsonl");
         let mut log = AuditLog::open(&p).unwrap();
         for i in 0..n {
-            log.append("2026-11-27T00:00:00Z", "archived", Some(&format!("doc{i}")), json!({"patient": "山田"})).unwrap();
+            log.append(
+                "2026-11-27T00:00:00Z",
+                "archived",
+                Some(&format!("doc{i}")),
+                json!({"patient": "山田"}),
+            )
+            .unwrap();
         }
         (d, p)
     }
@@ -206,7 +260,10 @@ mod tests {
         std::fs::write(&p, altered).unwrap();
         let rep = read_and_check(&p).unwrap().1;
         assert_eq!(rep.problems.len(), 1, "{:?}", rep.problems);
-        assert_eq!(rep.problems[0].0, 3, "the line after the altered one breaks");
+        assert_eq!(
+            rep.problems[0].0, 3,
+            "the line after the altered one breaks"
+        );
 
         let inserted = [lines[0], lines[1], lines[1], lines[2], lines[3]].join("\n") + "\n";
         std::fs::write(&p, inserted).unwrap();

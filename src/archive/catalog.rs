@@ -11,7 +11,10 @@ use serde::{Deserialize, Serialize};
 #[non_exhaustive]
 pub enum CatalogError {
     #[error("catalog {path}: {source}")]
-    Sql { path: PathBuf, source: rusqlite::Error },
+    Sql {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
 }
 
 impl CatalogError {
@@ -119,17 +122,29 @@ pub struct Catalog {
 impl Catalog {
     /// Open or create the catalog (WAL, full sync: a committed row survives a crash).
     pub fn open(path: &Path) -> Result<Catalog, CatalogError> {
-        let err = |source| CatalogError::Sql { path: path.to_path_buf(), source };
+        let err = |source| CatalogError::Sql {
+            path: path.to_path_buf(),
+            source,
+        };
         let conn = Connection::open(path).map_err(err)?;
-        conn.busy_timeout(std::time::Duration::from_secs(30)).map_err(err)?;
-        conn.pragma_update(None, "journal_mode", "WAL").map_err(err)?;
-        conn.pragma_update(None, "synchronous", "FULL").map_err(err)?;
+        conn.busy_timeout(std::time::Duration::from_secs(30))
+            .map_err(err)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(err)?;
+        conn.pragma_update(None, "synchronous", "FULL")
+            .map_err(err)?;
         conn.execute_batch(SCHEMA).map_err(err)?;
-        Ok(Catalog { path: path.to_path_buf(), conn })
+        Ok(Catalog {
+            path: path.to_path_buf(),
+            conn,
+        })
     }
 
     fn err(&self, source: rusqlite::Error) -> CatalogError {
-        CatalogError::Sql { path: self.path.clone(), source }
+        CatalogError::Sql {
+            path: self.path.clone(),
+            source,
+        }
     }
 
     /// Insert or replace a row.
@@ -139,11 +154,36 @@ impl Catalog {
             .execute(
                 &sql,
                 params![
-                    r.id, r.archive_path, r.archive_sha256, r.archive_size as i64, r.status, r.profile, r.level,
-                    r.patient_id, r.document_type, r.document_date, r.sources, r.sidecar, r.signer, r.signer_role,
-                    r.information_manager, r.operator, r.pages, r.timestamp_time, r.newest_timestamp_time,
-                    r.tsa_cert_expiry, r.next_renewal_due, r.newest_timestamp_algs, r.retention_until,
-                    r.reference_copy, r.paper_location, r.flags, r.archived_at, r.renewed_at, r.renewals, r.ers_path
+                    r.id,
+                    r.archive_path,
+                    r.archive_sha256,
+                    r.archive_size as i64,
+                    r.status,
+                    r.profile,
+                    r.level,
+                    r.patient_id,
+                    r.document_type,
+                    r.document_date,
+                    r.sources,
+                    r.sidecar,
+                    r.signer,
+                    r.signer_role,
+                    r.information_manager,
+                    r.operator,
+                    r.pages,
+                    r.timestamp_time,
+                    r.newest_timestamp_time,
+                    r.tsa_cert_expiry,
+                    r.next_renewal_due,
+                    r.newest_timestamp_algs,
+                    r.retention_until,
+                    r.reference_copy,
+                    r.paper_location,
+                    r.flags,
+                    r.archived_at,
+                    r.renewed_at,
+                    r.renewals,
+                    r.ers_path
                 ],
             )
             .map_err(|e| self.err(e))?;
@@ -152,23 +192,35 @@ impl Catalog {
 
     pub fn set_status(&self, id: &str, status: &str) -> Result<(), CatalogError> {
         self.conn
-            .execute("UPDATE documents SET status = ?1 WHERE id = ?2", params![status, id])
+            .execute(
+                "UPDATE documents SET status = ?1 WHERE id = ?2",
+                params![status, id],
+            )
             .map_err(|e| self.err(e))?;
         Ok(())
     }
 
     pub fn delete(&self, id: &str) -> Result<(), CatalogError> {
-        self.conn.execute("DELETE FROM documents WHERE id = ?1", params![id]).map_err(|e| self.err(e))?;
+        self.conn
+            .execute("DELETE FROM documents WHERE id = ?1", params![id])
+            .map_err(|e| self.err(e))?;
         Ok(())
     }
 
     pub fn get(&self, id: &str) -> Result<Option<Row>, CatalogError> {
         let sql = format!("SELECT {COLUMNS} FROM documents WHERE id = ?1");
-        self.conn.query_row(&sql, params![id], row_from_sql).optional().map_err(|e| self.err(e))
+        self.conn
+            .query_row(&sql, params![id], row_from_sql)
+            .optional()
+            .map_err(|e| self.err(e))
     }
 
     /// Rows matching a WHERE clause (internal callers only; values bound as parameters).
-    fn select(&self, where_clause: &str, args: &[&dyn rusqlite::ToSql]) -> Result<Vec<Row>, CatalogError> {
+    fn select(
+        &self,
+        where_clause: &str,
+        args: &[&dyn rusqlite::ToSql],
+    ) -> Result<Vec<Row>, CatalogError> {
         let sql = format!("SELECT {COLUMNS} FROM documents {where_clause}");
         let mut st = self.conn.prepare(&sql).map_err(|e| self.err(e))?;
         let rows = st.query_map(args, row_from_sql).map_err(|e| self.err(e))?;
@@ -195,7 +247,10 @@ impl Catalog {
 
     /// Rows archived within [from, to) (RFC 3339 text).
     pub fn archived_between(&self, from: &str, to: &str) -> Result<Vec<Row>, CatalogError> {
-        self.select("WHERE archived_at >= ?1 AND archived_at < ?2 ORDER BY archived_at, id", &[&from, &to])
+        self.select(
+            "WHERE archived_at >= ?1 AND archived_at < ?2 ORDER BY archived_at, id",
+            &[&from, &to],
+        )
     }
 
     pub fn count(&self) -> Result<u64, CatalogError> {
@@ -206,8 +261,13 @@ impl Catalog {
     }
 
     /// Run several writes in one transaction (bulk inserts, reindex).
-    pub fn transaction<T>(&mut self, f: impl FnOnce(&Catalog) -> Result<T, CatalogError>) -> Result<T, CatalogError> {
-        self.conn.execute_batch("BEGIN IMMEDIATE").map_err(|e| self.err(e))?;
+    pub fn transaction<T>(
+        &mut self,
+        f: impl FnOnce(&Catalog) -> Result<T, CatalogError>,
+    ) -> Result<T, CatalogError> {
+        self.conn
+            .execute_batch("BEGIN IMMEDIATE")
+            .map_err(|e| self.err(e))?;
         match f(self) {
             Ok(v) => {
                 self.conn.execute_batch("COMMIT").map_err(|e| self.err(e))?;
@@ -288,9 +348,21 @@ mod tests {
         let mut w = row("c", "2029-01-01T00:00:00Z");
         w.status = STATUS_WRITING.into();
         c.put(&w).unwrap();
-        assert_eq!(c.get("a").unwrap().unwrap(), row("a", "2030-01-01T00:00:00Z"));
-        let due: Vec<_> = c.due("2031-01-01T00:00:00Z").unwrap().into_iter().map(|r| r.id).collect();
-        assert_eq!(due, vec!["a"], "writing rows are never due; later rows are not due yet");
+        assert_eq!(
+            c.get("a").unwrap().unwrap(),
+            row("a", "2030-01-01T00:00:00Z")
+        );
+        let due: Vec<_> = c
+            .due("2031-01-01T00:00:00Z")
+            .unwrap()
+            .into_iter()
+            .map(|r| r.id)
+            .collect();
+        assert_eq!(
+            due,
+            vec!["a"],
+            "writing rows are never due; later rows are not due yet"
+        );
         assert_eq!(c.unfinished().unwrap().len(), 1);
         assert_eq!(c.count().unwrap(), 3);
         c.delete("c").unwrap();
@@ -301,7 +373,19 @@ mod tests {
     fn survives_reopen() {
         let d = tempfile::tempdir().unwrap();
         let p = d.path().join("catalog.sqlite");
-        Catalog::open(&p).unwrap().put(&row("x", "2030-01-01T00:00:00Z")).unwrap();
-        assert_eq!(Catalog::open(&p).unwrap().get("x").unwrap().unwrap().signer.as_deref(), Some("鈴木 次郎"));
+        Catalog::open(&p)
+            .unwrap()
+            .put(&row("x", "2030-01-01T00:00:00Z"))
+            .unwrap();
+        assert_eq!(
+            Catalog::open(&p)
+                .unwrap()
+                .get("x")
+                .unwrap()
+                .unwrap()
+                .signer
+                .as_deref(),
+            Some("鈴木 次郎")
+        );
     }
 }

@@ -65,9 +65,17 @@ pub fn audit_archive(root: &Path) -> Result<AuditReport, InspectError> {
     }
     let catalog = Catalog::open(&cat_path)?;
     let (entries, chain) = audit::read_and_check(&root.join(layout::AUDIT_FILE))?;
-    let mut rep = AuditReport { log_entries: entries.len(), ..Default::default() };
+    let mut rep = AuditReport {
+        log_entries: entries.len(),
+        ..Default::default()
+    };
     for (line, msg) in chain.problems {
-        rep.problems.push(Problem { code: "audit-chain-broken", message: format!("audit.jsonl line {line}: {msg}"), document_id: None, path: None });
+        rep.problems.push(Problem {
+            code: "audit-chain-broken",
+            message: format!("audit.jsonl line {line}: {msg}"),
+            document_id: None,
+            path: None,
+        });
     }
     let mut logged: HashMap<&str, usize> = HashMap::new();
     for e in &entries {
@@ -82,22 +90,44 @@ pub fn audit_archive(root: &Path) -> Result<AuditReport, InspectError> {
     let mut known: HashSet<PathBuf> = HashSet::new();
     for row in &rows {
         let Some(path) = layout::resolve(root, &row.archive_path) else {
-            rep.problems.push(Problem { code: "file-missing", message: format!("unsafe path {:?} in catalog", row.archive_path), document_id: Some(row.id.clone()), path: None });
+            rep.problems.push(Problem {
+                code: "file-missing",
+                message: format!("unsafe path {:?} in catalog", row.archive_path),
+                document_id: Some(row.id.clone()),
+                path: None,
+            });
             continue;
         };
         known.insert(path.clone());
         if row.status != STATUS_ARCHIVED {
-            rep.problems.push(Problem { code: "row-unfinished", message: format!("status {} (an interrupted run; the next ingest settles it)", row.status), document_id: Some(row.id.clone()), path: Some(path.clone()) });
+            rep.problems.push(Problem {
+                code: "row-unfinished",
+                message: format!(
+                    "status {} (an interrupted run; the next ingest settles it)",
+                    row.status
+                ),
+                document_id: Some(row.id.clone()),
+                path: Some(path.clone()),
+            });
             continue;
         }
         match std::fs::read(&path) {
-            Err(e) => rep.problems.push(Problem { code: "file-missing", message: e.to_string(), document_id: Some(row.id.clone()), path: Some(path.clone()) }),
+            Err(e) => rep.problems.push(Problem {
+                code: "file-missing",
+                message: e.to_string(),
+                document_id: Some(row.id.clone()),
+                path: Some(path.clone()),
+            }),
             Ok(bytes) => {
                 let h = sha256_hex(&bytes);
                 if h != row.archive_sha256 {
                     rep.problems.push(Problem {
                         code: "file-altered",
-                        message: format!("SHA-256 {} differs from the catalog's {}", &h[..16], row.archive_sha256.get(..16).unwrap_or("?")),
+                        message: format!(
+                            "SHA-256 {} differs from the catalog's {}",
+                            &h[..16],
+                            row.archive_sha256.get(..16).unwrap_or("?")
+                        ),
                         document_id: Some(row.id.clone()),
                         path: Some(path.clone()),
                     });
@@ -105,12 +135,22 @@ pub fn audit_archive(root: &Path) -> Result<AuditReport, InspectError> {
             }
         }
         if !logged.contains_key(row.id.as_str()) {
-            rep.problems.push(Problem { code: "log-missing", message: "no 'archived' entry in audit.jsonl".into(), document_id: Some(row.id.clone()), path: Some(path) });
+            rep.problems.push(Problem {
+                code: "log-missing",
+                message: "no 'archived' entry in audit.jsonl".into(),
+                document_id: Some(row.id.clone()),
+                path: Some(path),
+            });
         }
     }
     for p in pdfs_under(root) {
         if !known.contains(&p) {
-            rep.problems.push(Problem { code: "file-extra", message: "PDF in the archive without a catalog row".into(), document_id: None, path: Some(p) });
+            rep.problems.push(Problem {
+                code: "file-extra",
+                message: "PDF in the archive without a catalog row".into(),
+                document_id: None,
+                path: Some(p),
+            });
         }
     }
     Ok(rep)
@@ -120,7 +160,9 @@ fn pdfs_under(root: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut stack = vec![root.to_path_buf()];
     while let Some(d) = stack.pop() {
-        let Ok(rd) = std::fs::read_dir(&d) else { continue };
+        let Ok(rd) = std::fs::read_dir(&d) else {
+            continue;
+        };
         for e in rd.flatten() {
             let p = e.path();
             match e.file_type() {
@@ -157,7 +199,8 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         let (mut a, _) = Archive::open(d.path(), "t").unwrap();
         for id in ids {
-            a.store_new(row(id), format!("%PDF {id}").as_bytes(), "t").unwrap();
+            a.store_new(row(id), format!("%PDF {id}").as_bytes(), "t")
+                .unwrap();
         }
         d
     }
@@ -190,9 +233,17 @@ mod tests {
         let d = archive_with(&["a", "b", "c"]);
         let p = d.path().join(layout::AUDIT_FILE);
         let text = std::fs::read_to_string(&p).unwrap();
-        let kept: Vec<&str> = text.lines().enumerate().filter(|(i, _)| *i != 1).map(|(_, l)| l).collect();
+        let kept: Vec<&str> = text
+            .lines()
+            .enumerate()
+            .filter(|(i, _)| *i != 1)
+            .map(|(_, l)| l)
+            .collect();
         std::fs::write(&p, kept.join("\n") + "\n").unwrap();
         let c = codes(&audit_archive(d.path()).unwrap());
-        assert!(c.contains(&"audit-chain-broken") && c.contains(&"log-missing"), "{c:?}");
+        assert!(
+            c.contains(&"audit-chain-broken") && c.contains(&"log-missing"),
+            "{c:?}"
+        );
     }
 }

@@ -3,6 +3,6 @@
 pub mod atomic;
 pub mod audit;
 pub mod catalog;
+pub mod inspect;
 pub mod layout;
 pub mod store;
-pub mod inspect;

@@ -24,7 +24,10 @@ use super::layout;
 #[non_exhaustive]
 pub enum ArchiveError {
     #[error("archive folder {path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("archive {path} is in use by another hozon process (lock {lock})")]
     Locked { path: PathBuf, lock: PathBuf },
     #[error(transparent)]
@@ -73,20 +76,36 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 impl Archive {
     /// Open (creating) an archive folder, take its lock, settle any interrupted writes.
     pub fn open(root: &Path, now: &str) -> Result<(Archive, Recovery), ArchiveError> {
-        let io = |source| ArchiveError::Io { path: root.to_path_buf(), source };
+        let io = |source| ArchiveError::Io {
+            path: root.to_path_buf(),
+            source,
+        };
         std::fs::create_dir_all(root).map_err(io)?;
         let lock_path = root.join(layout::LOCK_FILE);
-        let lock = OpenOptions::new().create(true).truncate(false).write(true).open(&lock_path).map_err(io)?;
+        let lock = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(io)?;
         match lock.try_lock() {
             Ok(()) => {}
             Err(std::fs::TryLockError::WouldBlock) => {
-                return Err(ArchiveError::Locked { path: root.to_path_buf(), lock: lock_path })
+                return Err(ArchiveError::Locked {
+                    path: root.to_path_buf(),
+                    lock: lock_path,
+                })
             }
             Err(std::fs::TryLockError::Error(e)) => return Err(io(e)),
         }
         let catalog = Catalog::open(&root.join(layout::CATALOG_FILE))?;
         let audit = AuditLog::open(&root.join(layout::AUDIT_FILE))?;
-        let mut a = Archive { root: root.to_path_buf(), _lock: lock, catalog, audit };
+        let mut a = Archive {
+            root: root.to_path_buf(),
+            _lock: lock,
+            catalog,
+            audit,
+        };
         let rec = a.recover(now)?;
         Ok((a, rec))
     }
@@ -96,12 +115,17 @@ impl Archive {
     }
 
     pub fn path_of(&self, relative: &str) -> Result<PathBuf, ArchiveError> {
-        layout::resolve(&self.root, relative).ok_or_else(|| ArchiveError::UnsafePath(relative.to_string()))
+        layout::resolve(&self.root, relative)
+            .ok_or_else(|| ArchiveError::UnsafePath(relative.to_string()))
     }
 
     fn recover(&mut self, now: &str) -> Result<Recovery, ArchiveError> {
         let mut rec = Recovery::default();
-        rec.temps_removed = atomic::remove_stale_temps(&self.root).map_err(|source| ArchiveError::Io { path: self.root.clone(), source })?;
+        rec.temps_removed =
+            atomic::remove_stale_temps(&self.root).map_err(|source| ArchiveError::Io {
+                path: self.root.clone(),
+                source,
+            })?;
         let unfinished = self.catalog.unfinished()?;
         if unfinished.is_empty() {
             return Ok(rec);
@@ -114,9 +138,16 @@ impl Archive {
                 .and_then(|p| std::fs::read(p).ok())
                 .is_some_and(|b| sha256_hex(&b) == row.archive_sha256);
             if complete {
-                let logged = entries.iter().any(|e| e.event == "archived" && e.document_id.as_deref() == Some(&row.id));
+                let logged = entries
+                    .iter()
+                    .any(|e| e.event == "archived" && e.document_id.as_deref() == Some(&row.id));
                 if !logged {
-                    self.audit.append(now, "archived", Some(&row.id), archived_details(&row, true))?;
+                    self.audit.append(
+                        now,
+                        "archived",
+                        Some(&row.id),
+                        archived_details(&row, true),
+                    )?;
                 }
                 self.catalog.set_status(&row.id, STATUS_ARCHIVED)?;
                 rec.finished.push(row.id);
@@ -141,7 +172,12 @@ impl Archive {
             let _ = self.catalog.delete(&row.id);
             return Err(ArchiveError::Io { path, source });
         }
-        self.audit.append(now, "archived", Some(&row.id), archived_details(&row, false))?;
+        self.audit.append(
+            now,
+            "archived",
+            Some(&row.id),
+            archived_details(&row, false),
+        )?;
         self.catalog.set_status(&row.id, STATUS_ARCHIVED)?;
         row.status = STATUS_ARCHIVED.into();
         Ok(row)
@@ -149,9 +185,19 @@ impl Archive {
 
     /// Replace an archived document's file with a longer revision of itself (renewal), then
     /// update its row. The old bytes stay until the rename, so a crash keeps the old file.
-    pub fn replace(&mut self, mut row: Row, pdf: &[u8], event: &str, details: serde_json::Value, now: &str) -> Result<Row, ArchiveError> {
+    pub fn replace(
+        &mut self,
+        mut row: Row,
+        pdf: &[u8],
+        event: &str,
+        details: serde_json::Value,
+        now: &str,
+    ) -> Result<Row, ArchiveError> {
         let path = self.path_of(&row.archive_path)?;
-        atomic::write_atomic(&path, pdf).map_err(|source| ArchiveError::Io { path: path.clone(), source })?;
+        atomic::write_atomic(&path, pdf).map_err(|source| ArchiveError::Io {
+            path: path.clone(),
+            source,
+        })?;
         row.archive_sha256 = sha256_hex(pdf);
         row.archive_size = pdf.len() as u64;
         self.catalog.put(&row)?;
@@ -160,7 +206,13 @@ impl Archive {
     }
 
     /// Record a non-archiving event (rejection, failure) in the audit log.
-    pub fn log(&mut self, now: &str, event: &str, document_id: Option<&str>, details: serde_json::Value) -> Result<(), ArchiveError> {
+    pub fn log(
+        &mut self,
+        now: &str,
+        event: &str,
+        document_id: Option<&str>,
+        details: serde_json::Value,
+    ) -> Result<(), ArchiveError> {
         self.audit.append(now, event, document_id, details)?;
         Ok(())
     }
@@ -202,15 +254,25 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         let (mut a, _) = Archive::open(d.path(), "t").unwrap();
         let r = a.store_new(row("d1"), b"%PDF-1.7 test", "t").unwrap();
-        assert_eq!(std::fs::read(d.path().join("2026/11/27/d1.pdf")).unwrap(), b"%PDF-1.7 test");
-        assert_eq!(a.catalog.get("d1").unwrap().unwrap().status, STATUS_ARCHIVED);
+        assert_eq!(
+            std::fs::read(d.path().join("2026/11/27/d1.pdf")).unwrap(),
+            b"%PDF-1.7 test"
+        );
+        assert_eq!(
+            a.catalog.get("d1").unwrap().unwrap().status,
+            STATUS_ARCHIVED
+        );
         assert_eq!(r.archive_sha256, sha256_hex(b"%PDF-1.7 test"));
-        let (entries, rep) = super::super::audit::read_and_check(&d.path().join(layout::AUDIT_FILE)).unwrap();
+        let (entries, rep) =
+            super::super::audit::read_and_check(&d.path().join(layout::AUDIT_FILE)).unwrap();
         assert!(rep.problems.is_empty());
         assert_eq!(entries.len(), 1);
         // the same id again never overwrites
         assert!(a.store_new(row("d1"), b"other", "t").is_err());
-        assert_eq!(std::fs::read(d.path().join("2026/11/27/d1.pdf")).unwrap(), b"%PDF-1.7 test");
+        assert_eq!(
+            std::fs::read(d.path().join("2026/11/27/d1.pdf")).unwrap(),
+            b"%PDF-1.7 test"
+        );
     }
 
     #[test]
@@ -240,9 +302,13 @@ mod tests {
         let (a, rec) = Archive::open(d.path(), "t").unwrap();
         assert_eq!(rec.finished, vec!["done"]);
         assert_eq!(rec.dropped, vec!["lost"]);
-        assert_eq!(a.catalog.get("done").unwrap().unwrap().status, STATUS_ARCHIVED);
+        assert_eq!(
+            a.catalog.get("done").unwrap().unwrap().status,
+            STATUS_ARCHIVED
+        );
         assert!(a.catalog.get("lost").unwrap().is_none());
-        let (entries, _) = super::super::audit::read_and_check(&d.path().join(layout::AUDIT_FILE)).unwrap();
+        let (entries, _) =
+            super::super::audit::read_and_check(&d.path().join(layout::AUDIT_FILE)).unwrap();
         assert_eq!(entries.len(), 1);
         assert_eq!(entries[0].document_id.as_deref(), Some("done"));
     }

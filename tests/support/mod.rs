@@ -20,7 +20,12 @@ pub fn peers_required() -> bool {
 
 /// True when `tool` runs. When it does not: panic under HOZON_REQUIRE_PEERS=1, else print SKIP.
 pub fn have(tool: &str, probe_args: &[&str]) -> bool {
-    let ok = Command::new(tool).args(probe_args).stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok();
+    let ok = Command::new(tool)
+        .args(probe_args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok();
     if !ok {
         if peers_required() {
             panic!("{tool} is required (HOZON_REQUIRE_PEERS=1) but not installed");
@@ -41,7 +46,9 @@ pub fn have_python_module(module: &str) -> bool {
         if peers_required() {
             panic!("python module {module} is required (HOZON_REQUIRE_PEERS=1) but not installed");
         }
-        eprintln!("\n*** SKIP: python module {module} not installed; this peer check did not run ***\n");
+        eprintln!(
+            "\n*** SKIP: python module {module} not installed; this peer check did not run ***\n"
+        );
     }
     ok
 }
@@ -49,7 +56,11 @@ pub fn have_python_module(module: &str) -> bool {
 /// Run hozon with args and extra env; never inherits HOZON_CONFIG from the caller.
 pub fn hozon(args: &[&str], cwd: &Path, env: &[(&str, &str)]) -> Output {
     let mut c = Command::new(hozon_bin());
-    c.args(args).current_dir(cwd).env_remove("HOZON_CONFIG").env_remove("HOZON_SIMULATED_TIME").env("NO_COLOR", "1");
+    c.args(args)
+        .current_dir(cwd)
+        .env_remove("HOZON_CONFIG")
+        .env_remove("HOZON_SIMULATED_TIME")
+        .env("NO_COLOR", "1");
     for (k, v) in env {
         c.env(k, v);
     }
@@ -57,7 +68,11 @@ pub fn hozon(args: &[&str], cwd: &Path, env: &[(&str, &str)]) -> Output {
 }
 
 pub fn text(o: &Output) -> String {
-    format!("--- stdout\n{}\n--- stderr\n{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+    format!(
+        "--- stdout\n{}\n--- stderr\n{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
 }
 
 /// A child process killed when dropped.
@@ -71,7 +86,11 @@ impl Drop for Background {
 }
 
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 pub fn wait_for_port(port: u16) {
@@ -95,20 +114,43 @@ pub struct Verdict {
 /// Second opinions on a signed PDF, like ../shared/peers/crosscheck.sh but owned by hozon.
 /// Returns None when the tools are missing (and not required).
 pub fn crosscheck(pdf: &Path, root: &Path, offline: bool) -> Option<Vec<Verdict>> {
-    if !(have("pdfsig", &["-v"]) && have("qpdf", &["--version"]) && have("openssl", &["version"]) && have("certutil", &["-H"]) && have("pyhanko", &["--version"]) && have_python_module("asn1crypto")) {
+    if !(have("pdfsig", &["-v"])
+        && have("qpdf", &["--version"])
+        && have("openssl", &["version"])
+        && have("certutil", &["-H"])
+        && have("pyhanko", &["--version"])
+        && have_python_module("asn1crypto"))
+    {
         return None;
     }
     let work = tempfile::tempdir().unwrap();
     let w = work.path();
     let mut out = Vec::new();
-    let mut push = |checker: &str, pass: bool, detail: String| out.push(Verdict { checker: checker.into(), pass, detail });
+    let mut push = |checker: &str, pass: bool, detail: String| {
+        out.push(Verdict {
+            checker: checker.into(),
+            pass,
+            detail,
+        })
+    };
 
     // pdfsig with a throw-away NSS database trusting only `root`.
     let nss = w.join("nss");
     std::fs::create_dir_all(&nss).unwrap();
     let db = format!("sql:{}", nss.display());
-    let ok = Command::new("certutil").args(["-N", "-d", &db, "--empty-password"]).output().unwrap().status.success()
-        && Command::new("certutil").args(["-A", "-d", &db, "-n", "root", "-t", "CT,C,C", "-i"]).arg(root).output().unwrap().status.success();
+    let ok = Command::new("certutil")
+        .args(["-N", "-d", &db, "--empty-password"])
+        .output()
+        .unwrap()
+        .status
+        .success()
+        && Command::new("certutil")
+            .args(["-A", "-d", &db, "-n", "root", "-t", "CT,C,C", "-i"])
+            .arg(root)
+            .output()
+            .unwrap()
+            .status
+            .success();
     assert!(ok, "certutil could not build the NSS db");
     let mut c = Command::new("pdfsig");
     c.args(["-nssdir", &db]);
@@ -126,63 +168,151 @@ pub fn crosscheck(pdf: &Path, root: &Path, offline: bool) -> Option<Vec<Verdict>
         }
         cms_sigs += 1;
         if !b.contains("Signature Validation: Signature is Valid.") {
-            bad.push(format!("signature: {}", b.lines().find(|l| l.contains("Signature Validation")).unwrap_or("?")));
+            bad.push(format!(
+                "signature: {}",
+                b.lines()
+                    .find(|l| l.contains("Signature Validation"))
+                    .unwrap_or("?")
+            ));
         } else if !offline && !b.contains("Certificate Validation: Certificate is Trusted.") {
-            bad.push(format!("certificate: {}", b.lines().find(|l| l.contains("Certificate Validation")).unwrap_or("?")));
+            bad.push(format!(
+                "certificate: {}",
+                b.lines()
+                    .find(|l| l.contains("Certificate Validation"))
+                    .unwrap_or("?")
+            ));
         }
     }
-    push("pdfsig", cms_sigs > 0 && bad.is_empty(), format!("{cms_sigs} CMS signature(s); {bad:?}\n{s}"));
+    push(
+        "pdfsig",
+        cms_sigs > 0 && bad.is_empty(),
+        format!("{cms_sigs} CMS signature(s); {bad:?}\n{s}"),
+    );
 
     // pyHanko's validator
     let mut c = Command::new("pyhanko");
-    c.args(["sign", "validate", "--pretty-print", "--trust"]).arg(root).arg("--trust-replace");
+    c.args(["sign", "validate", "--pretty-print", "--trust"])
+        .arg(root)
+        .arg("--trust-replace");
     if offline {
         c.arg("--no-revocation-check");
     }
     let o = c.arg(pdf).output().unwrap();
-    let s = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    let s = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
     let valid = s.matches("judged VALID").count();
     let invalid = s.matches("judged INVALID").count();
-    push("pyhanko", o.status.success() && valid >= 1 && invalid == 0, s);
+    push(
+        "pyhanko",
+        o.status.success() && valid >= 1 && invalid == 0,
+        s,
+    );
 
     // qpdf structure check
-    let o = Command::new("qpdf").arg("--check").arg(pdf).output().unwrap();
-    push("qpdf", o.status.code() == Some(0), String::from_utf8_lossy(&o.stdout).to_string());
+    let o = Command::new("qpdf")
+        .arg("--check")
+        .arg(pdf)
+        .output()
+        .unwrap();
+    push(
+        "qpdf",
+        o.status.code() == Some(0),
+        String::from_utf8_lossy(&o.stdout).to_string(),
+    );
 
     // openssl per signature
     let ex = w.join("ex");
     let script = repo_root().join("tests/support/extract_sigs.py");
-    let o = Command::new("python3").arg(&script).arg(pdf).arg(&ex).output().unwrap();
+    let o = Command::new("python3")
+        .arg(&script)
+        .arg(pdf)
+        .arg(&ex)
+        .output()
+        .unwrap();
     if !o.status.success() {
-        push("extract", false, String::from_utf8_lossy(&o.stderr).to_string());
+        push(
+            "extract",
+            false,
+            String::from_utf8_lossy(&o.stderr).to_string(),
+        );
         return Some(out);
     }
     for line in String::from_utf8_lossy(&o.stdout).lines() {
         let f: Vec<&str> = line.split('\t').collect();
-        let [n, kind, br, has_tst, _eof] = f[..] else { panic!("bad extract line {line}") };
+        let [n, kind, br, has_tst, _eof] = f[..] else {
+            panic!("bad extract line {line}")
+        };
         push(&format!("byterange#{n}"), br == "ok", br.to_string());
         let sig = ex.join(format!("sig{n}.der"));
         let signed = ex.join(format!("signed{n}.bin"));
         if kind == "cms" {
             let o = Command::new("openssl")
-                .args(["cms", "-verify", "-inform", "DER", "-binary", "-purpose", "any", "-out", "/dev/null", "-in"])
-                .arg(&sig).arg("-content").arg(&signed).arg("-CAfile").arg(root)
-                .output().unwrap();
-            push(&format!("cms#{n}"), o.status.success(), String::from_utf8_lossy(&o.stderr).to_string());
+                .args([
+                    "cms",
+                    "-verify",
+                    "-inform",
+                    "DER",
+                    "-binary",
+                    "-purpose",
+                    "any",
+                    "-out",
+                    "/dev/null",
+                    "-in",
+                ])
+                .arg(&sig)
+                .arg("-content")
+                .arg(&signed)
+                .arg("-CAfile")
+                .arg(root)
+                .output()
+                .unwrap();
+            push(
+                &format!("cms#{n}"),
+                o.status.success(),
+                String::from_utf8_lossy(&o.stderr).to_string(),
+            );
             if has_tst == "1" {
                 let o = Command::new("openssl")
                     .args(["ts", "-verify", "-token_in", "-in"])
-                    .arg(ex.join(format!("tst{n}.der"))).arg("-data").arg(ex.join(format!("sigval{n}.bin")))
-                    .arg("-CAfile").arg(root)
-                    .output().unwrap();
-                push(&format!("sig-tst#{n}"), o.status.success(), format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr)));
+                    .arg(ex.join(format!("tst{n}.der")))
+                    .arg("-data")
+                    .arg(ex.join(format!("sigval{n}.bin")))
+                    .arg("-CAfile")
+                    .arg(root)
+                    .output()
+                    .unwrap();
+                push(
+                    &format!("sig-tst#{n}"),
+                    o.status.success(),
+                    format!(
+                        "{}{}",
+                        String::from_utf8_lossy(&o.stdout),
+                        String::from_utf8_lossy(&o.stderr)
+                    ),
+                );
             }
         } else {
             let o = Command::new("openssl")
-                .args(["ts", "-verify", "-token_in", "-in"]).arg(&sig).arg("-data").arg(&signed)
-                .arg("-CAfile").arg(root)
-                .output().unwrap();
-            push(&format!("doc-ts#{n}"), o.status.success(), format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr)));
+                .args(["ts", "-verify", "-token_in", "-in"])
+                .arg(&sig)
+                .arg("-data")
+                .arg(&signed)
+                .arg("-CAfile")
+                .arg(root)
+                .output()
+                .unwrap();
+            push(
+                &format!("doc-ts#{n}"),
+                o.status.success(),
+                format!(
+                    "{}{}",
+                    String::from_utf8_lossy(&o.stdout),
+                    String::from_utf8_lossy(&o.stderr)
+                ),
+            );
         }
     }
     Some(out)
@@ -190,13 +320,26 @@ pub fn crosscheck(pdf: &Path, root: &Path, offline: bool) -> Option<Vec<Verdict>
 
 /// Assert that every checker passed (and that signature timestamps were present when required).
 pub fn assert_crosscheck(pdf: &Path, root: &Path, offline: bool, require_ts: bool) {
-    let Some(v) = crosscheck(pdf, root, offline) else { return };
+    let Some(v) = crosscheck(pdf, root, offline) else {
+        return;
+    };
     let failed: Vec<&Verdict> = v.iter().filter(|v| !v.pass).collect();
-    assert!(failed.is_empty(), "peer checks failed for {}:\n{:#?}", pdf.display(), failed);
+    assert!(
+        failed.is_empty(),
+        "peer checks failed for {}:\n{:#?}",
+        pdf.display(),
+        failed
+    );
     for must in ["pdfsig", "pyhanko", "qpdf", "cms#1"] {
-        assert!(v.iter().any(|x| x.checker == must), "{must} did not run: {v:#?}");
+        assert!(
+            v.iter().any(|x| x.checker == must),
+            "{must} did not run: {v:#?}"
+        );
     }
     if require_ts {
-        assert!(v.iter().any(|x| x.checker.starts_with("sig-tst#")), "no signature timestamp found: {v:#?}");
+        assert!(
+            v.iter().any(|x| x.checker.starts_with("sig-tst#")),
+            "no signature timestamp found: {v:#?}"
+        );
     }
 }
