@@ -1,1 +1,15 @@
-//! (filled in by the pdf work)
+//! The PDF layer: lossless assembly of scans, signature and document-timestamp placeholders,
+//! incremental revisions (DSS), and a bounded reader for verification. It knows nothing about
+//! CMS or timestamps: it takes and returns bytes.
+
+mod error;
+mod file;
+mod inflate;
+mod object;
+mod parse;
+mod text;
+mod writer;
+mod xref;
+
+pub use error::PdfError;
+pub use text::{decode_text, parse_pdf_date, pdf_date};
