@@ -13,3 +13,17 @@ mod xref;
 
 pub use error::PdfError;
 pub use text::{decode_text, parse_pdf_date, pdf_date};
+mod assemble;
+mod image;
+mod metadata;
+
+pub use assemble::{add_metadata, assemble, points};
+pub use image::{jpeg_info, tiff_page_count, ImageKind, ImagePage, JpegInfo};
+pub use metadata::{PdfMetadata, HOZON_XMP_NS};
+mod pages;
+#[cfg(test)]
+mod peers;
+
+pub use pages::{extract_page_images, page_count, PageImage};
+#[cfg(test)]
+mod fixtures;
