@@ -20,12 +20,19 @@ pub fn points(pixels: u32, dpi: f64) -> f64 {
 /// Build the whole PDF for `pages`, in order.
 pub fn assemble(pages: &[ImagePage], meta: &PdfMetadata) -> Result<Vec<u8>, PdfError> {
     if pages.is_empty() {
-        return Err(PdfError::InvalidRequest("a document needs at least one page".into()));
+        return Err(PdfError::InvalidRequest(
+            "a document needs at least one page".into(),
+        ));
     }
     for (i, p) in pages.iter().enumerate() {
         let ok = |d: f64| d.is_finite() && (1.0..=100_000.0).contains(&d);
         if !ok(p.dpi_x) || !ok(p.dpi_y) {
-            return Err(PdfError::InvalidRequest(format!("page {}: dpi {}×{} out of range", i + 1, p.dpi_x, p.dpi_y)));
+            return Err(PdfError::InvalidRequest(format!(
+                "page {}: dpi {}×{} out of range",
+                i + 1,
+                p.dpi_x,
+                p.dpi_y
+            )));
         }
     }
     let info = info_dict(meta, None, meta.created)?;
@@ -40,11 +47,16 @@ pub fn assemble(pages: &[ImagePage], meta: &PdfMetadata) -> Result<Vec<u8>, PdfE
     let mut kids = Vec::with_capacity(pages.len());
     for (i, page) in pages.iter().enumerate() {
         let img = image_xobject(page).map_err(|e| match e {
-            PdfError::UnsupportedImage(m) => PdfError::UnsupportedImage(format!("page {}: {m}", i + 1)),
+            PdfError::UnsupportedImage(m) => {
+                PdfError::UnsupportedImage(format!("page {}: {m}", i + 1))
+            }
             PdfError::InvalidImage(m) => PdfError::InvalidImage(format!("page {}: {m}", i + 1)),
             other => other,
         })?;
-        let (pw, ph) = (points(img.width, page.dpi_x), points(img.height, page.dpi_y));
+        let (pw, ph) = (
+            points(img.width, page.dpi_x),
+            points(img.height, page.dpi_y),
+        );
         let mut dict = img.dict;
         if let Some((mdict, mdata)) = &img.smask {
             let mask = w.alloc();
@@ -65,11 +77,22 @@ pub fn assemble(pages: &[ImagePage], meta: &PdfMetadata) -> Result<Vec<u8>, PdfE
         w.write_stream(content_id, &Dict::new(), &content);
 
         let page_id = w.alloc();
-        let resources = Dict::new().with("XObject", Object::Dict(Dict::new().with("Im0", Object::Ref(image))));
+        let resources = Dict::new().with(
+            "XObject",
+            Object::Dict(Dict::new().with("Im0", Object::Ref(image))),
+        );
         let page_dict = Dict::new()
             .with("Type", Object::name("Page"))
             .with("Parent", Object::Ref(page_tree))
-            .with("MediaBox", Object::Array(vec![Object::Int(0), Object::Int(0), Object::Real(pw), Object::Real(ph)]))
+            .with(
+                "MediaBox",
+                Object::Array(vec![
+                    Object::Int(0),
+                    Object::Int(0),
+                    Object::Real(pw),
+                    Object::Real(ph),
+                ]),
+            )
             .with("Resources", Object::Dict(resources))
             .with("Contents", Object::Ref(content_id));
         w.write_object(page_id, &Object::Dict(page_dict));
@@ -78,15 +101,29 @@ pub fn assemble(pages: &[ImagePage], meta: &PdfMetadata) -> Result<Vec<u8>, PdfE
     let count = kids.len() as i64;
     w.write_object(
         page_tree,
-        &Object::Dict(Dict::new().with("Type", Object::name("Pages")).with("Kids", Object::Array(kids)).with("Count", Object::Int(count))),
+        &Object::Dict(
+            Dict::new()
+                .with("Type", Object::name("Pages"))
+                .with("Kids", Object::Array(kids))
+                .with("Count", Object::Int(count)),
+        ),
     );
     w.write_stream(xmp_id, &xmp_stream_dict(), &xmp);
     w.write_object(info_id, &Object::Dict(info));
     w.write_object(
         catalog,
-        &Object::Dict(Dict::new().with("Type", Object::name("Catalog")).with("Pages", Object::Ref(page_tree)).with("Metadata", Object::Ref(xmp_id))),
+        &Object::Dict(
+            Dict::new()
+                .with("Type", Object::name("Catalog"))
+                .with("Pages", Object::Ref(page_tree))
+                .with("Metadata", Object::Ref(xmp_id)),
+        ),
     );
-    Ok(w.finish(Dict::new().with("Root", Object::Ref(catalog)).with("Info", Object::Ref(info_id))))
+    Ok(w.finish(
+        Dict::new()
+            .with("Root", Object::Ref(catalog))
+            .with("Info", Object::Ref(info_id)),
+    ))
 }
 
 /// Add hozon's metadata to an existing PDF (a scanner's) as an incremental update. Existing Info
@@ -107,14 +144,14 @@ pub fn add_metadata(existing_pdf: Vec<u8>, meta: &PdfMetadata) -> Result<Vec<u8>
     };
     let info = info_dict(meta, old_info, meta.created)?;
     let xmp = xmp_packet(meta, meta.created)?;
-    let mut w = RevisionWriter::append_to(existing_pdf, &chain);
+    let mut w = RevisionWriter::update_of(&existing_pdf, &chain);
     let info_id = w.alloc();
     let xmp_id = w.alloc();
     w.write_object(info_id, &Object::Dict(info));
     w.write_stream(xmp_id, &xmp_stream_dict(), &xmp);
     catalog.set("Metadata", Object::Ref(xmp_id));
     w.write_object(catalog_id, &Object::Dict(catalog));
-    Ok(w.finish(Dict::new().with("Info", Object::Ref(info_id))))
+    Ok(w.finish_update(existing_pdf, Dict::new().with("Info", Object::Ref(info_id))))
 }
 
 #[cfg(test)]

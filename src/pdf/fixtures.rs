@@ -22,14 +22,26 @@ pub fn noise(n: usize, seed: u32) -> Vec<u8> {
 pub fn jpeg(width: u32, height: u32, rgb: bool) -> Vec<u8> {
     let mut out = Vec::new();
     let enc = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 80);
-    let (ct, n) = if rgb { (image::ExtendedColorType::Rgb8, 3) } else { (image::ExtendedColorType::L8, 1) };
-    let px: Vec<u8> = (0..width * height * n).map(|i| ((i / n) % 251) as u8).collect();
+    let (ct, n) = if rgb {
+        (image::ExtendedColorType::Rgb8, 3)
+    } else {
+        (image::ExtendedColorType::L8, 1)
+    };
+    let px: Vec<u8> = (0..width * height * n)
+        .map(|i| ((i / n) % 251) as u8)
+        .collect();
     image::ImageEncoder::write_image(enc, &px, width, height, ct).expect("jpeg encode");
     out
 }
 
 /// A PNG written by the png crate; returns (file, raw samples as stored).
-pub fn png(width: u32, height: u32, color: png::ColorType, depth: png::BitDepth, palette: Option<Vec<u8>>) -> (Vec<u8>, Vec<u8>) {
+pub fn png(
+    width: u32,
+    height: u32,
+    color: png::ColorType,
+    depth: png::BitDepth,
+    palette: Option<Vec<u8>>,
+) -> (Vec<u8>, Vec<u8>) {
     let mut out = Vec::new();
     let channels = match color {
         png::ColorType::Grayscale | png::ColorType::Indexed => 1,
@@ -39,7 +51,10 @@ pub fn png(width: u32, height: u32, color: png::ColorType, depth: png::BitDepth,
     };
     let bits = depth as usize * channels;
     let row = (bits * width as usize).div_ceil(8);
-    let mut samples = noise(row * height as usize, width ^ (channels as u32 * 7) ^ (depth as u32));
+    let mut samples = noise(
+        row * height as usize,
+        width ^ (channels as u32 * 7) ^ (depth as u32),
+    );
     if let Some(p) = &palette {
         let entries = (p.len() / 3) as u8;
         if depth == png::BitDepth::Eight {
@@ -65,11 +80,16 @@ pub fn tiff_two_pages() -> (Vec<u8>, Vec<Vec<u8>>) {
     use tiff::encoder::{colortype, TiffEncoder};
     let mut out = Cursor::new(Vec::new());
     let gray = noise(40 * 30, 5);
-    let rgb16: Vec<u16> = noise(20 * 10 * 6, 9).chunks(2).map(|c| u16::from_be_bytes([c[0], c[1]])).collect();
+    let rgb16: Vec<u16> = noise(20 * 10 * 6, 9)
+        .chunks(2)
+        .map(|c| u16::from_be_bytes([c[0], c[1]]))
+        .collect();
     {
         let mut enc = TiffEncoder::new(&mut out).expect("tiff");
-        enc.write_image::<colortype::Gray8>(40, 30, &gray).expect("page 0");
-        enc.write_image::<colortype::RGB16>(20, 10, &rgb16).expect("page 1");
+        enc.write_image::<colortype::Gray8>(40, 30, &gray)
+            .expect("page 0");
+        enc.write_image::<colortype::RGB16>(20, 10, &rgb16)
+            .expect("page 1");
     }
     let rgb16_be = rgb16.iter().flat_map(|v| v.to_be_bytes()).collect();
     (out.into_inner(), vec![gray, rgb16_be])

@@ -23,7 +23,9 @@ pub enum ImageKind {
     Jpeg,
     Png,
     /// One page (IFD, counted from 0) of a TIFF file.
-    Tiff { page: usize },
+    Tiff {
+        page: usize,
+    },
 }
 
 /// An image XObject ready to write: dictionary without /Length, the stream data (borrowed when
@@ -106,7 +108,10 @@ pub fn jpeg_info(data: &[u8]) -> Result<JpegInfo, PdfError> {
             (Some(a), Some(b)) => usize::from(u16::from_be_bytes([*a, *b])),
             _ => return Err(invalid("truncated JPEG segment")),
         };
-        let seg = data.get(pos + 2..pos + len).filter(|_| len >= 2).ok_or_else(|| invalid("truncated JPEG segment"))?;
+        let seg = data
+            .get(pos + 2..pos + len)
+            .filter(|_| len >= 2)
+            .ok_or_else(|| invalid("truncated JPEG segment"))?;
         match marker {
             0xEE if seg.starts_with(b"Adobe") => adobe = true,
             0xC0..=0xC2 => {
@@ -120,10 +125,17 @@ pub fn jpeg_info(data: &[u8]) -> Result<JpegInfo, PdfError> {
                 if width == 0 || height == 0 {
                     return Err(unsupported("JPEG with zero or deferred (DNL) dimensions"));
                 }
-                return Ok(JpegInfo { width: width.into(), height: height.into(), components, adobe });
+                return Ok(JpegInfo {
+                    width: width.into(),
+                    height: height.into(),
+                    components,
+                    adobe,
+                });
             }
             0xC3 | 0xC5..=0xC7 | 0xC9..=0xCB | 0xCD..=0xCF => {
-                return Err(unsupported("lossless, hierarchical or arithmetic-coded JPEG"));
+                return Err(unsupported(
+                    "lossless, hierarchical or arithmetic-coded JPEG",
+                ));
             }
             _ => {}
         }
@@ -139,12 +151,22 @@ fn jpeg(data: &[u8]) -> Result<ImageXObject<'_>, PdfError> {
         4 => "DeviceCMYK",
         n => return Err(unsupported(format!("JPEG with {n} components"))),
     };
-    let mut dict = base_dict(info.width, info.height, Object::name(cs), 8).with("Filter", Object::name("DCTDecode"));
+    let mut dict = base_dict(info.width, info.height, Object::name(cs), 8)
+        .with("Filter", Object::name("DCTDecode"));
     if info.components == 4 && info.adobe {
         // Adobe writes CMYK JPEGs inverted.
-        dict.set("Decode", Object::Array([1, 0, 1, 0, 1, 0, 1, 0].map(Object::Int).to_vec()));
+        dict.set(
+            "Decode",
+            Object::Array([1, 0, 1, 0, 1, 0, 1, 0].map(Object::Int).to_vec()),
+        );
     }
-    Ok(ImageXObject { width: info.width, height: info.height, dict, data: Cow::Borrowed(data), smask: None })
+    Ok(ImageXObject {
+        width: info.width,
+        height: info.height,
+        dict,
+        data: Cow::Borrowed(data),
+        smask: None,
+    })
 }
 
 // ---------------------------------------------------------------- PNG
@@ -168,9 +190,12 @@ fn png_chunks(data: &[u8]) -> Result<PngChunks<'_>, PdfError> {
     let mut ihdr: Option<&[u8]> = None;
     let (mut palette, mut has_trns, mut idat) = (None, false, Vec::new());
     while pos + 8 <= data.len() {
-        let len = u32::from_be_bytes([data[pos], data[pos + 1], data[pos + 2], data[pos + 3]]) as usize;
+        let len =
+            u32::from_be_bytes([data[pos], data[pos + 1], data[pos + 2], data[pos + 3]]) as usize;
         let kind = &data[pos + 4..pos + 8];
-        let body = data.get(pos + 8..pos + 8 + len).ok_or_else(|| invalid("truncated PNG chunk"))?;
+        let body = data
+            .get(pos + 8..pos + 8 + len)
+            .ok_or_else(|| invalid("truncated PNG chunk"))?;
         match kind {
             b"IHDR" => ihdr = Some(body),
             b"PLTE" => palette = Some(body),
@@ -181,13 +206,24 @@ fn png_chunks(data: &[u8]) -> Result<PngChunks<'_>, PdfError> {
         }
         pos += 12 + len;
     }
-    let h = ihdr.filter(|h| h.len() >= 13).ok_or_else(|| invalid("PNG without IHDR"))?;
+    let h = ihdr
+        .filter(|h| h.len() >= 13)
+        .ok_or_else(|| invalid("PNG without IHDR"))?;
     let width = u32::from_be_bytes([h[0], h[1], h[2], h[3]]);
     let height = u32::from_be_bytes([h[4], h[5], h[6], h[7]]);
     if width == 0 || height == 0 || idat.is_empty() {
         return Err(invalid("PNG without pixels"));
     }
-    Ok(PngChunks { width, height, depth: h[8], color: h[9], interlaced: h[12] != 0, palette, has_trns, idat })
+    Ok(PngChunks {
+        width,
+        height,
+        depth: h[8],
+        color: h[9],
+        interlaced: h[12] != 0,
+        palette,
+        has_trns,
+        idat,
+    })
 }
 
 fn png_image(data: &[u8]) -> Result<ImageXObject<'_>, PdfError> {
@@ -200,7 +236,10 @@ fn png_image(data: &[u8]) -> Result<ImageXObject<'_>, PdfError> {
         0 => (Object::name("DeviceGray"), 1),
         2 => (Object::name("DeviceRGB"), 3),
         _ => {
-            let pal = c.palette.filter(|p| !p.is_empty() && p.len() % 3 == 0).ok_or_else(|| invalid("palette PNG without PLTE"))?;
+            let pal = c
+                .palette
+                .filter(|p| !p.is_empty() && p.len() % 3 == 0)
+                .ok_or_else(|| invalid("palette PNG without PLTE"))?;
             let cs = Object::Array(vec![
                 Object::name("Indexed"),
                 Object::name("DeviceRGB"),
@@ -223,8 +262,18 @@ fn png_image(data: &[u8]) -> Result<ImageXObject<'_>, PdfError> {
         .with("DecodeParms", Object::Dict(parms));
     // The IDAT chunks together are one zlib stream with PNG row filters: exactly what
     // FlateDecode with /Predictor 15 expects.
-    let stream = if c.idat.len() == 1 { Cow::Borrowed(c.idat[0]) } else { Cow::Owned(c.idat.concat()) };
-    Ok(ImageXObject { width: c.width, height: c.height, dict, data: stream, smask: None })
+    let stream = if c.idat.len() == 1 {
+        Cow::Borrowed(c.idat[0])
+    } else {
+        Cow::Owned(c.idat.concat())
+    };
+    Ok(ImageXObject {
+        width: c.width,
+        height: c.height,
+        dict,
+        data: stream,
+        smask: None,
+    })
 }
 
 /// Decode (interlaced, alpha or transparency-keyed PNGs), split alpha into a soft mask.
@@ -232,9 +281,14 @@ fn png_decoded(data: &[u8]) -> Result<ImageXObject<'static>, PdfError> {
     let mut dec = png::Decoder::new(Cursor::new(data));
     dec.set_transformations(png::Transformations::EXPAND);
     let mut reader = dec.read_info().map_err(|e| invalid(format!("PNG: {e}")))?;
-    let size = reader.output_buffer_size().filter(|s| *s <= MAX_DECODED).ok_or_else(|| unsupported("PNG too large"))?;
+    let size = reader
+        .output_buffer_size()
+        .filter(|s| *s <= MAX_DECODED)
+        .ok_or_else(|| unsupported("PNG too large"))?;
     let mut buf = vec![0; size];
-    let info = reader.next_frame(&mut buf).map_err(|e| invalid(format!("PNG: {e}")))?;
+    let info = reader
+        .next_frame(&mut buf)
+        .map_err(|e| invalid(format!("PNG: {e}")))?;
     buf.truncate(info.buffer_size());
     let bpc: u8 = match info.bit_depth {
         png::BitDepth::Sixteen => 16,
@@ -252,7 +306,14 @@ fn png_decoded(data: &[u8]) -> Result<ImageXObject<'static>, PdfError> {
 }
 
 /// Build an XObject from interleaved samples (big-endian when 16-bit).
-fn raw_image(width: u32, height: u32, colors: usize, alpha: bool, bpc: u8, samples: Vec<u8>) -> Result<ImageXObject<'static>, PdfError> {
+fn raw_image(
+    width: u32,
+    height: u32,
+    colors: usize,
+    alpha: bool,
+    bpc: u8,
+    samples: Vec<u8>,
+) -> Result<ImageXObject<'static>, PdfError> {
     let cs = match colors {
         1 => "DeviceGray",
         3 => "DeviceRGB",
@@ -268,13 +329,21 @@ fn raw_image(width: u32, height: u32, colors: usize, alpha: bool, bpc: u8, sampl
             color.extend_from_slice(&px[..colors * bytes]);
             mask.extend_from_slice(&px[colors * bytes..]);
         }
-        let mdict = base_dict(width, height, Object::name("DeviceGray"), bpc).with("Filter", Object::name("FlateDecode"));
+        let mdict = base_dict(width, height, Object::name("DeviceGray"), bpc)
+            .with("Filter", Object::name("FlateDecode"));
         (color, Some((mdict, deflate(&mask))))
     } else {
         (samples, None)
     };
-    let dict = base_dict(width, height, Object::name(cs), bpc).with("Filter", Object::name("FlateDecode"));
-    Ok(ImageXObject { width, height, dict, data: Cow::Owned(deflate(&color)), smask })
+    let dict =
+        base_dict(width, height, Object::name(cs), bpc).with("Filter", Object::name("FlateDecode"));
+    Ok(ImageXObject {
+        width,
+        height,
+        dict,
+        data: Cow::Owned(deflate(&color)),
+        smask,
+    })
 }
 
 // ---------------------------------------------------------------- TIFF
@@ -282,7 +351,9 @@ fn raw_image(width: u32, height: u32, colors: usize, alpha: bool, bpc: u8, sampl
 fn tiff_decoder(data: &[u8]) -> Result<tiff::decoder::Decoder<Cursor<&[u8]>>, PdfError> {
     let mut limits = tiff::decoder::Limits::default();
     limits.decoding_buffer_size = MAX_DECODED;
-    Ok(tiff::decoder::Decoder::new(Cursor::new(data)).map_err(|e| invalid(format!("TIFF: {e}")))?.with_limits(limits))
+    Ok(tiff::decoder::Decoder::new(Cursor::new(data))
+        .map_err(|e| invalid(format!("TIFF: {e}")))?
+        .with_limits(limits))
 }
 
 /// Number of pages (IFDs) in a TIFF, bounded.
@@ -293,7 +364,8 @@ pub fn tiff_page_count(data: &[u8]) -> Result<usize, PdfError> {
         if n >= 10_000 {
             return Err(unsupported("TIFF with more than 10000 pages"));
         }
-        dec.next_image().map_err(|e| invalid(format!("TIFF: {e}")))?;
+        dec.next_image()
+            .map_err(|e| invalid(format!("TIFF: {e}")))?;
         n += 1;
     }
     Ok(n)
@@ -304,10 +376,14 @@ fn tiff_image(data: &[u8], page: usize) -> Result<ImageXObject<'_>, PdfError> {
     use tiff::ColorType;
     let mut dec = tiff_decoder(data)?;
     let terr = |e: tiff::TiffError| invalid(format!("TIFF: {e}"));
-    dec.seek_to_image(page).map_err(|e| invalid(format!("TIFF page {page}: {e}")))?;
+    dec.seek_to_image(page)
+        .map_err(|e| invalid(format!("TIFF page {page}: {e}")))?;
     let (width, height) = dec.dimensions().map_err(terr)?;
     let color = dec.colortype().map_err(terr)?;
-    let compression: u16 = dec.find_tag_unsigned(Tag::Compression).map_err(terr)?.unwrap_or(1);
+    let compression: u16 = dec
+        .find_tag_unsigned(Tag::Compression)
+        .map_err(terr)?
+        .unwrap_or(1);
     if compression == 4 && color == ColorType::Gray(1) {
         if let Some(x) = tiff_g4_passthrough(&mut dec, data, width, height)? {
             return Ok(x);
@@ -320,8 +396,15 @@ fn tiff_image(data: &[u8], page: usize) -> Result<ImageXObject<'_>, PdfError> {
     };
     match color {
         ColorType::Gray(1) => {
-            let dict = base_dict(width, height, Object::name("DeviceGray"), 1).with("Filter", Object::name("FlateDecode"));
-            Ok(ImageXObject { width, height, dict, data: Cow::Owned(deflate(&samples)), smask: None })
+            let dict = base_dict(width, height, Object::name("DeviceGray"), 1)
+                .with("Filter", Object::name("FlateDecode"));
+            Ok(ImageXObject {
+                width,
+                height,
+                dict,
+                data: Cow::Owned(deflate(&samples)),
+                smask: None,
+            })
         }
         ColorType::Gray(b @ (8 | 16)) => raw_image(width, height, 1, false, b, samples),
         ColorType::GrayA(b @ (8 | 16)) => raw_image(width, height, 1, true, b, samples),
@@ -341,11 +424,25 @@ fn tiff_g4_passthrough<'a>(
 ) -> Result<Option<ImageXObject<'a>>, PdfError> {
     use tiff::tags::Tag;
     let terr = |e: tiff::TiffError| invalid(format!("TIFF: {e}"));
-    let offsets: Vec<u64> = dec.find_tag_unsigned_vec(Tag::StripOffsets).map_err(terr)?.unwrap_or_default();
-    let counts: Vec<u64> = dec.find_tag_unsigned_vec(Tag::StripByteCounts).map_err(terr)?.unwrap_or_default();
-    let fill_order: u16 = dec.find_tag_unsigned(Tag::FillOrder).map_err(terr)?.unwrap_or(1);
-    let photometric: u16 = dec.find_tag_unsigned(Tag::PhotometricInterpretation).map_err(terr)?.unwrap_or(0);
-    let (&[off], &[len]) = (offsets.as_slice(), counts.as_slice()) else { return Ok(None) };
+    let offsets: Vec<u64> = dec
+        .find_tag_unsigned_vec(Tag::StripOffsets)
+        .map_err(terr)?
+        .unwrap_or_default();
+    let counts: Vec<u64> = dec
+        .find_tag_unsigned_vec(Tag::StripByteCounts)
+        .map_err(terr)?
+        .unwrap_or_default();
+    let fill_order: u16 = dec
+        .find_tag_unsigned(Tag::FillOrder)
+        .map_err(terr)?
+        .unwrap_or(1);
+    let photometric: u16 = dec
+        .find_tag_unsigned(Tag::PhotometricInterpretation)
+        .map_err(terr)?
+        .unwrap_or(0);
+    let (&[off], &[len]) = (offsets.as_slice(), counts.as_slice()) else {
+        return Ok(None);
+    };
     if fill_order != 1 {
         return Ok(None);
     }
@@ -363,5 +460,11 @@ fn tiff_g4_passthrough<'a>(
     let dict = base_dict(width, height, Object::name("DeviceGray"), 1)
         .with("Filter", Object::name("CCITTFaxDecode"))
         .with("DecodeParms", Object::Dict(parms));
-    Ok(Some(ImageXObject { width, height, dict, data: Cow::Borrowed(strip), smask: None }))
+    Ok(Some(ImageXObject {
+        width,
+        height,
+        dict,
+        data: Cow::Borrowed(strip),
+        smask: None,
+    }))
 }

@@ -27,29 +27,56 @@ pub struct PdfMetadata {
     pub custom: Vec<(String, String)>,
 }
 
-const STANDARD_KEYS: [&str; 9] =
-    ["Title", "Author", "Subject", "Keywords", "Creator", "Producer", "CreationDate", "ModDate", "Trapped"];
+const STANDARD_KEYS: [&str; 9] = [
+    "Title",
+    "Author",
+    "Subject",
+    "Keywords",
+    "Creator",
+    "Producer",
+    "CreationDate",
+    "ModDate",
+    "Trapped",
+];
 
 /// Reject keys that cannot be Info keys or would shadow standard ones.
 fn check_custom(meta: &PdfMetadata) -> Result<(), PdfError> {
     let mut seen = std::collections::HashSet::new();
     for (k, _) in &meta.custom {
-        let ok = !k.is_empty() && k.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.');
-        if !ok || STANDARD_KEYS.contains(&k.as_str()) || k.starts_with(|c: char| !c.is_ascii_alphabetic()) {
-            return Err(PdfError::InvalidRequest(format!("bad custom metadata key {k:?}")));
+        let ok = !k.is_empty()
+            && k.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.');
+        if !ok
+            || STANDARD_KEYS.contains(&k.as_str())
+            || k.starts_with(|c: char| !c.is_ascii_alphabetic())
+        {
+            return Err(PdfError::InvalidRequest(format!(
+                "bad custom metadata key {k:?}"
+            )));
         }
         if !seen.insert(k.as_str()) {
-            return Err(PdfError::InvalidRequest(format!("duplicate custom metadata key {k:?}")));
+            return Err(PdfError::InvalidRequest(format!(
+                "duplicate custom metadata key {k:?}"
+            )));
         }
     }
     Ok(())
 }
 
 /// The Info dictionary (existing entries of `base` are kept unless overridden).
-pub fn info_dict(meta: &PdfMetadata, base: Option<Dict>, modified: OffsetDateTime) -> Result<Dict, PdfError> {
+pub fn info_dict(
+    meta: &PdfMetadata,
+    base: Option<Dict>,
+    modified: OffsetDateTime,
+) -> Result<Dict, PdfError> {
     check_custom(meta)?;
     let mut d = base.unwrap_or_default();
-    let fields = [("Title", &meta.title), ("Author", &meta.author), ("Subject", &meta.subject), ("Keywords", &meta.keywords)];
+    let fields = [
+        ("Title", &meta.title),
+        ("Author", &meta.author),
+        ("Subject", &meta.subject),
+        ("Keywords", &meta.keywords),
+    ];
     for (k, v) in fields {
         if let Some(v) = v {
             d.set(k, text_string(v));
@@ -57,7 +84,10 @@ pub fn info_dict(meta: &PdfMetadata, base: Option<Dict>, modified: OffsetDateTim
     }
     d.set("Creator", text_string(&meta.creator));
     d.set("Producer", text_string(&meta.producer));
-    d.set("CreationDate", Object::Str(pdf_date(meta.created).into_bytes()));
+    d.set(
+        "CreationDate",
+        Object::Str(pdf_date(meta.created).into_bytes()),
+    );
     d.set("ModDate", Object::Str(pdf_date(modified).into_bytes()));
     for (k, v) in &meta.custom {
         d.set(k, text_string(v));
@@ -69,7 +99,9 @@ pub fn info_dict(meta: &PdfMetadata, base: Option<Dict>, modified: OffsetDateTim
 pub fn xmp_packet(meta: &PdfMetadata, modified: OffsetDateTime) -> Result<Vec<u8>, PdfError> {
     check_custom(meta)?;
     let rfc = |t: OffsetDateTime| {
-        t.to_offset(time::UtcOffset::UTC).format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
+        t.to_offset(time::UtcOffset::UTC)
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default()
     };
     let mut x = String::with_capacity(2048);
     x.push_str("<?xpacket begin=\"\u{feff}\" id=\"W5M0MpCehiHzreSzNTczkc9d\"?>\n");
@@ -81,10 +113,18 @@ pub fn xmp_packet(meta: &PdfMetadata, modified: OffsetDateTime) -> Result<Vec<u8
          xmlns:hozon=\"{HOZON_XMP_NS}\">\n"
     );
     if let Some(t) = &meta.title {
-        let _ = writeln!(x, "<dc:title><rdf:Alt><rdf:li xml:lang=\"x-default\">{}</rdf:li></rdf:Alt></dc:title>", esc(t));
+        let _ = writeln!(
+            x,
+            "<dc:title><rdf:Alt><rdf:li xml:lang=\"x-default\">{}</rdf:li></rdf:Alt></dc:title>",
+            esc(t)
+        );
     }
     if let Some(a) = &meta.author {
-        let _ = writeln!(x, "<dc:creator><rdf:Seq><rdf:li>{}</rdf:li></rdf:Seq></dc:creator>", esc(a));
+        let _ = writeln!(
+            x,
+            "<dc:creator><rdf:Seq><rdf:li>{}</rdf:li></rdf:Seq></dc:creator>",
+            esc(a)
+        );
     }
     if let Some(s) = &meta.subject {
         let _ = writeln!(x, "<dc:description><rdf:Alt><rdf:li xml:lang=\"x-default\">{}</rdf:li></rdf:Alt></dc:description>", esc(s));
@@ -93,7 +133,11 @@ pub fn xmp_packet(meta: &PdfMetadata, modified: OffsetDateTime) -> Result<Vec<u8
         let _ = writeln!(x, "<pdf:Keywords>{}</pdf:Keywords>", esc(k));
     }
     let _ = writeln!(x, "<pdf:Producer>{}</pdf:Producer>", esc(&meta.producer));
-    let _ = writeln!(x, "<xmp:CreatorTool>{}</xmp:CreatorTool>", esc(&meta.creator));
+    let _ = writeln!(
+        x,
+        "<xmp:CreatorTool>{}</xmp:CreatorTool>",
+        esc(&meta.creator)
+    );
     let _ = writeln!(x, "<xmp:CreateDate>{}</xmp:CreateDate>", rfc(meta.created));
     let _ = writeln!(x, "<xmp:ModifyDate>{}</xmp:ModifyDate>", rfc(modified));
     let _ = writeln!(x, "<xmp:MetadataDate>{}</xmp:MetadataDate>", rfc(modified));
@@ -116,7 +160,9 @@ pub fn xmp_packet(meta: &PdfMetadata, modified: OffsetDateTime) -> Result<Vec<u8
 
 /// The dictionary of the XMP metadata stream (uncompressed, so archivists can read it).
 pub fn xmp_stream_dict() -> Dict {
-    Dict::new().with("Type", Object::name("Metadata")).with("Subtype", Object::name("XML"))
+    Dict::new()
+        .with("Type", Object::name("Metadata"))
+        .with("Subtype", Object::name("XML"))
 }
 
 /// XML text escaping; characters XML 1.0 forbids are dropped.
@@ -150,7 +196,10 @@ mod tests {
             creator: "hozon 0.1.0".into(),
             producer: "hozon 0.1.0".into(),
             created: datetime!(2026-11-27 01:02:03 UTC),
-            custom: vec![("HozonSourceSHA256".into(), "p1.jpg ab12".into()), ("HozonProfile".into(), "標準".into())],
+            custom: vec![
+                ("HozonSourceSHA256".into(), "p1.jpg ab12".into()),
+                ("HozonProfile".into(), "標準".into()),
+            ],
         }
     }
 
@@ -161,13 +210,21 @@ mod tests {
         assert_eq!(super::super::text::decode_text(author), "山田 花子");
         assert!(author.starts_with(&[0xFE, 0xFF]));
         assert_eq!(d.get("Keywords"), Some(&Object::Str(b"scan".to_vec())));
-        let keys: Vec<_> = d.0.iter().map(|(k, _)| String::from_utf8_lossy(k).into_owned()).collect();
-        assert_eq!(keys[keys.len() - 2..], ["HozonSourceSHA256", "HozonProfile"]);
+        let keys: Vec<_> =
+            d.0.iter()
+                .map(|(k, _)| String::from_utf8_lossy(k).into_owned())
+                .collect();
+        assert_eq!(
+            keys[keys.len() - 2..],
+            ["HozonSourceSHA256", "HozonProfile"]
+        );
     }
 
     #[test]
     fn xmp_is_escaped_utf8() {
-        let x = String::from_utf8(xmp_packet(&sample(), datetime!(2026-11-27 01:02:03 UTC)).unwrap()).unwrap();
+        let x =
+            String::from_utf8(xmp_packet(&sample(), datetime!(2026-11-27 01:02:03 UTC)).unwrap())
+                .unwrap();
         assert!(x.contains("診療録 &lt;1&gt;"));
         assert!(x.contains("<hozon:key>HozonProfile</hozon:key><hozon:value>標準</hozon:value>"));
         assert!(x.find("HozonSourceSHA256") < x.find("HozonProfile"));
@@ -179,7 +236,11 @@ mod tests {
         for key in ["", "Title", "has space", "1abc", "日本"] {
             let mut m = sample();
             m.custom.push((key.into(), "x".into()));
-            assert_eq!(info_dict(&m, None, m.created).unwrap_err().code(), "invalid-request", "{key}");
+            assert_eq!(
+                info_dict(&m, None, m.created).unwrap_err().code(),
+                "invalid-request",
+                "{key}"
+            );
         }
         let mut m = sample();
         m.custom.push(("HozonProfile".into(), "again".into()));

@@ -25,5 +25,16 @@ mod pages;
 mod peers;
 
 pub use pages::{extract_page_images, page_count, PageImage};
+mod acroform;
 #[cfg(test)]
 mod fixtures;
+mod signature;
+
+pub use signature::{
+    prepare_signature, PreparedSignature, SigKind, SignatureRequest, MAX_CONTENTS,
+};
+mod dss;
+mod reader;
+
+pub use dss::{append_dss, read_dss, Validation};
+pub use reader::{der_prefix, read_signatures, revisions, SignatureEntry};

@@ -36,23 +36,44 @@ pub fn extract_page_images(pdf: &[u8]) -> Result<Vec<PageImage>, PdfError> {
     let mut out = Vec::new();
     for (_, page) in view.pages()? {
         let media_box = match view.get_key(&page, "MediaBox")? {
-            Some(Object::Array(a)) => a.iter().filter_map(|o| match o {
-                Object::Int(i) => Some(*i as f64),
-                Object::Real(r) => Some(*r),
-                _ => None,
-            }).collect(),
+            Some(Object::Array(a)) => a
+                .iter()
+                .filter_map(|o| match o {
+                    Object::Int(i) => Some(*i as f64),
+                    Object::Real(r) => Some(*r),
+                    _ => None,
+                })
+                .collect(),
             _ => Vec::new(),
         };
-        let resources = view.dict_at(page.get("Resources").ok_or_else(|| malformed("page without resources"))?, "/Resources")?;
-        let xobjects = view.dict_at(resources.get("XObject").ok_or_else(|| malformed("page without XObjects"))?, "/XObject")?;
-        let first = xobjects.0.first().map(|(_, v)| v.clone()).ok_or_else(|| malformed("no image on page"))?;
+        let resources = view.dict_at(
+            page.get("Resources")
+                .ok_or_else(|| malformed("page without resources"))?,
+            "/Resources",
+        )?;
+        let xobjects = view.dict_at(
+            resources
+                .get("XObject")
+                .ok_or_else(|| malformed("page without XObjects"))?,
+            "/XObject",
+        )?;
+        let first = xobjects
+            .0
+            .first()
+            .map(|(_, v)| v.clone())
+            .ok_or_else(|| malformed("no image on page"))?;
         let (dict, range) = match view.resolve(&first)? {
             Object::Stream(d, r) => (d, r),
             _ => return Err(malformed("image is not a stream")),
         };
         let int = |k: &str| dict.get(k).and_then(Object::as_int).unwrap_or(0);
-        let flate_or_none = matches!(dict.get("Filter"), None) || dict.name_is("Filter", "FlateDecode");
-        let samples = if flate_or_none { Some(view.decode(&dict, &range)?) } else { None };
+        let flate_or_none =
+            matches!(dict.get("Filter"), None) || dict.name_is("Filter", "FlateDecode");
+        let samples = if flate_or_none {
+            Some(view.decode(&dict, &range)?)
+        } else {
+            None
+        };
         let smask = match dict.get("SMask") {
             Some(o) => match view.resolve(o)? {
                 Object::Stream(md, mr) => Some(view.decode(&md, &mr)?),

@@ -18,7 +18,10 @@ struct Previous {
 
 /// Accumulates one revision's objects and writes its xref and trailer on `finish`.
 pub struct RevisionWriter {
+    /// The new bytes only; for an update they go after the old file on `finish_update`.
     out: Vec<u8>,
+    /// File offset of `out[0]`.
+    origin: usize,
     base_len: usize,
     offsets: Vec<(u32, usize)>,
     next: u32,
@@ -33,6 +36,7 @@ impl RevisionWriter {
         out.extend_from_slice(b"%PDF-1.7\n%\xE2\xE3\xCF\xD3\n");
         RevisionWriter {
             out,
+            origin: 0,
             base_len: 0,
             offsets: Vec::new(),
             next: 1,
@@ -40,16 +44,18 @@ impl RevisionWriter {
         }
     }
 
-    /// An incremental update after `pdf`, whose xref chain is `chain`.
-    pub fn append_to(mut pdf: Vec<u8>, chain: &XrefChain) -> RevisionWriter {
-        let base_len = pdf.len();
+    /// An incremental update after `pdf` (not yet consumed: the caller may keep reading it),
+    /// whose xref chain is `chain`. Finish with `finish_update`.
+    pub fn update_of(pdf: &[u8], chain: &XrefChain) -> RevisionWriter {
+        let mut out = Vec::with_capacity(4096);
         if !matches!(pdf.last(), Some(b'\n' | b'\r')) {
-            pdf.push(b'\n');
+            out.push(b'\n');
         }
         let latest = chain.latest();
         RevisionWriter {
-            out: pdf,
-            base_len,
+            out,
+            origin: pdf.len(),
+            base_len: pdf.len(),
             offsets: Vec::new(),
             next: chain.next_object_number().max(1),
             prev: Some(Previous {
@@ -82,6 +88,15 @@ impl RevisionWriter {
         self.out.extend_from_slice(b"\nendobj\n");
     }
 
+    /// An object whose body the caller serialised (placeholders); returns its offset.
+    pub fn write_raw_object(&mut self, id: ObjId, body: &[u8]) -> usize {
+        let at = self.origin + self.out.len();
+        self.begin(id);
+        self.out.extend_from_slice(body);
+        self.out.extend_from_slice(b"\nendobj\n");
+        at
+    }
+
     /// A stream whose /Length is set here from `data`.
     pub fn write_stream(&mut self, id: ObjId, dict: &Dict, data: &[u8]) {
         self.begin(id);
@@ -94,8 +109,16 @@ impl RevisionWriter {
     }
 
     fn begin(&mut self, id: ObjId) {
-        self.offsets.push((id.0, self.out.len()));
+        self.offsets.push((id.0, self.origin + self.out.len()));
         let _ = write!(self.out, "{} {} obj\n", id.0, id.1);
+    }
+
+    /// Finish an update: the old file with this revision appended (old bytes untouched).
+    pub fn finish_update(self, mut pdf: Vec<u8>, trailer: Dict) -> Vec<u8> {
+        debug_assert_eq!(pdf.len(), self.base_len);
+        let tail = self.finish(trailer);
+        pdf.extend_from_slice(&tail);
+        pdf
     }
 
     /// Write xref and trailer. `trailer` supplies /Root and /Info (for an update, the previous
@@ -127,7 +150,7 @@ impl RevisionWriter {
         }
         t.set("ID", self.file_id());
         self.offsets.sort_unstable();
-        let xref_offset = self.out.len();
+        let xref_offset = self.origin + self.out.len();
         match xref_id {
             Some(id) => self.write_xref_stream(id, t),
             None => self.write_xref_table(t),
@@ -138,7 +161,7 @@ impl RevisionWriter {
 
     /// Keep the original first ID; the second one changes with each revision.
     fn file_id(&self) -> Object {
-        let digest = Sha256::digest(&self.out[self.base_len..]);
+        let digest = Sha256::digest(&self.out);
         let fresh = digest[..16].to_vec();
         let first = self
             .prev
@@ -192,10 +215,10 @@ impl RevisionWriter {
     }
 
     fn write_xref_stream(&mut self, id: ObjId, mut trailer: Dict) {
-        self.offsets.push((id.0, self.out.len()));
+        self.offsets.push((id.0, self.origin + self.out.len()));
         self.offsets.sort_unstable();
         let runs = self.runs();
-        let wide = self.out.len() > u32::MAX as usize;
+        let wide = self.origin + self.out.len() > u32::MAX as usize;
         let w1 = if wide { 8 } else { 4 };
         let mut data = Vec::with_capacity(self.offsets.len() * (w1 + 3));
         let mut index = Vec::new();
