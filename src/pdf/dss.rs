@@ -92,3 +92,55 @@ fn read_store(view: &PdfView, dss: &Dict) -> Result<Validation, PdfError> {
     }
     Ok(v)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pdf::peers;
+    use crate::pdf::signature::tests::{base_pdf, sign_dummy};
+    use crate::pdf::signature::SigKind;
+
+    fn v(certs: &[&[u8]], crls: &[&[u8]], ocsps: &[&[u8]]) -> Validation {
+        let own = |l: &[&[u8]]| l.iter().map(|b| b.to_vec()).collect();
+        Validation {
+            certs: own(certs),
+            crls: own(crls),
+            ocsps: own(ocsps),
+        }
+    }
+
+    #[test]
+    fn appending_twice_keeps_old_bytes_and_merges_without_duplicates() {
+        let signed = sign_dummy(base_pdf(), SigKind::Cades);
+        assert_eq!(read_dss(&signed).unwrap(), Validation::default());
+        let once = append_dss(
+            signed.clone(),
+            &v(&[b"cert-a", b"cert-b", b"cert-a"], &[b"crl-1"], &[]),
+        )
+        .unwrap();
+        assert!(once.starts_with(&signed));
+        assert_eq!(
+            read_dss(&once).unwrap(),
+            v(&[b"cert-a", b"cert-b"], &[b"crl-1"], &[])
+        );
+        let twice = append_dss(
+            once.clone(),
+            &v(&[b"cert-b", b"cert-c"], &[b"crl-1"], &[b"ocsp-x"]),
+        )
+        .unwrap();
+        assert!(twice.starts_with(&once));
+        assert_eq!(
+            read_dss(&twice).unwrap(),
+            v(
+                &[b"cert-a", b"cert-b", b"cert-c"],
+                &[b"crl-1"],
+                &[b"ocsp-x"]
+            )
+        );
+        // The signature still covers its own revision, not the whole file.
+        let sig = &crate::pdf::read_signatures(&twice).unwrap()[0];
+        assert_eq!(sig.covered_end(), signed.len());
+        assert_eq!(sig.revision, Some(1));
+        peers::qpdf_check(&twice, "dss_twice");
+    }
+}

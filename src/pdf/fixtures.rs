@@ -107,3 +107,32 @@ pub fn meta() -> PdfMetadata {
         custom: vec![("HozonSourceSHA256".into(), "page1.jpg 00ff".into())],
     }
 }
+
+/// A hand-made PDF: `objects[i]` becomes object `i + 1`; `trailer` is the trailer dictionary
+/// body (without `<<`/`>>`); the xref offsets are computed.
+pub fn raw_pdf(objects: &[&[u8]], trailer: &str) -> Vec<u8> {
+    let mut out = b"%PDF-1.7\n".to_vec();
+    let mut offsets = Vec::new();
+    for (i, body) in objects.iter().enumerate() {
+        offsets.push(out.len());
+        out.extend_from_slice(format!("{} 0 obj\n", i + 1).as_bytes());
+        out.extend_from_slice(body);
+        out.extend_from_slice(b"\nendobj\n");
+    }
+    let xref = out.len();
+    out.extend_from_slice(
+        format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes(),
+    );
+    for o in offsets {
+        out.extend_from_slice(format!("{o:010} 00000 n \n").as_bytes());
+    }
+    out.extend_from_slice(format!("trailer\n<<{trailer}>>\nstartxref\n{xref}\n%%EOF\n").as_bytes());
+    out
+}
+
+/// A minimal one-page document as `raw_pdf` objects 1–3 (catalog, pages, page).
+pub const MINIMAL: [&[u8]; 3] = [
+    b"<</Type/Catalog/Pages 2 0 R>>",
+    b"<</Type/Pages/Kids[3 0 R]/Count 1>>",
+    b"<</Type/Page/Parent 2 0 R/MediaBox[0 0 10 10]>>",
+];
