@@ -38,3 +38,6 @@ mod reader;
 
 pub use dss::{append_dss, read_dss, Validation};
 pub use reader::{der_prefix, read_signatures, revisions, SignatureEntry};
+mod changes;
+
+pub use changes::{classify_changes, Change, ChangeKind};
