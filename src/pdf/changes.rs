@@ -1,7 +1,7 @@
 //! Classify what the revisions after a signature changed. Allowed: validation data (/DSS and
 //! everything under it), new signature or document-timestamp fields (field, widget, signature
 //! dictionary, appearance), form updates that only add such fields, pages gaining only their
-//! widgets, and Info updates (reported). Anything else is `modified-after-signing`.
+//! widgets, and Info or in-place XMP updates (reported). Anything else is `modified-after-signing`.
 
 use std::collections::{HashMap, HashSet};
 
@@ -254,10 +254,10 @@ impl Roles {
                 Disallowed(format!("page {n} annotations changed"))
             });
         }
-        if Some(num) == self.metadata {
-            return Ok(Disallowed(format!(
-                "XMP metadata stream (object {num}) changed"
-            )));
+        if Some(num) == self.metadata && !is_new {
+            // pyHanko refreshes the XMP packet when it signs; like Info, allowed but reported.
+            // Pointing the catalog at a different /Metadata object stays disallowed.
+            return Ok(Allowed(format!("XMP metadata stream (object {num}) updated in place")));
         }
         Ok(Disallowed(describe(num, new, is_new)))
     }

@@ -41,3 +41,5 @@ pub use reader::{der_prefix, read_signatures, revisions, SignatureEntry};
 mod changes;
 
 pub use changes::{classify_changes, Change, ChangeKind};
+#[cfg(test)]
+mod interop_tests;
