@@ -257,7 +257,9 @@ impl Roles {
         if Some(num) == self.metadata && !is_new {
             // pyHanko refreshes the XMP packet when it signs; like Info, allowed but reported.
             // Pointing the catalog at a different /Metadata object stays disallowed.
-            return Ok(Allowed(format!("XMP metadata stream (object {num}) updated in place")));
+            return Ok(Allowed(format!(
+                "XMP metadata stream (object {num}) updated in place"
+            )));
         }
         Ok(Disallowed(describe(num, new, is_new)))
     }

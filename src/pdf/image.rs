@@ -42,11 +42,14 @@ pub struct ImageXObject<'a> {
 const MAX_DECODED: usize = 1 << 30;
 
 pub fn image_xobject<'a>(page: &ImagePage<'a>) -> Result<ImageXObject<'a>, PdfError> {
-    match page.kind {
+    let page = *page;
+    // Last resort against a codec bug on a hostile file: an error, not a crashed batch.
+    std::panic::catch_unwind(move || match page.kind {
         ImageKind::Jpeg => jpeg(page.data),
         ImageKind::Png => png_image(page.data),
         ImageKind::Tiff { page: n } => tiff_image(page.data, n),
-    }
+    })
+    .unwrap_or_else(|_| Err(invalid("image decoder panicked")))
 }
 
 fn base_dict(width: u32, height: u32, color_space: Object, bpc: u8) -> Dict {

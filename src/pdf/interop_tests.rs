@@ -22,7 +22,21 @@ impl Pki {
         let p = |n: &str| dir.path().join(n).to_str().unwrap().to_string();
         let (ok, out) = peers::run(
             "openssl",
-            &["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", &p("key.pem"), "-out", &p("cert.pem"), "-subj", "/CN=Hozon Test Signer", "-days", "30"],
+            &[
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-keyout",
+                &p("key.pem"),
+                "-out",
+                &p("cert.pem"),
+                "-subj",
+                "/CN=Hozon Test Signer",
+                "-days",
+                "30",
+            ],
         );
         assert!(ok, "{out}");
         Some(Pki { dir })
@@ -38,10 +52,29 @@ impl Pki {
         std::fs::write(self.path("covered.bin"), prepared.covered().concat()).unwrap();
         let (ok, out) = peers::run(
             "openssl",
-            &["cms", "-sign", "-binary", "-outform", "DER", "-md", "sha256", "-nosmimecap", "-signer", &self.path("cert.pem"), "-inkey", &self.path("key.pem"), "-in", &self.path("covered.bin"), "-out", &self.path("cms.der")],
+            &[
+                "cms",
+                "-sign",
+                "-binary",
+                "-outform",
+                "DER",
+                "-md",
+                "sha256",
+                "-nosmimecap",
+                "-signer",
+                &self.path("cert.pem"),
+                "-inkey",
+                &self.path("key.pem"),
+                "-in",
+                &self.path("covered.bin"),
+                "-out",
+                &self.path("cms.der"),
+            ],
         );
         assert!(ok, "{out}");
-        prepared.finish(&std::fs::read(self.path("cms.der")).unwrap()).unwrap()
+        prepared
+            .finish(&std::fs::read(self.path("cms.der")).unwrap())
+            .unwrap()
     }
 
     /// pyHanko adds an invisible PAdES signature in field `field`.
@@ -49,7 +82,21 @@ impl Pki {
         std::fs::write(self.path("in.pdf"), pdf).unwrap();
         let (ok, out) = peers::run(
             "pyhanko",
-            &["sign", "addsig", "--field", field, "--use-pades", "pemder", "--key", &self.path("key.pem"), "--cert", &self.path("cert.pem"), "--no-pass", &self.path("in.pdf"), &self.path("out.pdf")],
+            &[
+                "sign",
+                "addsig",
+                "--field",
+                field,
+                "--use-pades",
+                "pemder",
+                "--key",
+                &self.path("key.pem"),
+                "--cert",
+                &self.path("cert.pem"),
+                "--no-pass",
+                &self.path("in.pdf"),
+                &self.path("out.pdf"),
+            ],
         );
         assert!(ok, "pyhanko sign: {out}");
         std::fs::read(self.path("out.pdf")).unwrap()
@@ -58,7 +105,9 @@ impl Pki {
 
 #[test]
 fn we_read_pyhanko_signatures_and_openssl_verifies_our_byte_ranges() {
-    let Some(pki) = Pki::new("pyhanko_read") else { return };
+    let Some(pki) = Pki::new("pyhanko_read") else {
+        return;
+    };
     let signed = pki.pyhanko_sign(&base_pdf(), "PyHanko");
     let sigs = read_signatures(&signed).unwrap();
     assert_eq!(sigs.len(), 1);
@@ -70,14 +119,29 @@ fn we_read_pyhanko_signatures_and_openssl_verifies_our_byte_ranges() {
     std::fs::write(pki.path("sig.der"), sigs[0].der()).unwrap();
     let (ok, out) = peers::run(
         "openssl",
-        &["cms", "-verify", "-binary", "-inform", "DER", "-in", &pki.path("sig.der"), "-content", &pki.path("content.bin"), "-noverify", "-out", &pki.path("ignored")],
+        &[
+            "cms",
+            "-verify",
+            "-binary",
+            "-inform",
+            "DER",
+            "-in",
+            &pki.path("sig.der"),
+            "-content",
+            &pki.path("content.bin"),
+            "-noverify",
+            "-out",
+            &pki.path("ignored"),
+        ],
     );
     assert!(ok && out.contains("Verification successful"), "{out}");
 }
 
 #[test]
 fn pyhanko_finds_our_updates_allowed_and_we_find_its_signature_allowed() {
-    let Some(pki) = Pki::new("pyhanko_updates") else { return };
+    let Some(pki) = Pki::new("pyhanko_updates") else {
+        return;
+    };
     // hozon signature (dummy CMS) then a pyHanko signature: an allowed later revision for us.
     let ours = sign_dummy(base_pdf(), SigKind::Cades);
     let our_end = read_signatures(&ours).unwrap()[0].covered_end();
@@ -90,7 +154,10 @@ fn pyhanko_finds_our_updates_allowed_and_we_find_its_signature_allowed() {
     // pyHanko signature, then our DSS and document timestamp: pyHanko must still call its
     // signature intact with only allowed modifications.
     let theirs = pki.pyhanko_sign(&base_pdf(), "Theirs");
-    let v = Validation { certs: vec![std::fs::read(pki.path("cert.pem")).unwrap()], ..Validation::default() };
+    let v = Validation {
+        certs: vec![std::fs::read(pki.path("cert.pem")).unwrap()],
+        ..Validation::default()
+    };
     let updated = pki.openssl_sign(append_dss(theirs, &v).unwrap(), SigKind::DocTimestamp);
     std::fs::write(pki.path("updated.pdf"), &updated).unwrap();
     let script = "import sys\n\
@@ -104,20 +171,44 @@ print('intact', st.intact, 'level', st.modification_level, 'coverage', st.covera
 assert st.intact and st.modification_level in (ModificationLevel.LTA_UPDATES, ModificationLevel.FORM_FILLING)\n";
     let (ok, out) = peers::run("python3", &["-c", script, &pki.path("updated.pdf")]);
     assert!(ok, "pyHanko rejected our updates:\n{out}");
-    let changes = classify_changes(&updated, read_signatures(&updated).unwrap()[0].covered_end()).unwrap();
-    assert!(changes.iter().all(|c| matches!(c.kind, ChangeKind::Allowed(_))), "{changes:?}");
+    let changes = classify_changes(
+        &updated,
+        read_signatures(&updated).unwrap()[0].covered_end(),
+    )
+    .unwrap();
+    assert!(
+        changes
+            .iter()
+            .all(|c| matches!(c.kind, ChangeKind::Allowed(_))),
+        "{changes:?}"
+    );
 }
 
 #[test]
 fn pdfsig_and_pyhanko_verify_a_real_cms_in_our_placeholder() {
-    let Some(pki) = Pki::new("real_cms") else { return };
+    let Some(pki) = Pki::new("real_cms") else {
+        return;
+    };
     let signed = pki.openssl_sign(base_pdf(), SigKind::Cades);
-    let with_dss = append_dss(signed, &Validation { certs: vec![b"x".to_vec()], ..Validation::default() }).unwrap();
+    let with_dss = append_dss(
+        signed,
+        &Validation {
+            certs: vec![b"x".to_vec()],
+            ..Validation::default()
+        },
+    )
+    .unwrap();
     std::fs::write(pki.path("ours.pdf"), &with_dss).unwrap();
     if peers::have("pdfsig", "real_cms") {
         let (_, out) = peers::run("pdfsig", &[&pki.path("ours.pdf")]);
-        assert!(out.contains("Signature Validation: Signature is Valid."), "{out}");
-        assert!(out.contains("Signer full Distinguished Name: CN=Hozon Test Signer"), "{out}");
+        assert!(
+            out.contains("Signature Validation: Signature is Valid."),
+            "{out}"
+        );
+        assert!(
+            out.contains("Signer full Distinguished Name: CN=Hozon Test Signer"),
+            "{out}"
+        );
     }
     let script = "import sys\n\
 from pyhanko.pdf_utils.reader import PdfFileReader\n\

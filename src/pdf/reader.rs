@@ -83,9 +83,15 @@ pub fn revisions(pdf: &[u8]) -> Result<Vec<usize>, PdfError> {
 }
 
 pub(crate) fn revision_ends(chain: &XrefChain) -> Vec<usize> {
-    let mut ends: Vec<usize> = chain.sections.iter().map(|s| s.end).collect();
-    ends.sort_unstable();
-    ends.dedup();
+    // A section that starts before the previous revision's end is part of that revision
+    // (the first-page section of a linearized file), not a later update.
+    let mut ends: Vec<usize> = Vec::new();
+    for s in &chain.sections {
+        match ends.last_mut() {
+            Some(last) if s.offset < *last => *last = (*last).max(s.end),
+            _ => ends.push(s.end),
+        }
+    }
     ends
 }
 

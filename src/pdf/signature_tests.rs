@@ -172,8 +172,38 @@ fn signs_foreign_pdfs_with_object_streams_and_linearization() {
         assert_eq!(sigs.len(), 1, "{name}");
         assert_eq!(sigs[0].covered_end(), signed.len(), "{name}");
         assert_eq!(crate::pdf::page_count(&signed).unwrap(), 2, "{name}");
+        assert_eq!(
+            crate::pdf::revisions(&signed).unwrap(),
+            vec![foreign.len(), signed.len()],
+            "{name}"
+        );
+        assert_eq!(sigs[0].revision, Some(1), "{name}");
         peers::qpdf_check(&signed, name);
     }
+}
+
+#[test]
+fn encrypted_pdfs_are_refused() {
+    if !peers::have("qpdf", "encrypted") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (src, enc) = (dir.path().join("s.pdf"), dir.path().join("e.pdf"));
+    std::fs::write(&src, base_pdf()).unwrap();
+    let args = [
+        "--encrypt",
+        "",
+        "owner",
+        "256",
+        "--",
+        peers::path_str(&src),
+        peers::path_str(&enc),
+    ];
+    let (ok, out) = peers::run("qpdf", &args);
+    assert!(ok, "{out}");
+    let err =
+        prepare_signature(std::fs::read(&enc).unwrap(), &request(SigKind::Cades)).unwrap_err();
+    assert_eq!(err.code(), "encrypted");
 }
 
 #[test]

@@ -23,7 +23,8 @@ pub struct RevisionWriter {
     /// File offset of `out[0]`.
     origin: usize,
     base_len: usize,
-    offsets: Vec<(u32, usize)>,
+    /// (object number, file offset, generation) of each object written.
+    offsets: Vec<(u32, usize, u16)>,
     next: u32,
     prev: Option<Previous>,
 }
@@ -78,10 +79,6 @@ impl RevisionWriter {
         id
     }
 
-    pub fn reserve(&mut self, additional: usize) {
-        self.out.reserve(additional);
-    }
-
     pub fn write_object(&mut self, id: ObjId, obj: &Object) {
         self.begin(id);
         write_object(&mut self.out, obj);
@@ -109,7 +106,8 @@ impl RevisionWriter {
     }
 
     fn begin(&mut self, id: ObjId) {
-        self.offsets.push((id.0, self.origin + self.out.len()));
+        self.offsets
+            .push((id.0, self.origin + self.out.len(), id.1));
         let _ = write!(self.out, "{} {} obj\n", id.0, id.1);
     }
 
@@ -149,7 +147,6 @@ impl RevisionWriter {
             t.set("Prev", Object::Int(prev.xref_offset as i64));
         }
         t.set("ID", self.file_id());
-        self.offsets.sort_unstable();
         let xref_offset = self.origin + self.out.len();
         match xref_id {
             Some(id) => self.write_xref_stream(id, t),
@@ -175,12 +172,19 @@ impl RevisionWriter {
         Object::Array(vec![Object::Hex(first), Object::Hex(fresh)])
     }
 
-    fn runs(&self) -> Vec<(u32, Vec<usize>)> {
-        let mut runs: Vec<(u32, Vec<usize>)> = Vec::new();
-        for &(num, off) in &self.offsets {
+    /// Contiguous runs of object numbers; an object written twice keeps its last version.
+    fn runs(&mut self) -> Vec<(u32, Vec<(usize, u16)>)> {
+        self.offsets.sort_by_key(|(num, _, _)| *num);
+        let mut runs: Vec<(u32, Vec<(usize, u16)>)> = Vec::new();
+        for &(num, off, gen) in &self.offsets {
             match runs.last_mut() {
-                Some((start, offs)) if *start + offs.len() as u32 == num => offs.push(off),
-                _ => runs.push((num, vec![off])),
+                Some((start, offs)) if *start + offs.len() as u32 == num + 1 => {
+                    if let Some(last) = offs.last_mut() {
+                        *last = (off, gen);
+                    }
+                }
+                Some((start, offs)) if *start + offs.len() as u32 == num => offs.push((off, gen)),
+                _ => runs.push((num, vec![(off, gen)])),
             }
         }
         runs
@@ -198,15 +202,15 @@ impl RevisionWriter {
             let _ = write!(self.out, "0 {}\n0000000000 65535 f \n", count + 1);
             if count > 0 {
                 let (_, offs) = runs.remove(0);
-                for off in offs {
-                    let _ = write!(self.out, "{off:010} 00000 n \n");
+                for (off, gen) in offs {
+                    let _ = write!(self.out, "{off:010} {gen:05} n \n");
                 }
             }
         }
         for (start, offs) in runs {
             let _ = write!(self.out, "{start} {}\n", offs.len());
-            for off in offs {
-                let _ = write!(self.out, "{off:010} 00000 n \n");
+            for (off, gen) in offs {
+                let _ = write!(self.out, "{off:010} {gen:05} n \n");
             }
         }
         self.out.extend_from_slice(b"trailer\n");
@@ -215,8 +219,7 @@ impl RevisionWriter {
     }
 
     fn write_xref_stream(&mut self, id: ObjId, mut trailer: Dict) {
-        self.offsets.push((id.0, self.origin + self.out.len()));
-        self.offsets.sort_unstable();
+        self.offsets.push((id.0, self.origin + self.out.len(), 0));
         let runs = self.runs();
         let wide = self.origin + self.out.len() > u32::MAX as usize;
         let w1 = if wide { 8 } else { 4 };
@@ -225,10 +228,10 @@ impl RevisionWriter {
         for (start, offs) in &runs {
             index.push(Object::Int(i64::from(*start)));
             index.push(Object::Int(offs.len() as i64));
-            for off in offs {
+            for (off, gen) in offs {
                 data.push(1);
                 data.extend_from_slice(&(*off as u64).to_be_bytes()[8 - w1..]);
-                data.extend_from_slice(&[0, 0]);
+                data.extend_from_slice(&gen.to_be_bytes());
             }
         }
         trailer.set("Type", Object::name("XRef"));
