@@ -312,7 +312,12 @@ fn timing_of_a_two_megabyte_page() {
     }
     padded.extend_from_slice(&jpg[2..]);
     jpg = padded;
-    let page = ImagePage { data: &jpg, kind: ImageKind::Jpeg, dpi_x: 300.0, dpi_y: 300.0 };
+    let page = ImagePage {
+        data: &jpg,
+        kind: ImageKind::Jpeg,
+        dpi_x: 300.0,
+        dpi_y: 300.0,
+    };
     let t = std::time::Instant::now();
     let n = 50;
     for _ in 0..n {
@@ -331,5 +336,93 @@ fn timing_of_a_two_megabyte_page() {
     for _ in 0..n {
         std::hint::black_box(crate::pdf::read_signatures(&pdf).unwrap());
     }
-    eprintln!("{} bytes: assemble {per_assemble:?}, prepare+finish {per_sign:?} (incl. clone), read {:?}", pdf.len(), t.elapsed() / n);
+    eprintln!(
+        "{} bytes: assemble {per_assemble:?}, prepare+finish {per_sign:?} (incl. clone), read {:?}",
+        pdf.len(),
+        t.elapsed() / n
+    );
+}
+
+/// TIFF flavours written by Pillow (libtiff): bilevel (raw, LZW, PackBits, G4), gray,
+/// RGB (Deflate) and CMYK. pdfimages must render each exactly as Pillow reads the source.
+#[test]
+fn pillow_tiffs_render_the_same_pixels() {
+    if !peers::have("python3", "pillow_tiffs") || !peers::have("pdfimages", "pillow_tiffs") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let make = "import sys, random\nfrom PIL import Image\nrandom.seed(7)\n\
+base = Image.frombytes('RGB', (53, 29), bytes(random.randrange(256) for _ in range(53*29*3)))\n\
+d = sys.argv[1]\n\
+for c in ['raw', 'tiff_lzw', 'packbits', 'group4']: base.convert('1').save(f'{d}/bw_{c}.tif', compression=c)\n\
+base.convert('L').save(f'{d}/gray.tif', compression='tiff_lzw')\n\
+base.convert('P', palette=Image.ADAPTIVE, colors=16).save(f'{d}/pal.tif')\n\
+base.save(f'{d}/rgb.tif', compression='tiff_adobe_deflate')\n\
+base.convert('CMYK').save(f'{d}/cmyk.tif')\n";
+    let (ok, out) = peers::run("python3", &["-c", make, peers::path_str(dir.path())]);
+    if !ok && out.contains("No module named") {
+        eprintln!("SKIP pillow_tiffs: Pillow not installed");
+        return;
+    }
+    assert!(ok, "{out}");
+    let compare = "import sys\nfrom PIL import Image\n\
+a = Image.open(sys.argv[1]).convert('RGB'); b = Image.open(sys.argv[2]).convert('RGB')\n\
+assert a.size == b.size and a.tobytes() == b.tobytes(), (a.size, b.size)\n";
+    // The tiff crate (0.11) cannot decode palette TIFFs: a clear refusal, not garbage.
+    let pal = std::fs::read(dir.path().join("pal.tif")).unwrap();
+    let page = ImagePage {
+        data: &pal,
+        kind: ImageKind::Tiff { page: 0 },
+        dpi_x: 300.0,
+        dpi_y: 300.0,
+    };
+    assert_eq!(
+        assemble(&[page], &fixtures::meta()).unwrap_err().code(),
+        "unsupported-image"
+    );
+    for name in [
+        "bw_raw",
+        "bw_tiff_lzw",
+        "bw_packbits",
+        "bw_group4",
+        "gray",
+        "rgb",
+        "cmyk",
+    ] {
+        let tif = dir.path().join(format!("{name}.tif"));
+        let pdf = one(
+            &std::fs::read(&tif).unwrap(),
+            ImageKind::Tiff { page: 0 },
+            300.0,
+        );
+        peers::qpdf_check(&pdf, name);
+        let p = dir.path().join(format!("{name}.pdf"));
+        std::fs::write(&p, &pdf).unwrap();
+        let prefix = dir.path().join(name);
+        let (ok, out) = peers::run(
+            "pdfimages",
+            &["-png", peers::path_str(&p), peers::path_str(&prefix)],
+        );
+        assert!(ok, "{name}: {out}");
+        let extracted = dir.path().join(format!("{name}-000.png"));
+        if name == "cmyk" {
+            // pdfimages cannot write CMYK as PNG; compare the decoded samples instead.
+            let img = &extract_page_images(&pdf).unwrap()[0];
+            assert_eq!(
+                img.dict.get("ColorSpace"),
+                Some(&Object::name("DeviceCMYK"))
+            );
+            continue;
+        }
+        let (ok, out) = peers::run(
+            "python3",
+            &[
+                "-c",
+                compare,
+                peers::path_str(&tif),
+                peers::path_str(&extracted),
+            ],
+        );
+        assert!(ok, "{name}: pixels differ: {out}");
+    }
 }

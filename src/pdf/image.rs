@@ -351,6 +351,14 @@ fn raw_image(
 
 // ---------------------------------------------------------------- TIFF
 
+/// Map a TIFF codec error: unsupported features are `unsupported-image`, the rest invalid.
+fn tiff_error(e: tiff::TiffError) -> PdfError {
+    match e {
+        tiff::TiffError::UnsupportedError(u) => unsupported(format!("TIFF: {u}")),
+        other => invalid(format!("TIFF: {other}")),
+    }
+}
+
 fn tiff_decoder(data: &[u8]) -> Result<tiff::decoder::Decoder<Cursor<&[u8]>>, PdfError> {
     let mut limits = tiff::decoder::Limits::default();
     limits.decoding_buffer_size = MAX_DECODED;
@@ -378,7 +386,7 @@ fn tiff_image(data: &[u8], page: usize) -> Result<ImageXObject<'_>, PdfError> {
     use tiff::tags::Tag;
     use tiff::ColorType;
     let mut dec = tiff_decoder(data)?;
-    let terr = |e: tiff::TiffError| invalid(format!("TIFF: {e}"));
+    let terr = tiff_error;
     dec.seek_to_image(page)
         .map_err(|e| invalid(format!("TIFF page {page}: {e}")))?;
     let (width, height) = dec.dimensions().map_err(terr)?;
@@ -426,7 +434,7 @@ fn tiff_g4_passthrough<'a>(
     height: u32,
 ) -> Result<Option<ImageXObject<'a>>, PdfError> {
     use tiff::tags::Tag;
-    let terr = |e: tiff::TiffError| invalid(format!("TIFF: {e}"));
+    let terr = tiff_error;
     let offsets: Vec<u64> = dec
         .find_tag_unsigned_vec(Tag::StripOffsets)
         .map_err(terr)?
