@@ -37,9 +37,7 @@ pub struct OffsetClock {
 
 impl OffsetClock {
     pub fn starting_at(start: OffsetDateTime) -> Self {
-        OffsetClock {
-            offset: start - OffsetDateTime::now_utc(),
-        }
+        OffsetClock { offset: start - OffsetDateTime::now_utc() }
     }
 }
 
@@ -60,9 +58,7 @@ pub fn parse_datetime(s: &str) -> Option<OffsetDateTime> {
         return Some(t);
     }
     let fmt = time::macros::format_description!("[year]-[month]-[day]");
-    time::Date::parse(s, &fmt)
-        .ok()
-        .map(|d| d.midnight().assume_utc())
+    time::Date::parse(s, &fmt).ok().map(|d| d.midnight().assume_utc())
 }
 
 /// The clock for this process: simulated when `HOZON_SIMULATED_TIME` is set, else the system's.
@@ -70,9 +66,7 @@ pub fn from_env() -> Result<Box<dyn Clock>, String> {
     match std::env::var(SIMULATED_TIME_ENV) {
         Ok(v) if !v.trim().is_empty() => match parse_datetime(v.trim()) {
             Some(t) => Ok(Box::new(OffsetClock::starting_at(t))),
-            None => Err(format!(
-                "{SIMULATED_TIME_ENV}={v:?} is not an RFC 3339 date-time or YYYY-MM-DD"
-            )),
+            None => Err(format!("{SIMULATED_TIME_ENV}={v:?} is not an RFC 3339 date-time or YYYY-MM-DD")),
         },
         _ => Ok(Box::new(SystemClock)),
     }
@@ -81,9 +75,7 @@ pub fn from_env() -> Result<Box<dyn Clock>, String> {
 /// RFC 3339 text for reports and JSON.
 pub fn rfc3339(t: OffsetDateTime) -> String {
     use time::format_description::well_known::Rfc3339;
-    t.to_offset(time::UtcOffset::UTC)
-        .format(&Rfc3339)
-        .unwrap_or_else(|_| t.to_string())
+    t.to_offset(time::UtcOffset::UTC).format(&Rfc3339).unwrap_or_else(|_| t.to_string())
 }
 
 #[cfg(test)]

@@ -15,15 +15,10 @@ pub const DEFAULT_CONFIG_PATH: &str = "config/hozon.toml";
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ConfigError {
-    #[error(
-        "no configuration file: {path} does not exist (use --config FILE or set HOZON_CONFIG)"
-    )]
+    #[error("no configuration file: {path} does not exist (use --config FILE or set HOZON_CONFIG)")]
     NotFound { path: PathBuf },
     #[error("cannot read {path}: {source}")]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Read { path: PathBuf, source: std::io::Error },
     #[error("{path}: {message}")]
     Parse { path: PathBuf, message: String },
     #[error("{path}: {message}")]
@@ -186,12 +181,7 @@ fn default_color_modes() -> Vec<ColorMode> {
     vec![ColorMode::Rgb8, ColorMode::Gray8]
 }
 fn default_formats() -> Vec<FormatName> {
-    vec![
-        FormatName::Jpeg,
-        FormatName::Png,
-        FormatName::Tiff,
-        FormatName::Pdf,
-    ]
+    vec![FormatName::Jpeg, FormatName::Png, FormatName::Tiff, FormatName::Pdf]
 }
 fn default_max_pages() -> usize {
     1000
@@ -374,11 +364,7 @@ fn default_demo_base() -> String {
 
 impl Default for DemoConfig {
     fn default() -> Self {
-        DemoConfig {
-            enabled: false,
-            dir: default_demo_dir(),
-            base_url: default_demo_base(),
-        }
+        DemoConfig { enabled: false, dir: default_demo_dir(), base_url: default_demo_base() }
     }
 }
 
@@ -408,11 +394,7 @@ fn default_max_crl() -> u64 {
 
 impl Default for RevocationConfig {
     fn default() -> Self {
-        RevocationConfig {
-            fetch: true,
-            timeout_secs: default_rev_timeout(),
-            max_response_bytes: default_max_crl(),
-        }
+        RevocationConfig { fetch: true, timeout_secs: default_rev_timeout(), max_response_bytes: default_max_crl() }
     }
 }
 
@@ -443,11 +425,7 @@ fn default_max_pdf() -> u64 {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits {
-            max_pixels: default_max_pixels(),
-            max_file_bytes: default_max_file(),
-            max_pdf_bytes: default_max_pdf(),
-        }
+        Limits { max_pixels: default_max_pixels(), max_file_bytes: default_max_file(), max_pdf_bytes: default_max_pdf() }
     }
 }
 
@@ -478,11 +456,7 @@ fn default_evidence() -> String {
 
 impl Default for RenewConfig {
     fn default() -> Self {
-        RenewConfig {
-            within_days: default_within(),
-            weak_algorithms: default_weak(),
-            evidence: default_evidence(),
-        }
+        RenewConfig { within_days: default_within(), weak_algorithms: default_weak(), evidence: default_evidence() }
     }
 }
 
@@ -564,32 +538,19 @@ impl Config {
         let text = match std::fs::read_to_string(path) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Err(ConfigError::NotFound {
-                    path: path.to_path_buf(),
-                })
+                return Err(ConfigError::NotFound { path: path.to_path_buf() })
             }
-            Err(e) => {
-                return Err(ConfigError::Read {
-                    path: path.to_path_buf(),
-                    source: e,
-                })
-            }
+            Err(e) => return Err(ConfigError::Read { path: path.to_path_buf(), source: e }),
         };
         let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
-        let base = if base.as_os_str().is_empty() {
-            PathBuf::from(".")
-        } else {
-            base
-        };
+        let base = if base.as_os_str().is_empty() { PathBuf::from(".") } else { base };
         Self::from_toml(&text, path, &base)
     }
 
     /// Parse config text; `base` is the folder relative paths resolve against.
     pub fn from_toml(text: &str, source: &Path, base: &Path) -> Result<Config, ConfigError> {
-        let mut cfg: Config = toml::from_str(text).map_err(|e| ConfigError::Parse {
-            path: source.to_path_buf(),
-            message: e.to_string(),
-        })?;
+        let mut cfg: Config = toml::from_str(text)
+            .map_err(|e| ConfigError::Parse { path: source.to_path_buf(), message: e.to_string() })?;
         cfg.base_dir = base.to_path_buf();
         cfg.source = source.to_path_buf();
         cfg.validate()?;
@@ -597,10 +558,7 @@ impl Config {
     }
 
     fn invalid(&self, message: String) -> ConfigError {
-        ConfigError::Invalid {
-            path: self.source.clone(),
-            message,
-        }
+        ConfigError::Invalid { path: self.source.clone(), message }
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
@@ -608,16 +566,11 @@ impl Config {
             return Err(self.invalid("no [profiles.*] defined".into()));
         }
         if !self.profiles.contains_key(&self.default_profile) {
-            return Err(self.invalid(format!(
-                "default_profile = {:?} is not a defined profile",
-                self.default_profile
-            )));
+            return Err(self.invalid(format!("default_profile = {:?} is not a defined profile", self.default_profile)));
         }
         for (name, p) in &self.profiles {
             if !(p.min_dpi.is_finite() && p.min_dpi > 0.0) {
-                return Err(self.invalid(format!(
-                    "profile '{name}': min_dpi must be a positive number"
-                )));
+                return Err(self.invalid(format!("profile '{name}': min_dpi must be a positive number")));
             }
             if p.color_modes.is_empty() {
                 return Err(self.invalid(format!("profile '{name}': color_modes is empty")));
@@ -639,29 +592,17 @@ impl Config {
         }
         match self.tsa.hash.as_str() {
             "sha256" | "sha384" | "sha512" => {}
-            other => {
-                return Err(self.invalid(format!(
-                    "tsa.hash = {other:?}: use sha256, sha384 or sha512"
-                )))
-            }
+            other => return Err(self.invalid(format!("tsa.hash = {other:?}: use sha256, sha384 or sha512"))),
         }
-        if !(self.tsa.url.starts_with("builtin:")
-            || self.tsa.url.starts_with("http://")
-            || self.tsa.url.starts_with("https://"))
-        {
-            return Err(self.invalid(format!(
-                "tsa.url = {:?}: use builtin:demo or an http(s) URL",
-                self.tsa.url
-            )));
+        if !(self.tsa.url.starts_with("builtin:") || self.tsa.url.starts_with("http://") || self.tsa.url.starts_with("https://")) {
+            return Err(self.invalid(format!("tsa.url = {:?}: use builtin:demo or an http(s) URL", self.tsa.url)));
         }
         if self.tsa.concurrency == 0 {
             return Err(self.invalid("tsa.concurrency must be at least 1".into()));
         }
         match self.renew.evidence.as_str() {
             "pades" | "ers" => {}
-            other => {
-                return Err(self.invalid(format!("renew.evidence = {other:?}: use pades or ers")))
-            }
+            other => return Err(self.invalid(format!("renew.evidence = {other:?}: use pades or ers"))),
         }
         for h in &self.workflow.holidays {
             if crate::clock::parse_datetime(h).is_none() {
@@ -725,34 +666,23 @@ url = "builtin:demo"
 
     #[test]
     fn unknown_key_is_an_error_naming_the_key() {
-        let e = parse(&format!("{MINIMAL}min_dpii = 300\n"))
-            .unwrap_err()
-            .to_string();
+        let e = parse(&format!("{MINIMAL}min_dpii = 300\n")).unwrap_err().to_string();
         assert!(e.contains("min_dpii"), "{e}");
-        let e = parse("[tsa]\nurl='builtin:demo'\nretires=3\n[profiles.chart]\n")
-            .unwrap_err()
-            .to_string();
+        let e = parse("[tsa]\nurl='builtin:demo'\nretires=3\n[profiles.chart]\n").unwrap_err().to_string();
         assert!(e.contains("retires"), "{e}");
     }
 
     #[test]
     fn mistyped_value_is_an_error() {
-        let e = parse("[tsa]\nurl='builtin:demo'\n[profiles.chart]\nmin_dpi='high'\n")
-            .unwrap_err()
-            .to_string();
+        let e = parse("[tsa]\nurl='builtin:demo'\n[profiles.chart]\nmin_dpi='high'\n").unwrap_err().to_string();
         assert!(e.contains("min_dpi"), "{e}");
-        let e = parse("[tsa]\nurl='builtin:demo'\n[profiles.chart]\ncolor_modes=['rgb9']\n")
-            .unwrap_err()
-            .to_string();
+        let e = parse("[tsa]\nurl='builtin:demo'\n[profiles.chart]\ncolor_modes=['rgb9']\n").unwrap_err().to_string();
         assert!(e.contains("rgb9"), "{e}");
     }
 
     #[test]
     fn low_precision_profile_loads_with_warning() {
-        let c = parse(
-            "[tsa]\nurl='builtin:demo'\n[profiles.chart]\nmin_dpi=200\ncolor_modes=['gray8']\n",
-        )
-        .unwrap();
+        let c = parse("[tsa]\nurl='builtin:demo'\n[profiles.chart]\nmin_dpi=200\ncolor_modes=['gray8']\n").unwrap();
         let w = c.warnings();
         assert_eq!(w.len(), 2, "{w:?}");
         assert!(w[0].contains("200"));
@@ -761,10 +691,7 @@ url = "builtin:demo"
     #[test]
     fn relative_paths_resolve_against_config_folder() {
         let c = parse(MINIMAL).unwrap();
-        assert_eq!(
-            c.resolve(Path::new("keys/a.p12")),
-            PathBuf::from("/etc/hozon/keys/a.p12")
-        );
+        assert_eq!(c.resolve(Path::new("keys/a.p12")), PathBuf::from("/etc/hozon/keys/a.p12"));
         assert_eq!(c.resolve(Path::new("/abs")), PathBuf::from("/abs"));
     }
 

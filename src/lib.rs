@@ -9,17 +9,17 @@
 pub mod clock;
 pub mod config;
 
-pub mod check;
+pub mod scan;
 pub mod document;
 pub mod rules;
-pub mod scan;
+pub mod check;
 
-pub mod cms;
-pub mod ltv;
 pub mod pdf;
-pub mod pki;
+pub mod cms;
 pub mod sign;
 pub mod tsp;
+pub mod pki;
+pub mod ltv;
 
 pub mod archive;
 pub mod ingest;

@@ -12,11 +12,7 @@ const EXIT_FAILURES: u8 = 1;
 const EXIT_USAGE: u8 = 2;
 
 #[derive(Parser)]
-#[command(
-    name = "hozon",
-    version,
-    about = "Signed, timestamped, long-term verifiable archives of scanned medical records"
-)]
+#[command(name = "hozon", version, about = "Signed, timestamped, long-term verifiable archives of scanned medical records")]
 struct Cli {
     /// Configuration file (default: $HOZON_CONFIG, then ./config/hozon.toml).
     #[arg(long, global = true)]

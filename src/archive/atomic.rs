@@ -16,10 +16,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or_else(|| Path::new("."));
     create_dir_all_durable(dir)?;
-    let mut tmp = tempfile::Builder::new()
-        .prefix(TEMP_PREFIX)
-        .suffix(".part")
-        .tempfile_in(dir)?;
+    let mut tmp = tempfile::Builder::new().prefix(TEMP_PREFIX).suffix(".part").tempfile_in(dir)?;
     tmp.write_all(bytes)?;
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;
@@ -33,10 +30,7 @@ pub fn write_new_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or_else(|| Path::new("."));
     create_dir_all_durable(dir)?;
-    let mut tmp = tempfile::Builder::new()
-        .prefix(TEMP_PREFIX)
-        .suffix(".part")
-        .tempfile_in(dir)?;
+    let mut tmp = tempfile::Builder::new().prefix(TEMP_PREFIX).suffix(".part").tempfile_in(dir)?;
     tmp.write_all(bytes)?;
     tmp.as_file().sync_all()?;
     tmp.persist_noclobber(path).map_err(|e| e.error)?;
@@ -99,11 +93,7 @@ mod tests {
         write_atomic(&p, b"bye").unwrap();
         assert_eq!(fs::read(&p).unwrap(), b"bye");
         // no temp files left behind
-        let names: Vec<_> = fs::read_dir(p.parent().unwrap())
-            .unwrap()
-            .flatten()
-            .map(|e| e.file_name())
-            .collect();
+        let names: Vec<_> = fs::read_dir(p.parent().unwrap()).unwrap().flatten().map(|e| e.file_name()).collect();
         assert_eq!(names.len(), 1, "{names:?}");
     }
 
@@ -122,11 +112,7 @@ mod tests {
     fn stale_temps_are_removed_but_nothing_else() {
         let d = tempfile::tempdir().unwrap();
         fs::create_dir_all(d.path().join("x/y")).unwrap();
-        fs::write(
-            d.path().join("x/y").join(format!("{TEMP_PREFIX}abc.part")),
-            b"partial",
-        )
-        .unwrap();
+        fs::write(d.path().join("x/y").join(format!("{TEMP_PREFIX}abc.part")), b"partial").unwrap();
         fs::write(d.path().join("x/y/keep.pdf"), b"pdf").unwrap();
         assert_eq!(remove_stale_temps(d.path()).unwrap(), 1);
         assert!(d.path().join("x/y/keep.pdf").exists());
