@@ -153,6 +153,12 @@ pub(crate) enum DensityUnit {
     None,
 }
 
+/// A small real JPEG for tests of other modules.
+#[cfg(test)]
+pub(crate) fn jpeg_fixture(w: u32, h: u32, dpi: u16) -> Vec<u8> {
+    jpeg::tests::encode(w, h, false, Some(dpi))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
