@@ -85,7 +85,12 @@ pub fn profile_name(doc: &Document, cfg: &Config, profile_override: Option<&str>
 
 /// Check one document: reads each source once and keeps its bytes in the result.
 /// `integrity == false` is header-only mode (no pass over the whole data).
-pub fn check_document(doc: &Document, cfg: &Config, profile_override: Option<&str>, integrity: bool) -> CheckedDocument {
+pub fn check_document(
+    doc: &Document,
+    cfg: &Config,
+    profile_override: Option<&str>,
+    integrity: bool,
+) -> CheckedDocument {
     let mut findings = Vec::new();
     if let Some(e) = &doc.sidecar_error {
         findings.push(Finding::error("sidecar-invalid", e.clone(), None));
@@ -94,8 +99,16 @@ pub fn check_document(doc: &Document, cfg: &Config, profile_override: Option<&st
     let profile: &Profile = match cfg.profile(&name) {
         Some(p) => p,
         None => {
-            let code = if profile_override.is_some() { "profile-unknown" } else { "sidecar-invalid" };
-            findings.push(Finding::error(code, format!("field `profile`: {name:?} is not a profile in the configuration"), None));
+            let code = if profile_override.is_some() {
+                "profile-unknown"
+            } else {
+                "sidecar-invalid"
+            };
+            findings.push(Finding::error(
+                code,
+                format!("field `profile`: {name:?} is not a profile in the configuration"),
+                None,
+            ));
             name = cfg.default_profile.clone();
             match cfg.profile(&name) {
                 Some(p) => p,
@@ -105,13 +118,22 @@ pub fn check_document(doc: &Document, cfg: &Config, profile_override: Option<&st
         }
     };
     if doc.sources.is_empty() {
-        findings.push(Finding::error("empty-file", "the document folder holds no scan", None));
+        findings.push(Finding::error(
+            "empty-file",
+            "the document folder holds no scan",
+            None,
+        ));
     }
     let mut scans = Vec::with_capacity(doc.sources.len());
     let mut next_page = 1;
     for path in &doc.sources {
         let (result, bytes) = inspect_file(path, cfg, integrity);
-        let scan = CheckedScan { path: path.clone(), first_page: next_page, result, bytes };
+        let scan = CheckedScan {
+            path: path.clone(),
+            first_page: next_page,
+            result,
+            bytes,
+        };
         findings.extend(scan_findings(&scan, profile));
         next_page += scan.page_count();
         scans.push(scan);
@@ -120,19 +142,40 @@ pub fn check_document(doc: &Document, cfg: &Config, profile_override: Option<&st
     finish(doc, name, scans, findings)
 }
 
-fn finish(doc: &Document, profile: String, scans: Vec<CheckedScan>, findings: Vec<Finding>) -> CheckedDocument {
+fn finish(
+    doc: &Document,
+    profile: String,
+    scans: Vec<CheckedScan>,
+    findings: Vec<Finding>,
+) -> CheckedDocument {
     let passed = !findings.iter().any(Finding::is_error);
-    CheckedDocument { document: doc.clone(), profile, scans, findings, passed }
+    CheckedDocument {
+        document: doc.clone(),
+        profile,
+        scans,
+        findings,
+        passed,
+    }
 }
 
 /// Read (size-checked first), inspect and optionally verify one file.
-fn inspect_file(path: &Path, cfg: &Config, integrity: bool) -> (Result<ScanFile, ScanError>, Option<Vec<u8>>) {
+fn inspect_file(
+    path: &Path,
+    cfg: &Config,
+    integrity: bool,
+) -> (Result<ScanFile, ScanError>, Option<Vec<u8>>) {
     let limits = &cfg.limits;
-    let io = |e: std::io::Error| ScanError::Io { reason: e.to_string() };
+    let io = |e: std::io::Error| ScanError::Io {
+        reason: e.to_string(),
+    };
     match std::fs::metadata(path) {
         Err(e) => return (Err(io(e)), None),
         Ok(m) if m.len() > limits.max_file_bytes => {
-            let reason = format!("file is {} bytes, limit is {} bytes", m.len(), limits.max_file_bytes);
+            let reason = format!(
+                "file is {} bytes, limit is {} bytes",
+                m.len(),
+                limits.max_file_bytes
+            );
             return (Err(ScanError::TooLarge { reason }), None);
         }
         Ok(_) => {}
@@ -151,20 +194,31 @@ fn inspect_file(path: &Path, cfg: &Config, integrity: bool) -> (Result<ScanFile,
 }
 
 fn file_name(p: &Path) -> String {
-    p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| p.display().to_string())
+    p.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| p.display().to_string())
 }
 
 fn scan_findings(scan: &CheckedScan, profile: &Profile) -> Vec<Finding> {
     let file = file_name(&scan.path);
     let s = match &scan.result {
-        Err(e) => return vec![Finding::error(e.code(), format!("{file}: {e}"), Some(scan.first_page))],
+        Err(e) => {
+            return vec![Finding::error(
+                e.code(),
+                format!("{file}: {e}"),
+                Some(scan.first_page),
+            )]
+        }
         Ok(s) => s,
     };
     let mut out = Vec::new();
     if s.extension_mismatch {
         out.push(Finding::warning(
             "extension-mismatch",
-            format!("{file}: the content is {}, the name says otherwise", s.format.as_str()),
+            format!(
+                "{file}: the content is {}, the name says otherwise",
+                s.format.as_str()
+            ),
             Some(scan.first_page),
         ));
     }
@@ -184,11 +238,19 @@ fn scan_findings(scan: &CheckedScan, profile: &Profile) -> Vec<Finding> {
 
 /// Check everything under `paths`, documents in parallel, in discovery order.
 /// File bytes are released as each document is done.
-pub fn run(paths: &[PathBuf], cfg: &Config, profile_override: Option<&str>, integrity: bool) -> Result<CheckReport, CheckError> {
+pub fn run(
+    paths: &[PathBuf],
+    cfg: &Config,
+    profile_override: Option<&str>,
+    integrity: bool,
+) -> Result<CheckReport, CheckError> {
     if let Some(name) = profile_override {
         if cfg.profile(name).is_none() {
             let known = cfg.profiles.keys().cloned().collect::<Vec<_>>().join(", ");
-            return Err(CheckError::UnknownProfile { name: name.to_string(), known });
+            return Err(CheckError::UnknownProfile {
+                name: name.to_string(),
+                known,
+            });
         }
     }
     let docs = discover(paths)?;
@@ -246,7 +308,12 @@ pub struct Reason {
 
 impl From<&Finding> for Reason {
     fn from(f: &Finding) -> Self {
-        Reason { code: f.code, message: f.message.clone(), page: f.page, severity: f.severity }
+        Reason {
+            code: f.code,
+            message: f.message.clone(),
+            page: f.page,
+            severity: f.severity,
+        }
     }
 }
 
@@ -285,9 +352,17 @@ fn dpi(v: Option<f64>) -> Option<f64> {
 impl CheckReport {
     pub fn new(checked: &[CheckedDocument]) -> Self {
         let documents: Vec<DocumentReport> = checked.iter().map(DocumentReport::new).collect();
-        let passed = documents.iter().filter(|d| d.verdict == Verdict::Pass).count();
+        let passed = documents
+            .iter()
+            .filter(|d| d.verdict == Verdict::Pass)
+            .count();
         let pages = documents.iter().map(|d| d.pages.len()).sum();
-        let summary = Summary { documents: documents.len(), passed, failed: documents.len() - passed, pages };
+        let summary = Summary {
+            documents: documents.len(),
+            passed,
+            failed: documents.len() - passed,
+            pages,
+        };
         CheckReport { documents, summary }
     }
 
@@ -299,16 +374,35 @@ impl CheckReport {
     pub fn render_human(&self) -> String {
         let mut out = String::new();
         for d in &self.documents {
-            let (mark, n) = (if d.verdict == Verdict::Pass { "PASS" } else { "FAIL" }, d.pages.len());
-            out.push_str(&format!("{mark}  {}  [{}] {n} page{}\n", d.path, d.profile, if n == 1 { "" } else { "s" }));
+            let (mark, n) = (
+                if d.verdict == Verdict::Pass {
+                    "PASS"
+                } else {
+                    "FAIL"
+                },
+                d.pages.len(),
+            );
+            out.push_str(&format!(
+                "{mark}  {}  [{}] {n} page{}\n",
+                d.path,
+                d.profile,
+                if n == 1 { "" } else { "s" }
+            ));
             for r in &d.reasons {
                 let page = r.page.map(|p| format!("page {p}: ")).unwrap_or_default();
-                let level = if r.severity == Severity::Warning { "warning " } else { "" };
+                let level = if r.severity == Severity::Warning {
+                    "warning "
+                } else {
+                    ""
+                };
                 out.push_str(&format!("      {page}{level}{}: {}\n", r.code, r.message));
             }
         }
         let s = &self.summary;
-        out.push_str(&format!("{} document(s), {} page(s): {} passed, {} failed\n", s.documents, s.pages, s.passed, s.failed));
+        out.push_str(&format!(
+            "{} document(s), {} page(s): {} passed, {} failed\n",
+            s.documents, s.pages, s.passed, s.failed
+        ));
         out
     }
 }
@@ -319,7 +413,9 @@ impl DocumentReport {
         let mut pages = Vec::new();
         for scan in &c.scans {
             let path = scan.path.display().to_string();
-            let reasons_for = |n: usize| -> Vec<&Finding> { c.findings.iter().filter(|f| f.page == Some(n)).collect() };
+            let reasons_for = |n: usize| -> Vec<&Finding> {
+                c.findings.iter().filter(|f| f.page == Some(n)).collect()
+            };
             match &scan.result {
                 Ok(s) => {
                     for p in &s.pages {
@@ -395,11 +491,21 @@ mod tests {
         let c = check_document(&docs[0], &cfg(), None, true);
         assert!(!c.passed);
         let got: Vec<(&str, Option<usize>)> = c.findings.iter().map(|f| (f.code, f.page)).collect();
-        assert_eq!(got, [("low-resolution", Some(2)), ("unreadable", Some(3)), ("too-many-pages", None)]);
+        assert_eq!(
+            got,
+            [
+                ("low-resolution", Some(2)),
+                ("unreadable", Some(3)),
+                ("too-many-pages", None)
+            ]
+        );
         assert_eq!(c.scans[0].bytes.as_deref(), Some(jpeg(300).as_slice()));
         let report = CheckReport::new(&[c]);
         let pages = &report.documents[0].pages;
-        assert_eq!(pages.iter().map(|p| p.verdict).collect::<Vec<_>>(), [Verdict::Pass, Verdict::Fail, Verdict::Fail]);
+        assert_eq!(
+            pages.iter().map(|p| p.verdict).collect::<Vec<_>>(),
+            [Verdict::Pass, Verdict::Fail, Verdict::Fail]
+        );
         assert_eq!(pages[2].format, None);
     }
 
@@ -408,10 +514,20 @@ mod tests {
         let t = tempfile::tempdir().unwrap();
         let f = t.path().join("処方箋.jpg");
         std::fs::write(&f, jpeg(300)).unwrap();
-        std::fs::write(t.path().join("処方箋.json"), r#"{"profile":"prescription"}"#).unwrap();
+        std::fs::write(
+            t.path().join("処方箋.json"),
+            r#"{"profile":"prescription"}"#,
+        )
+        .unwrap();
         let docs = discover(&[f.clone()]).unwrap();
-        assert_eq!(check_document(&docs[0], &cfg(), None, true).profile, "prescription");
-        assert_eq!(check_document(&docs[0], &cfg(), Some("chart"), true).profile, "chart");
+        assert_eq!(
+            check_document(&docs[0], &cfg(), None, true).profile,
+            "prescription"
+        );
+        assert_eq!(
+            check_document(&docs[0], &cfg(), Some("chart"), true).profile,
+            "chart"
+        );
         std::fs::write(t.path().join("処方箋.json"), r#"{"profile":"nope"}"#).unwrap();
         let docs = discover(&[f]).unwrap();
         let c = check_document(&docs[0], &cfg(), None, true);

@@ -87,7 +87,7 @@ fn check(cfg: &hozon::config::Config, paths: &[PathBuf], profile: Option<&str>, 
         Some(file) => {
             print!("{human}");
             let text = serde_json::to_string_pretty(&report)? + "\n";
-            std::fs::write(file, text).map_err(|e| anyhow::anyhow!("cannot write {file}: {e}"))?;
+            hozon::archive::atomic::write_atomic(std::path::Path::new(file), text.as_bytes()).map_err(|e| anyhow::anyhow!("cannot write {file}: {e}"))?;
         }
         None => print!("{human}"),
     }
