@@ -11,8 +11,12 @@ use lopdf::{content::Content, Dictionary, Document, LoadOptions, Object, ObjectI
 use super::{PageInfo, ScanError};
 use crate::config::{ColorMode, FormatName, Limits};
 
-/// Bound on any decompressed stream (page content, image data) read here.
+/// Bound on any decompressed stream (image data, object streams) read here.
 const MAX_STREAM: usize = 256 << 20;
+/// Scanner page content is a few hundred bytes; content beyond this per page, or beyond the
+/// per-file budget (pages may share one stream), is not parsed and MediaBox is used instead.
+const MAX_PAGE_CONTENT: usize = 4 << 20;
+const CONTENT_BUDGET: usize = 64 << 20;
 /// Bound on page-tree ancestry walked for inherited attributes.
 const MAX_DEPTH: usize = 64;
 
@@ -31,6 +35,7 @@ struct Image {
 pub(super) fn inspect(bytes: &[u8], limits: &Limits) -> Result<Vec<PageInfo>, ScanError> {
     let doc = load(bytes)?;
     let mut pages = Vec::new();
+    let mut content_budget = CONTENT_BUDGET;
     for (index, (_, page_id)) in doc.get_pages().into_iter().enumerate() {
         let p = index + 1;
         let images = page_images(&doc, page_id, p)?;
@@ -44,7 +49,7 @@ pub(super) fn inspect(bytes: &[u8], limits: &Limits) -> Result<Vec<PageInfo>, Sc
                 });
             }
         }
-        let drawn = drawn_sizes(&doc, page_id);
+        let drawn = drawn_sizes(&doc, page_id, &mut content_budget);
         let media = media_box(&doc, page_id);
         // Lowest-resolution image decides; an image with no known size decides first.
         let mut worst: Option<(Option<(f64, f64)>, &Image)> = None;
@@ -367,11 +372,17 @@ fn colour_family(
 
 /// Size in points at which the page content draws each named XObject (the largest if drawn
 /// more than once). Content that does not parse yields nothing; callers fall back to MediaBox.
-fn drawn_sizes(doc: &Document, page_id: ObjectId) -> HashMap<Vec<u8>, (f64, f64)> {
+fn drawn_sizes(
+    doc: &Document,
+    page_id: ObjectId,
+    budget: &mut usize,
+) -> HashMap<Vec<u8>, (f64, f64)> {
     let mut out: HashMap<Vec<u8>, (f64, f64)> = HashMap::new();
-    let Ok(data) = doc.get_page_content_with_limit(page_id, MAX_STREAM) else {
+    let Ok(data) = doc.get_page_content_with_limit(page_id, MAX_PAGE_CONTENT.min(*budget)) else {
+        *budget = budget.saturating_sub(MAX_PAGE_CONTENT);
         return out;
     };
+    *budget = budget.saturating_sub(data.len());
     let Ok(content) = Content::decode(&data) else {
         return out;
     };

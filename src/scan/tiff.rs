@@ -14,6 +14,11 @@ use crate::config::{ColorMode, FormatName};
 const MAX_PAGES: usize = 10_000;
 /// Values longer than this (bytes) are not read; no tag hozon needs comes close.
 const MAX_VALUE_BYTES: usize = 16 << 20;
+/// Real IFDs hold a few dozen entries; more is a hostile file.
+const MAX_ENTRIES_PER_IFD: u16 = 4096;
+/// IFDs may overlap, so per-IFD bounds alone would let a small file cost gigabytes; reads of
+/// entries and tag values are charged against this budget (times the file size, plus slack).
+const READ_BUDGET_FACTOR: usize = 4;
 
 mod tag {
     pub const WIDTH: u16 = 256;
@@ -49,6 +54,8 @@ struct Ifd {
 struct Tiff<'a> {
     data: &'a [u8],
     e: Endian,
+    /// Bytes of IFD entries and tag values still allowed to be read.
+    budget: std::cell::Cell<usize>,
 }
 
 impl<'a> Tiff<'a> {
@@ -60,12 +67,34 @@ impl<'a> Tiff<'a> {
             _ => return Err(ScanError::unreadable("not a TIFF header")),
         };
         let first = u32_at(data, 4, e, "TIFF header")?;
-        Ok((Tiff { data, e }, first))
+        let budget = std::cell::Cell::new(
+            data.len()
+                .saturating_mul(READ_BUDGET_FACTOR)
+                .saturating_add(1 << 20),
+        );
+        Ok((Tiff { data, e, budget }, first))
+    }
+
+    /// Charge `bytes` of reading against the budget.
+    fn charge(&self, bytes: usize) -> Result<(), ScanError> {
+        let left = self.budget.get().checked_sub(bytes).ok_or_else(|| {
+            ScanError::unreadable(
+                "TIFF structure is far larger than the file (overlapping directories?)",
+            )
+        })?;
+        self.budget.set(left);
+        Ok(())
     }
 
     fn ifd(&self, offset: u32) -> Result<Ifd, ScanError> {
         let at = offset as usize;
         let n = u16_at(self.data, at, self.e, "TIFF IFD")?;
+        if n > MAX_ENTRIES_PER_IFD {
+            return Err(ScanError::unreadable(format!(
+                "TIFF IFD at byte {at} claims {n} entries"
+            )));
+        }
+        self.charge(usize::from(n) * 12)?;
         let mut entries = Vec::with_capacity(usize::from(n));
         for i in 0..usize::from(n) {
             let p = at + 2 + i * 12;
@@ -314,7 +343,7 @@ fn decode_chunks(bytes: &[u8], pages: usize) -> Result<(), ScanError> {
     use tiff::TiffError;
     let broken = |p: usize, e: TiffError| match e {
         // The decoder lacks this feature (e.g. some compression): bounds were checked; accept.
-        TiffError::UnsupportedError(_) => Ok(()),
+        TiffError::UnsupportedError(_) | TiffError::LimitsExceeded => Ok(()),
         e => Err(ScanError::unreadable(format!(
             "TIFF page {p} does not decode: {e}"
         ))),
@@ -478,6 +507,29 @@ pub(crate) mod tests {
             &[],
         );
         assert_eq!(inspect(&huge).unwrap()[0].width, 4_000_000_000);
+    }
+
+    #[test]
+    fn overlapping_ifds_cannot_amplify_work() {
+        // Thousands of IFDs, each starting 4 bytes after the last, all re-reading nearly the same
+        // 4000 entries: a 110 KB file that would otherwise mean hundreds of megabytes of reading.
+        let mut v = b"II*\0\x08\0\0\0".to_vec();
+        let n: u16 = 4000;
+        v.extend_from_slice(&n.to_le_bytes());
+        v.resize(8 + 2 + usize::from(n) * 12 + 4 + 64 * 1024, 0);
+        let mut at = 8usize;
+        for _ in 0..4000 {
+            let next_slot = at + 2 + usize::from(n) * 12;
+            if next_slot + 4 > v.len() {
+                break;
+            }
+            v[at..at + 2].copy_from_slice(&n.to_le_bytes());
+            let next = (at + 4) as u32;
+            v[next_slot..next_slot + 4].copy_from_slice(&next.to_le_bytes());
+            at += 4;
+        }
+        let e = inspect(&v).unwrap_err();
+        assert!(e.to_string().contains("far larger than the file"), "{e}");
     }
 
     #[test]
