@@ -519,7 +519,7 @@ mod tests {
             r#"{"profile":"prescription"}"#,
         )
         .unwrap();
-        let docs = discover(&[f.clone()]).unwrap();
+        let docs = discover(std::slice::from_ref(&f)).unwrap();
         assert_eq!(
             check_document(&docs[0], &cfg(), None, true).profile,
             "prescription"

@@ -30,8 +30,9 @@ pub(crate) fn u8_at(data: &[u8], offset: usize, what: &str) -> Result<u8, ScanEr
 }
 
 pub(crate) fn u16_at(data: &[u8], offset: usize, e: Endian, what: &str) -> Result<u16, ScanError> {
-    let b = slice(data, offset, 2, what)?;
-    let a = [b[0], b[1]];
+    let a: [u8; 2] = slice(data, offset, 2, what)?
+        .try_into()
+        .map_err(|_| ScanError::truncated(what))?;
     Ok(match e {
         Endian::Big => u16::from_be_bytes(a),
         Endian::Little => u16::from_le_bytes(a),
@@ -39,8 +40,9 @@ pub(crate) fn u16_at(data: &[u8], offset: usize, e: Endian, what: &str) -> Resul
 }
 
 pub(crate) fn u32_at(data: &[u8], offset: usize, e: Endian, what: &str) -> Result<u32, ScanError> {
-    let b = slice(data, offset, 4, what)?;
-    let a = [b[0], b[1], b[2], b[3]];
+    let a: [u8; 4] = slice(data, offset, 4, what)?
+        .try_into()
+        .map_err(|_| ScanError::truncated(what))?;
     Ok(match e {
         Endian::Big => u32::from_be_bytes(a),
         Endian::Little => u32::from_le_bytes(a),

@@ -441,11 +441,12 @@ pub(crate) mod tests {
     use super::*;
     use lopdf::{dictionary, Stream};
 
-    /// A one-image-per-page PDF. Each page: (jpeg bytes, pixel w, h, media w, h in pt, drawn size in pt
-    /// or None for a page whose content does not draw it directly, colour space).
-    pub(crate) fn make_pdf(
-        pages: &[(Vec<u8>, u32, u32, f64, f64, Option<(f64, f64)>, &str)],
-    ) -> Vec<u8> {
+    /// One page of a test PDF: (jpeg bytes, pixel w, h, media w, h in pt, drawn size in pt or None
+    /// for a page whose content does not draw it directly, colour space).
+    type TestPage<'a> = (Vec<u8>, u32, u32, f64, f64, Option<(f64, f64)>, &'a str);
+
+    /// A one-image-per-page PDF.
+    pub(crate) fn make_pdf(pages: &[TestPage<'_>]) -> Vec<u8> {
         let mut doc = Document::with_version("1.7");
         let pages_id = doc.new_object_id();
         let mut kids = Vec::new();

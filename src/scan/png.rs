@@ -50,8 +50,9 @@ fn chunk_at(bytes: &[u8], pos: usize) -> Result<Chunk<'_>, ScanError> {
             "PNG chunk length {len} at byte {pos}"
         )));
     }
-    let k = slice(bytes, pos + 4, 4, "PNG chunk type")?;
-    let kind = [k[0], k[1], k[2], k[3]];
+    let kind: [u8; 4] = slice(bytes, pos + 4, 4, "PNG chunk type")?
+        .try_into()
+        .map_err(|_| ScanError::truncated("PNG chunk type"))?;
     let data = slice(bytes, pos + 8, len as usize, "PNG chunk")?;
     let crc = u32_at(bytes, pos + 8 + len as usize, Endian::Big, "PNG chunk CRC")?;
     Ok(Chunk {
@@ -86,10 +87,15 @@ fn read_ihdr(bytes: &[u8]) -> Result<Ihdr, ScanError> {
         2 | 4 | 6 => matches!(h.depth, 8 | 16),
         _ => false,
     };
-    if !valid_depth || d[10] != 0 || d[11] != 0 || d[12] > 1 {
+    let (compression, filter, interlace) = (
+        u8_at(d, 10, "IHDR")?,
+        u8_at(d, 11, "IHDR")?,
+        u8_at(d, 12, "IHDR")?,
+    );
+    if !valid_depth || compression != 0 || filter != 0 || interlace > 1 {
         return Err(ScanError::unreadable(format!(
-            "PNG IHDR: colour type {} with bit depth {} (compression {}, filter {}, interlace {})",
-            h.colour_type, h.depth, d[10], d[11], d[12]
+            "PNG IHDR: colour type {} with bit depth {} (compression {compression}, filter {filter}, interlace {interlace})",
+            h.colour_type, h.depth
         )));
     }
     if h.width > MAX_CHUNK || h.height > MAX_CHUNK {
@@ -113,7 +119,7 @@ pub(super) fn inspect(bytes: &[u8]) -> Result<PageInfo, ScanError> {
             b"pHYs" if c.data.len() == 9 => {
                 let x = u32_at(c.data, 0, Endian::Big, "pHYs")?;
                 let y = u32_at(c.data, 4, Endian::Big, "pHYs")?;
-                let unit = if c.data[8] == 1 {
+                let unit = if c.data.get(8) == Some(&1) {
                     DensityUnit::Metre
                 } else {
                     DensityUnit::None
