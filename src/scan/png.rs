@@ -438,6 +438,70 @@ pub(crate) mod tests {
         );
     }
 
+    /// A hand-built PNG: IHDR as given, one IDAT holding zlib(`raw`), IEND, all CRCs valid.
+    fn hand_png(w: u32, h: u32, depth: u8, colour: u8, interlace: u8, raw: &[u8]) -> Vec<u8> {
+        use std::io::Write;
+        let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+        z.write_all(raw).unwrap();
+        let idat = z.finish().unwrap();
+        let mut ihdr = Vec::new();
+        ihdr.extend_from_slice(&w.to_be_bytes());
+        ihdr.extend_from_slice(&h.to_be_bytes());
+        ihdr.extend_from_slice(&[depth, colour, 0, 0, interlace]);
+        let mut v = SIGNATURE.to_vec();
+        for (kind, data) in [
+            (b"IHDR", ihdr.as_slice()),
+            (b"IDAT", idat.as_slice()),
+            (b"IEND", &[][..]),
+        ] {
+            v.extend_from_slice(&(data.len() as u32).to_be_bytes());
+            v.extend_from_slice(kind);
+            v.extend_from_slice(data);
+            let mut crc = Crc::new();
+            crc.update(kind);
+            crc.update(data);
+            v.extend_from_slice(&crc.sum().to_be_bytes());
+        }
+        v
+    }
+
+    #[test]
+    fn adam7_interlaced_size_is_computed_per_pass() {
+        // 5×3 grey8, Adam7: passes 1, 2, 4, 5, 6 (two rows), 7 have pixels; pass 3 is empty.
+        // Row bytes incl. filter byte: 2 + 2 + 2 + 4 + 2×3 + 6 = 22.
+        let rows: &[usize] = &[2, 2, 2, 4, 3, 3, 6];
+        let raw: Vec<u8> = rows
+            .iter()
+            .flat_map(|&n| std::iter::once(0u8).chain(std::iter::repeat_n(0x80, n - 1)))
+            .collect();
+        assert_eq!(raw.len(), 22);
+        let good = hand_png(5, 3, 8, 0, 1, &raw);
+        assert_eq!(
+            inspect(&good).unwrap().compression.as_deref(),
+            Some("deflate-adam7")
+        );
+        verify(&good).unwrap();
+        assert!(verify(&hand_png(5, 3, 8, 0, 1, &raw[..21]))
+            .unwrap_err()
+            .to_string()
+            .contains("short"));
+        let mut long = raw.clone();
+        long.push(0);
+        assert!(verify(&hand_png(5, 3, 8, 0, 1, &long))
+            .unwrap_err()
+            .to_string()
+            .contains("longer"));
+        // A filter byte of 5 at the start of pass 5's row.
+        let mut bad_filter = raw.clone();
+        bad_filter[6] = 5;
+        assert!(verify(&hand_png(5, 3, 8, 0, 1, &bad_filter))
+            .unwrap_err()
+            .to_string()
+            .contains("filter"));
+        // The same bytes read as non-interlaced 5×3 grey need 3 × 6 = 18 bytes, not 22.
+        assert!(verify(&hand_png(5, 3, 8, 0, 0, &raw)).is_err());
+    }
+
     #[test]
     fn hostile_headers_are_errors() {
         let p = encode(4, 4, png::ColorType::Grayscale, png::BitDepth::Eight, None);
