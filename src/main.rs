@@ -38,6 +38,9 @@ enum Command {
         /// Write a JSON report to FILE, or - for standard output.
         #[arg(long, value_name = "FILE|-")]
         json: Option<String>,
+        /// Headers only: skip the integrity pass over the whole data (faster, catches less).
+        #[arg(long)]
+        no_integrity: bool,
     },
 }
 
@@ -69,10 +72,28 @@ fn load_config(explicit: Option<&std::path::Path>) -> anyhow::Result<hozon::conf
 
 fn run(cli: Cli) -> anyhow::Result<u8> {
     match cli.command {
-        Command::Check { .. } => {
-            let _cfg = load_config(cli.config.as_deref())?;
-            let _ = EXIT_FAILURES;
-            anyhow::bail!("check: not yet implemented")
+        Command::Check { paths, profile, json, no_integrity } => {
+            let cfg = load_config(cli.config.as_deref())?;
+            check(&cfg, &paths, profile.as_deref(), json.as_deref(), !no_integrity)
         }
     }
+}
+
+/// `hozon check`: human report on stdout (stderr when the JSON goes to stdout), JSON on request.
+fn check(cfg: &hozon::config::Config, paths: &[PathBuf], profile: Option<&str>, json: Option<&str>, integrity: bool) -> anyhow::Result<u8> {
+    let report = hozon::check::run(paths, cfg, profile, integrity)?;
+    let human = report.render_human();
+    match json {
+        Some("-") => {
+            eprint!("{human}");
+            println!("{}", serde_json::to_string_pretty(&report)?);
+        }
+        Some(file) => {
+            print!("{human}");
+            let text = serde_json::to_string_pretty(&report)? + "\n";
+            hozon::archive::atomic::write_atomic(std::path::Path::new(file), text.as_bytes()).map_err(|e| anyhow::anyhow!("cannot write {file}: {e}"))?;
+        }
+        None => print!("{human}"),
+    }
+    Ok(if report.all_passed() { EXIT_OK } else { EXIT_FAILURES })
 }
