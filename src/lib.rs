@@ -1,29 +1,31 @@
 //! hozon (保存): scanned paper records → signed, timestamped, long-term verifiable PDF archives.
 //!
 //! The modules follow the data's path:
-//! scan inspection (`scan`) → documents and sidecars (`document`) → profile rules (`rules`, `check`)
-//! → PDF assembly (`pdf`) → signing (`sign`, `cms`) → timestamping (`tsp`) → validation data
-//! (`ltv`) → archive (`archive`), driven by `ingest`; `verify` and `renew` read archives back.
-//! `pki` holds certificate handling (trust paths, the demo PKI); `clock` and `config` serve all.
+//! scan inspection (`scan`) → documents and sidecars (`document`) → profile rules (`rules`, `check`,
+//! `workflow`) → PDF assembly (`pdf`) → signing (`sign`, `cms`) → timestamping (`tsp`) → validation
+//! data (`ltv`) → archive (`archive`), driven by `ingest`; `verify`, `renew` and `ers` read archives
+//! back. `pki` holds certificate handling (trust paths, the demo PKI); `services` wires the config
+//! into the seams; `clock`, `config` and `i18n` serve all.
 
 pub mod clock;
 pub mod config;
+pub mod i18n;
 
-pub mod check;
+pub mod scan;
 pub mod document;
 pub mod rules;
-pub mod scan;
+pub mod check;
+pub mod workflow;
 
-pub mod cms;
-pub mod ltv;
 pub mod pdf;
-pub mod pki;
+pub mod cms;
 pub mod sign;
 pub mod tsp;
+pub mod pki;
+pub mod ltv;
+pub mod services;
 
 pub mod archive;
-pub mod ers;
-pub mod i18n;
 pub mod ingest;
+pub mod ers;
 pub mod report;
-pub mod workflow;
