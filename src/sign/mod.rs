@@ -61,3 +61,4 @@ impl SignError {
         }
     }
 }
+pub mod pades;
