@@ -444,11 +444,7 @@ fn reach(v: &PdfView, start: &Object, set: &mut HashSet<u32>) -> Result<(), PdfE
             return Err(PdfError::Limit("object graph too large".into()));
         }
         match o {
-            Object::Ref(id) => {
-                if set.insert(id.0) {
-                    stack.push(v.get(id)?);
-                }
-            }
+            Object::Ref(id) if set.insert(id.0) => stack.push(v.get(id)?),
             Object::Array(a) => stack.extend(a),
             Object::Dict(d) | Object::Stream(d, _) => stack.extend(
                 d.0.into_iter()
