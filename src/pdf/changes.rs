@@ -363,12 +363,19 @@ impl Roles {
         ) else {
             return Ok(false);
         };
-        if !o.iter().all(|x| n.contains(x)) {
+        // Annotation and field arrays hold references; compare them as sets.
+        let refs = |a: &[Object]| {
+            a.iter()
+                .map(Object::as_ref_id)
+                .collect::<Option<HashSet<_>>>()
+        };
+        let (Some(o), Some(n)) = (refs(o), refs(n)) else {
+            return Ok(false);
+        };
+        if !o.is_subset(&n) {
             return Ok(false);
         }
-        Ok(n.iter()
-            .filter(|x| !o.contains(x))
-            .all(|x| x.as_ref_id().is_some_and(|id| self.sig.contains(&id.0))))
+        Ok(n.difference(&o).all(|id| self.sig.contains(&id.0)))
     }
 }
 
