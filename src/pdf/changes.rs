@@ -363,12 +363,19 @@ impl Roles {
         ) else {
             return Ok(false);
         };
-        if !o.iter().all(|x| n.contains(x)) {
+        // Annotation and field arrays hold references; compare them as sets.
+        let refs = |a: &[Object]| {
+            a.iter()
+                .map(Object::as_ref_id)
+                .collect::<Option<HashSet<_>>>()
+        };
+        let (Some(o), Some(n)) = (refs(o), refs(n)) else {
+            return Ok(false);
+        };
+        if !o.is_subset(&n) {
             return Ok(false);
         }
-        Ok(n.iter()
-            .filter(|x| !o.contains(x))
-            .all(|x| x.as_ref_id().is_some_and(|id| self.sig.contains(&id.0))))
+        Ok(n.difference(&o).all(|id| self.sig.contains(&id.0)))
     }
 }
 
@@ -444,11 +451,7 @@ fn reach(v: &PdfView, start: &Object, set: &mut HashSet<u32>) -> Result<(), PdfE
             return Err(PdfError::Limit("object graph too large".into()));
         }
         match o {
-            Object::Ref(id) => {
-                if set.insert(id.0) {
-                    stack.push(v.get(id)?);
-                }
-            }
+            Object::Ref(id) if set.insert(id.0) => stack.push(v.get(id)?),
             Object::Array(a) => stack.extend(a),
             Object::Dict(d) | Object::Stream(d, _) => stack.extend(
                 d.0.into_iter()

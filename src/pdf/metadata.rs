@@ -106,11 +106,11 @@ pub fn xmp_packet(meta: &PdfMetadata, modified: OffsetDateTime) -> Result<Vec<u8
     let mut x = String::with_capacity(2048);
     x.push_str("<?xpacket begin=\"\u{feff}\" id=\"W5M0MpCehiHzreSzNTczkc9d\"?>\n");
     x.push_str("<x:xmpmeta xmlns:x=\"adobe:ns:meta/\">\n<rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\">\n");
-    let _ = write!(
+    let _ = writeln!(
         x,
         "<rdf:Description rdf:about=\"\" xmlns:dc=\"http://purl.org/dc/elements/1.1/\" \
          xmlns:xmp=\"http://ns.adobe.com/xap/1.0/\" xmlns:pdf=\"http://ns.adobe.com/pdf/1.3/\" \
-         xmlns:hozon=\"{HOZON_XMP_NS}\">\n"
+         xmlns:hozon=\"{HOZON_XMP_NS}\">"
     );
     if let Some(t) = &meta.title {
         let _ = writeln!(

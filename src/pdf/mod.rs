@@ -1,7 +1,14 @@
 //! The PDF layer: lossless assembly of scans, signature and document-timestamp placeholders,
 //! incremental revisions (DSS), and a bounded reader for verification. It knows nothing about
 //! CMS or timestamps: it takes and returns bytes.
+//!
+//! Writing: `assemble` / `add_metadata` → `prepare_signature` → `PreparedSignature::finish`
+//! → `append_dss` → `prepare_signature` (document timestamp) → ... Every update is appended;
+//! earlier bytes are never touched. Reading: `revisions`, `read_signatures`, `read_dss`,
+//! `classify_changes`, `page_count`, `extract_page_images`. Parsing is our own bounded parser
+//! (nesting, xref size, inflate size, reference chains and cycles all capped).
 
+// Core: object model, parsing, xref, views, writing.
 mod error;
 mod file;
 mod inflate;
@@ -11,35 +18,35 @@ mod text;
 mod writer;
 mod xref;
 
-pub use error::PdfError;
-pub use text::{decode_text, parse_pdf_date, pdf_date};
+// Building documents.
+mod acroform;
 mod assemble;
+mod dss;
 mod image;
 mod metadata;
+mod signature;
 
-pub use assemble::{add_metadata, assemble, points};
-pub use image::{jpeg_info, tiff_page_count, ImageKind, ImagePage, JpegInfo};
-pub use metadata::{PdfMetadata, HOZON_XMP_NS};
+// Reading documents back.
+mod changes;
 mod pages;
+mod reader;
+
+#[cfg(test)]
+mod fixtures;
+#[cfg(test)]
+mod interop_tests;
 #[cfg(test)]
 mod peers;
 
+pub use assemble::{add_metadata, assemble, points};
+pub use changes::{classify_changes, Change, ChangeKind};
+pub use dss::{append_dss, read_dss, Validation};
+pub use error::PdfError;
+pub use image::{jpeg_info, tiff_page_count, ImageKind, ImagePage, JpegInfo};
+pub use metadata::{PdfMetadata, HOZON_XMP_NS};
 pub use pages::{extract_page_images, page_count, PageImage};
-mod acroform;
-#[cfg(test)]
-mod fixtures;
-mod signature;
-
+pub use reader::{der_prefix, read_signatures, revisions, SignatureEntry};
 pub use signature::{
     prepare_signature, PreparedSignature, SigKind, SignatureRequest, MAX_CONTENTS,
 };
-mod dss;
-mod reader;
-
-pub use dss::{append_dss, read_dss, Validation};
-pub use reader::{der_prefix, read_signatures, revisions, SignatureEntry};
-mod changes;
-
-pub use changes::{classify_changes, Change, ChangeKind};
-#[cfg(test)]
-mod interop_tests;
+pub use text::{decode_text, parse_pdf_date, pdf_date};

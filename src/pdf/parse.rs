@@ -6,6 +6,8 @@ use super::object::{Dict, ObjId, Object};
 
 /// Deepest array/dictionary nesting accepted.
 pub const MAX_DEPTH: usize = 64;
+/// Most entries in one dictionary (lookups are linear; real dictionaries are small).
+pub const MAX_DICT_ENTRIES: usize = 4096;
 
 /// A cursor over the file's bytes.
 pub struct Parser<'a> {
@@ -285,6 +287,11 @@ impl<'a> Parser<'a> {
                     self.pos += 1;
                     let key = self.parse_name_body()?;
                     let value = self.parse_object(depth + 1)?;
+                    if d.0.len() >= MAX_DICT_ENTRIES {
+                        return Err(PdfError::Limit(format!(
+                            "dictionary with more than {MAX_DICT_ENTRIES} entries"
+                        )));
+                    }
                     // Later duplicates lose, as in most readers.
                     if !d.0.iter().any(|(k, _)| *k == key) {
                         d.0.push((key, value));
@@ -397,6 +404,15 @@ mod tests {
         assert_eq!(obj(&s).unwrap_err().code(), "limit-exceeded");
         let s = "[".repeat(60) + &"]".repeat(60);
         assert!(obj(&s).is_ok());
+    }
+
+    #[test]
+    fn oversized_dictionaries_are_rejected() {
+        let big: String = (0..5000).map(|i| format!("/K{i} 1")).collect();
+        assert_eq!(
+            obj(&format!("<<{big}>>")).unwrap_err().code(),
+            "limit-exceeded"
+        );
     }
 
     #[test]

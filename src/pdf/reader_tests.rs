@@ -59,11 +59,50 @@ fn truncated_and_garbage_files_error_without_panicking() {
     with_header.extend_from_slice(&noise);
     with_header.extend_from_slice(b"\nstartxref\n9\n%%EOF\n");
     assert!(read_signatures(&with_header).is_err());
-    // Flip bytes across the file: any outcome but a panic.
+    // Flip bytes across the file: any outcome but a panic, for every reader entry point.
     for i in (0..good.len()).step_by(good.len() / 200 + 1) {
         let mut bad = good.clone();
         bad[i] ^= 0x5A;
-        let _ = read_signatures(&bad);
+        exercise(&bad);
+    }
+}
+
+fn exercise(pdf: &[u8]) {
+    let _ = read_signatures(pdf);
+    let _ = crate::pdf::dss::read_dss(pdf);
+    let _ = crate::pdf::changes::classify_changes(pdf, 100);
+    let _ = crate::pdf::pages::extract_page_images(pdf);
+}
+
+/// Object streams and xref streams (as qpdf writes them) damaged everywhere: no panics.
+#[test]
+fn damaged_object_streams_do_not_panic() {
+    if !crate::pdf::peers::have("qpdf", "damaged_objstm") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (src, dst) = (dir.path().join("a.pdf"), dir.path().join("b.pdf"));
+    std::fs::write(&src, signed()).unwrap();
+    let args = [
+        "--object-streams=generate",
+        "--compress-streams=y",
+        src.to_str().unwrap(),
+        dst.to_str().unwrap(),
+    ];
+    let (ok, out) = crate::pdf::peers::run("qpdf", &args);
+    assert!(ok, "{out}");
+    let good = std::fs::read(&dst).unwrap();
+    // A rewritten signed file no longer matches its /ByteRange: detected, not misread.
+    assert_eq!(read_signatures(&good).unwrap_err().code(), "bad-byterange");
+    assert_eq!(crate::pdf::pages::page_count(&good).unwrap(), 2);
+    let tail = good.len().saturating_sub(3000);
+    for i in (tail..good.len()).step_by(3) {
+        let mut bad = good.clone();
+        bad[i] = bad[i].wrapping_add(1);
+        exercise(&bad);
+    }
+    for cut in (tail..good.len()).step_by(17) {
+        exercise(&good[..cut]);
     }
 }
 

@@ -108,7 +108,7 @@ impl RevisionWriter {
     fn begin(&mut self, id: ObjId) {
         self.offsets
             .push((id.0, self.origin + self.out.len(), id.1));
-        let _ = write!(self.out, "{} {} obj\n", id.0, id.1);
+        let _ = writeln!(self.out, "{} {} obj", id.0, id.1);
     }
 
     /// Finish an update: the old file with this revision appended (old bytes untouched).
@@ -215,14 +215,14 @@ impl RevisionWriter {
             if count > 0 {
                 let (_, offs) = runs.remove(0);
                 for (off, gen) in offs {
-                    let _ = write!(self.out, "{off:010} {gen:05} n \n");
+                    let _ = writeln!(self.out, "{off:010} {gen:05} n ");
                 }
             }
         }
         for (start, offs) in runs {
-            let _ = write!(self.out, "{start} {}\n", offs.len());
+            let _ = writeln!(self.out, "{start} {}", offs.len());
             for (off, gen) in offs {
-                let _ = write!(self.out, "{off:010} {gen:05} n \n");
+                let _ = writeln!(self.out, "{off:010} {gen:05} n ");
             }
         }
         self.out.extend_from_slice(b"trailer\n");
@@ -253,7 +253,7 @@ impl RevisionWriter {
         );
         trailer.set("Index", Object::Array(index));
         trailer.set("Length", Object::Int(data.len() as i64));
-        let _ = write!(self.out, "{} 0 obj\n", id.0);
+        let _ = writeln!(self.out, "{} 0 obj", id.0);
         write_dict(&mut self.out, &trailer);
         self.out.extend_from_slice(b"\nstream\n");
         self.out.extend_from_slice(&data);

@@ -42,11 +42,8 @@ pub struct XrefChain {
 
 impl XrefChain {
     pub fn parse(src: &[u8]) -> Result<XrefChain, PdfError> {
-        if !src.starts_with(b"%PDF-")
-            && !src
-                .get(..1024)
-                .is_some_and(|h| find(h, b"%PDF-", 0).is_some())
-        {
+        // The header may follow a little junk (some scanners prepend bytes).
+        if find(&src[..src.len().min(1024)], b"%PDF-", 0).is_none() {
             return Err(malformed("no %PDF- header"));
         }
         let mut offset = find_startxref(src)?;
