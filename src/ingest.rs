@@ -126,15 +126,23 @@ struct Ctx<'a> {
     opts: &'a IngestOptions,
 }
 
-/// Run a batch. `on_done` is called once per document as it finishes (progress display).
-pub fn run(
+/// Run a batch.
+pub fn run(cfg: &Config, services: &Services, opts: &IngestOptions) -> Result<IngestReport, IngestError> {
+    run_with_progress(cfg, services, opts, &|_| {}, &|_| {})
+}
+
+/// Run a batch; `on_start` gets the number of documents, `on_done` is called once per document
+/// as it finishes (progress display).
+pub fn run_with_progress(
     cfg: &Config,
     services: &Services,
     opts: &IngestOptions,
+    on_start: &dyn Fn(usize),
     on_done: &(dyn Fn(&DocumentResult) + Sync),
 ) -> Result<IngestReport, IngestError> {
     let started = Instant::now();
     let docs = crate::document::discover(&opts.inputs).map_err(|e| IngestError::Discover(e.to_string()))?;
+    on_start(docs.len());
     let now = rfc3339(services.clock.now());
     let archive = if opts.dry_run {
         None

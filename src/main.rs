@@ -1,10 +1,15 @@
 //! The `hozon` command: a thin clap front over the library. Each subcommand parses its flags,
 //! loads the config and hands over to one library entry point; errors become exit codes here.
 
-use std::path::PathBuf;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
+use anyhow::Context;
 use clap::{Parser, Subcommand};
+use hozon::config::Config;
+use hozon::i18n::{tr, Lang};
 
 /// Exit codes (documented in the README).
 const EXIT_OK: u8 = 0;
@@ -21,6 +26,9 @@ struct Cli {
     /// Configuration file (default: $HOZON_CONFIG, then ./config/hozon.toml).
     #[arg(long, global = true)]
     config: Option<PathBuf>,
+    /// Language of messages: ja or en (default: from the locale).
+    #[arg(long, global = true)]
+    lang: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -42,6 +50,75 @@ enum Command {
         #[arg(long)]
         no_integrity: bool,
     },
+    /// Check, assemble, sign, timestamp and archive scanned documents.
+    Ingest {
+        /// Files or folders of scans.
+        #[arg(required = true)]
+        inputs: Vec<PathBuf>,
+        /// Archive folder (default: the config's `archive`).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Profile to apply (default: the sidecar's, then the config's default_profile).
+        #[arg(long)]
+        profile: Option<String>,
+        /// Signer (作業責任者) by its name in [signers] (default: default_signer).
+        #[arg(long)]
+        signer: Option<String>,
+        /// Documents processed in parallel (default: number of CPUs).
+        #[arg(long)]
+        jobs: Option<usize>,
+        /// Write a JSON report to FILE, or - for standard output.
+        #[arg(long, value_name = "FILE|-")]
+        json: Option<String>,
+        /// Check and report what would be archived; sign and write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Check an archive's integrity: audit-log hash chain, catalog rows vs files vs log entries.
+    Audit {
+        archive: PathBuf,
+        #[arg(long, value_name = "FILE|-")]
+        json: Option<String>,
+    },
+    /// Auditor's report over a period: volume, people, rejections, late scans, renewals, retention.
+    Report {
+        archive: PathBuf,
+        /// First day (YYYY-MM-DD or RFC 3339), inclusive.
+        #[arg(long)]
+        from: String,
+        /// Last day (YYYY-MM-DD: the whole day is included; RFC 3339: exclusive).
+        #[arg(long)]
+        to: String,
+        #[arg(long, default_value = "html", value_parser = ["html", "csv", "json"])]
+        format: String,
+        /// Output file (default: standard output).
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+    /// What needs attention: due for renewal, late, unsigned, past retention, unfinished.
+    Status {
+        archive: PathBuf,
+        /// Renewal window in days (default: renew.within_days).
+        #[arg(long)]
+        within: Option<u32>,
+        #[arg(long, value_name = "FILE|-")]
+        json: Option<String>,
+    },
+    /// The demo TSA.
+    Tsa {
+        #[command(subcommand)]
+        command: TsaCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum TsaCommand {
+    /// Serve the built-in demo TSA (POST / or /tsa) and the demo CRLs (GET /crl/NAME) over HTTP.
+    Serve {
+        /// Address to listen on (loopback by default).
+        #[arg(long, default_value = "127.0.0.1:8318")]
+        listen: String,
+    },
 }
 
 fn main() -> ExitCode {
@@ -61,7 +138,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn load_config(explicit: Option<&std::path::Path>) -> anyhow::Result<hozon::config::Config> {
+fn load_config(explicit: Option<&Path>) -> anyhow::Result<Config> {
     let path = hozon::config::Config::locate(explicit);
     let cfg = hozon::config::Config::load(&path)?;
     for w in cfg.warnings() {
@@ -71,16 +148,181 @@ fn load_config(explicit: Option<&std::path::Path>) -> anyhow::Result<hozon::conf
 }
 
 fn run(cli: Cli) -> anyhow::Result<u8> {
+    let lang = Lang::pick(cli.lang.as_deref());
     match cli.command {
         Command::Check { paths, profile, json, no_integrity } => {
             let cfg = load_config(cli.config.as_deref())?;
             check(&cfg, &paths, profile.as_deref(), json.as_deref(), !no_integrity)
         }
+        Command::Ingest { inputs, out, profile, signer, jobs, json, dry_run } => {
+            let cfg = load_config(cli.config.as_deref())?;
+            let out = out.or_else(|| cfg.archive.as_ref().map(|a| cfg.resolve(a))).context("no archive folder: give --out DIR or set `archive` in the config")?;
+            let opts = hozon::ingest::IngestOptions {
+                inputs,
+                out,
+                profile,
+                jobs: jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2)),
+                dry_run,
+            };
+            ingest(&cfg, opts, signer.as_deref(), json.as_deref(), lang)
+        }
+        Command::Audit { archive, json } => {
+            let rep = hozon::archive::inspect::audit_archive(&archive)?;
+            let mut human = String::new();
+            for p in &rep.problems {
+                let what = p.path.as_ref().map(|x| x.display().to_string()).or(p.document_id.clone()).unwrap_or_default();
+                human.push_str(&format!("{:<20} {what}: {}\n", p.code, p.message));
+            }
+            human.push_str(&format!("{} document(s), {} log entries, {} problem(s)\n", rep.documents, rep.log_entries, rep.problems.len()));
+            emit(json.as_deref(), &human, &rep)?;
+            Ok(if rep.ok() { EXIT_OK } else { EXIT_FAILURES })
+        }
+        Command::Report { archive, from, to, format, output } => {
+            let cfg = load_config(cli.config.as_deref()).ok();
+            let clock = clock()?;
+            let from_t = hozon::clock::parse_datetime(&from).with_context(|| format!("--from {from:?}: use YYYY-MM-DD or RFC 3339"))?;
+            let mut to_t = hozon::clock::parse_datetime(&to).with_context(|| format!("--to {to:?}: use YYYY-MM-DD or RFC 3339"))?;
+            if to.len() == 10 {
+                to_t += time::Duration::days(1); // a plain date includes that whole day
+            }
+            let (from_t, to_t) = (from_t.replace_offset(hozon::archive::layout::JST), to_t.replace_offset(hozon::archive::layout::JST));
+            let _ = cfg;
+            let rep = hozon::report::build(&archive, from_t, to_t, clock.now())?;
+            let text = match format.as_str() {
+                "csv" => hozon::report::to_csv(&rep),
+                "json" => serde_json::to_string_pretty(&rep)? + "\n",
+                _ => hozon::report::to_html(&rep, lang),
+            };
+            match output {
+                Some(p) => hozon::archive::atomic::write_atomic(&p, text.as_bytes()).with_context(|| format!("cannot write {}", p.display()))?,
+                None => print!("{text}"),
+            }
+            Ok(EXIT_OK)
+        }
+        Command::Status { archive, within, json } => {
+            let cfg = load_config(cli.config.as_deref()).ok();
+            let within = within.or(cfg.as_ref().map(|c| c.renew.within_days)).unwrap_or(400);
+            let st = hozon::report::status(&archive, clock()?.now(), within)?;
+            let mut human = format!("{} document(s)\n", st.documents);
+            for (label, list) in [("due for renewal", &st.due_for_renewal), ("late scans", &st.late_scans), ("unsigned", &st.unsigned), ("past retention", &st.past_retention), ("unfinished", &st.unfinished)] {
+                human.push_str(&format!("{label}: {}\n", list.len()));
+                for d in list.iter().take(50) {
+                    human.push_str(&format!("  {}  {}  {}\n", d.id, d.archive_path, d.next_renewal_due.as_deref().unwrap_or("")));
+                }
+            }
+            emit(json.as_deref(), &human, &st)?;
+            Ok(EXIT_OK)
+        }
+        Command::Tsa { command: TsaCommand::Serve { listen } } => {
+            let cfg = load_config(cli.config.as_deref())?;
+            let clock: Arc<dyn hozon::clock::Clock> = Arc::from(clock()?);
+            let trust = hozon::services::Trust::build(&cfg, clock, false)?;
+            let digest = hozon::sign::DigestAlg::from_name(&cfg.tsa.hash).unwrap_or(hozon::sign::DigestAlg::Sha256);
+            let tsa = hozon::services::time_stamper(&cfg, &trust, digest)?;
+            eprintln!("hozon: {}", tr(lang, "demo.banner", &[]));
+            let server = hozon::tsp::server::TsaServer::bind(&listen)?;
+            eprintln!("hozon: demo TSA on http://{listen}/tsa, CRLs under http://{listen}/crl/");
+            let stop = std::sync::atomic::AtomicBool::new(false);
+            server.run(tsa, trust.demo.as_ref().map(|d| d.crl_dir.as_path()), &stop);
+            Ok(EXIT_OK)
+        }
     }
 }
 
+fn clock() -> anyhow::Result<Box<dyn hozon::clock::Clock>> {
+    if let Ok(v) = std::env::var(hozon::clock::SIMULATED_TIME_ENV) {
+        if !v.is_empty() {
+            eprintln!("hozon: *** SIMULATED TIME {v} ({}) — for tests only ***", hozon::clock::SIMULATED_TIME_ENV);
+        }
+    }
+    hozon::clock::from_env().map_err(anyhow::Error::msg)
+}
+
+/// Print `human` and write `value` as JSON to FILE or stdout ("-": human text goes to stderr).
+fn emit<T: serde::Serialize>(json: Option<&str>, human: &str, value: &T) -> anyhow::Result<()> {
+    match json {
+        Some("-") => {
+            eprint!("{human}");
+            println!("{}", serde_json::to_string_pretty(value)?);
+        }
+        Some(file) => {
+            print!("{human}");
+            let text = serde_json::to_string_pretty(value)? + "\n";
+            hozon::archive::atomic::write_atomic(Path::new(file), text.as_bytes()).with_context(|| format!("cannot write {file}"))?;
+        }
+        None => print!("{human}"),
+    }
+    Ok(())
+}
+
+/// `hozon ingest`: progress on stderr (a bar on a terminal, a line per document otherwise),
+/// the per-document result and summary on stdout (or JSON).
+fn ingest(cfg: &Config, opts: hozon::ingest::IngestOptions, signer: Option<&str>, json: Option<&str>, lang: Lang) -> anyhow::Result<u8> {
+    use hozon::ingest::Outcome;
+    let clock: Arc<dyn hozon::clock::Clock> = Arc::from(clock()?);
+    if cfg.uses_demo() {
+        eprintln!("hozon: {}", tr(lang, "demo.banner", &[]));
+    }
+    let services = hozon::services::Services::build(cfg, signer, clock)?;
+    if let Some(d) = &services.trust.demo {
+        if d.created {
+            eprintln!("hozon: {}", tr(lang, "demo.created", &[("dir", &d.dir.display())]));
+        }
+    }
+    let label = |o: Outcome| match o {
+        Outcome::Archived => tr(lang, "ingest.archived", &[]),
+        Outcome::AlreadyArchived => tr(lang, "ingest.already", &[]),
+        Outcome::Rejected => tr(lang, "ingest.rejected", &[]),
+        Outcome::Failed => tr(lang, "ingest.failed", &[]),
+        Outcome::WouldArchive => tr(lang, "ingest.would", &[]),
+    };
+    let bar = if std::io::stderr().is_terminal() {
+        let b = indicatif::ProgressBar::new(0);
+        b.set_style(indicatif::ProgressStyle::with_template("{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} {msg}").unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()));
+        Some(b)
+    } else {
+        None
+    };
+    let on_done = |r: &hozon::ingest::DocumentResult| match &bar {
+        Some(b) => {
+            b.inc(1);
+            b.set_message(r.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
+        }
+        None => eprintln!("{:<16} {}", label(r.outcome), r.path.display()),
+    };
+    let on_start = |n: usize| {
+        if let Some(b) = &bar {
+            b.set_length(n as u64);
+        }
+    };
+    let report = hozon::ingest::run_with_progress(cfg, &services, &opts, &on_start, &on_done)?;
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    let mut human = String::new();
+    for d in &report.documents {
+        let target = d.archive_path.as_ref().map(|p| format!(" → {}", p.display())).unwrap_or_default();
+        human.push_str(&format!("{:<16} {}{target}\n", label(d.outcome), d.path.display()));
+        for r in d.reasons.iter().chain(d.warnings.iter()) {
+            human.push_str(&format!("    {}: {}\n", r.code, r.message));
+            if let Some(a) = hozon::i18n::advice(lang, &r.code) {
+                human.push_str(&format!("      → {a}\n"));
+            }
+        }
+    }
+    let s = &report.summary;
+    human.push_str(&tr(lang, "ingest.summary", &[("archived", &s.archived), ("already", &s.already_archived), ("rejected", &s.rejected), ("failed", &s.failed), ("secs", &format!("{:.2}", s.elapsed_secs)), ("pps", &format!("{:.1}", s.pages_per_sec))]));
+    human.push('\n');
+    if report.demo {
+        human.push_str(&tr(lang, "demo.banner", &[]));
+        human.push('\n');
+    }
+    emit(json, &human, &report)?;
+    Ok(if report.all_ok() { EXIT_OK } else { EXIT_FAILURES })
+}
+
 /// `hozon check`: human report on stdout (stderr when the JSON goes to stdout), JSON on request.
-fn check(cfg: &hozon::config::Config, paths: &[PathBuf], profile: Option<&str>, json: Option<&str>, integrity: bool) -> anyhow::Result<u8> {
+fn check(cfg: &Config, paths: &[PathBuf], profile: Option<&str>, json: Option<&str>, integrity: bool) -> anyhow::Result<u8> {
     let report = hozon::check::run(paths, cfg, profile, integrity)?;
     let human = report.render_human();
     match json {

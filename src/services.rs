@@ -145,19 +145,7 @@ impl Services {
         let signer_role = pki::hc_role(software.certificate());
         let signer_name = sc.name.clone().unwrap_or_else(|| pki::subject_line(software.certificate()));
         let digest_alg = DigestAlg::from_name(&cfg.tsa.hash).unwrap_or(DigestAlg::Sha256);
-        let tsa: Arc<dyn TimeStamper> = if cfg.tsa.url.starts_with("builtin:") {
-            let d = trust.demo.as_ref().ok_or(SetupError::BuiltinNeedsDemo)?;
-            let chain: Vec<X509> = d.tsa_chain.iter().skip(1).cloned().collect();
-            let mut b = BuiltinTsa::new(d.tsa_private_key.clone(), d.tsa_certificate.clone(), chain, clock.clone())
-                .map_err(SetupError::Tsa)?
-                .with_hash(digest_alg);
-            if let Some(p) = &cfg.tsa.policy {
-                b = b.with_policy(p).map_err(SetupError::Tsa)?;
-            }
-            Arc::new(b)
-        } else {
-            Arc::new(HttpTimeStamper::new(&cfg.tsa, cfg).map_err(SetupError::Tsa)?)
-        };
+        let tsa = time_stamper(cfg, &trust, digest_alg)?;
         Ok(Services {
             clock,
             trust,
@@ -184,6 +172,23 @@ impl Services {
         let m = ltv::collect_validation(&chains, self.trust.revocation.as_ref());
         let v = pdf::Validation { certs: m.certs, crls: m.crls, ocsps: m.ocsps };
         Ok((pdf::append_dss(pdf_bytes, &v)?, m.problems))
+    }
+}
+
+/// The configured time stamper: the built-in demo TSA or an RFC 3161 server over HTTP(S).
+pub fn time_stamper(cfg: &Config, trust: &Trust, digest_alg: DigestAlg) -> Result<Arc<dyn TimeStamper>, SetupError> {
+    if cfg.tsa.url.starts_with("builtin:") {
+        let d = trust.demo.as_ref().ok_or(SetupError::BuiltinNeedsDemo)?;
+        let chain: Vec<X509> = d.tsa_chain.iter().skip(1).cloned().collect();
+        let mut b = BuiltinTsa::new(d.tsa_private_key.clone(), d.tsa_certificate.clone(), chain, trust.clock.clone())
+            .map_err(SetupError::Tsa)?
+            .with_hash(digest_alg);
+        if let Some(p) = &cfg.tsa.policy {
+            b = b.with_policy(p).map_err(SetupError::Tsa)?;
+        }
+        Ok(Arc::new(b))
+    } else {
+        Ok(Arc::new(HttpTimeStamper::new(&cfg.tsa, cfg).map_err(SetupError::Tsa)?))
     }
 }
 
