@@ -175,8 +175,39 @@ impl Services {
     }
 }
 
-/// The configured time stamper: the built-in demo TSA or an RFC 3161 server over HTTP(S).
+/// A time stamper whose every token must come from a TSA that chains to the trust store and is
+/// valid (and not revoked, as far as the run's revocation source knows) at the token's time.
+/// The inner client already checked the reply itself (nonce, imprint, signature, EKU).
+pub struct TrustedTimeStamper {
+    inner: Arc<dyn TimeStamper>,
+    trust: TrustStore,
+}
+
+impl TimeStamper for TrustedTimeStamper {
+    fn timestamp(&self, alg: DigestAlg, digest: &[u8]) -> Result<TimestampToken, crate::tsp::TspError> {
+        let token = self.inner.timestamp(alg, digest)?;
+        let cert = token.tsa_certificate().ok_or_else(|| crate::tsp::TspError::Untrusted("the token names no TSA certificate".into()))?;
+        let report = validate_path(cert, token.signed.certificates(), &self.trust, token.info.gen_time, &RevocationData::default(), Usage::TimeStamping, false);
+        match report.status {
+            pki::trust::PathStatus::Valid => Ok(token),
+            other => Err(crate::tsp::TspError::Untrusted(format!("{}: {other:?}", pki::subject_line(cert)))),
+        }
+    }
+    fn hash_algorithm(&self) -> DigestAlg {
+        self.inner.hash_algorithm()
+    }
+    fn respond(&self, request_der: &[u8]) -> Vec<u8> {
+        self.inner.respond(request_der)
+    }
+}
+
+/// The configured time stamper (the built-in demo TSA or an RFC 3161 server over HTTP(S)),
+/// with its tokens' TSA certificates checked against the trust store.
 pub fn time_stamper(cfg: &Config, trust: &Trust, digest_alg: DigestAlg) -> Result<Arc<dyn TimeStamper>, SetupError> {
+    Ok(Arc::new(TrustedTimeStamper { inner: raw_time_stamper(cfg, trust, digest_alg)?, trust: trust.trust.clone() }))
+}
+
+fn raw_time_stamper(cfg: &Config, trust: &Trust, digest_alg: DigestAlg) -> Result<Arc<dyn TimeStamper>, SetupError> {
     if cfg.tsa.url.starts_with("builtin:") {
         let d = trust.demo.as_ref().ok_or(SetupError::BuiltinNeedsDemo)?;
         let chain: Vec<X509> = d.tsa_chain.iter().skip(1).cloned().collect();

@@ -69,6 +69,9 @@ pub enum TspError {
     Sign(#[from] SignError),
     #[error("TSA server: {0}")]
     Server(String),
+    /// The TSA's certificate does not chain to a trusted root, or is not valid now.
+    #[error("the TSA certificate is not trusted: {0}")]
+    Untrusted(String),
 }
 
 impl TspError {
@@ -84,6 +87,7 @@ impl TspError {
             TspError::Config(_) => "tsa-config",
             TspError::Sign(e) => e.code(),
             TspError::Server(_) => "tsa-server",
+            TspError::Untrusted(_) => "tsa-untrusted",
         }
     }
 

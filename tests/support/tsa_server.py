@@ -6,6 +6,8 @@ usage: tsa_server.py --pki DIR [--port N|0] [--fault MODE] [--log-requests FILE]
 
 DIR holds tsa.pem, tsa.key (unencrypted) and inter.pem (issuer certificates put in tokens).
 POST / or /tsa (application/timestamp-query) -> application/timestamp-reply. GET /health -> ok.
+GET /crl/NAME.crl serves DIR/NAME.crl and POST /ocsp answers OCSP (`openssl ocsp` over the
+intermediate's index) for the test PKI, so peers can check revocation on line.
 With --port 0 a free port is chosen and printed as "PORT <n>" on stdout.
 The server exits when its stdin closes (the test process ended) or after --lifetime seconds.
 
@@ -164,6 +166,10 @@ class Handler(BaseHTTPRequestHandler):
         self.rec = {"path": self.path, "fault": "none", "status": None, "outcome": "sent"}
         if self.path.startswith("/health"):
             return self.send(200, "text/plain", b"ok\n")
+        m = re.fullmatch(r"/crl/([A-Za-z0-9_.-]+\.crl)", self.path)
+        if m and os.path.isfile(os.path.join(self.server.state.pki, m.group(1))):
+            with open(os.path.join(self.server.state.pki, m.group(1)), "rb") as f:
+                return self.send(200, "application/pkix-crl", f.read())
         self.send(404, "text/plain", b"not found\n")
 
     def do_POST(self):
@@ -178,6 +184,8 @@ class Handler(BaseHTTPRequestHandler):
             self.rec["fault"] = fault
             if body is None:
                 return self.send(413, "text/plain", b"body\n")
+            if path == "/ocsp":
+                return self.ocsp(body)
             if path not in ("/", "/tsa"):
                 return self.send(404, "text/plain", b"not found\n")
             self.fault(fault, body)
@@ -191,6 +199,22 @@ class Handler(BaseHTTPRequestHandler):
                 self.send(500, "text/plain", str(e).encode())
         finally:
             st.write_log(self.rec)
+
+    def ocsp(self, body):
+        """OCSP for certificates the intermediate issued: `openssl ocsp` as the responder."""
+        st = self.server.state
+        p = lambda n: os.path.join(st.pki, n)  # noqa: E731
+        with tempfile.TemporaryDirectory() as d:
+            req, resp = os.path.join(d, "req.der"), os.path.join(d, "resp.der")
+            with open(req, "wb") as f:
+                f.write(body)
+            r = subprocess.run(["openssl", "ocsp", "-index", p("ca-inter/index.txt"), "-rsigner", p("ocsp.pem"),
+                                "-rkey", p("ocsp.key"), "-CA", p("inter.pem"), "-reqin", req, "-respout", resp,
+                                "-ndays", "7"], capture_output=True, timeout=30)
+            if r.returncode != 0 or not os.path.exists(resp):
+                return self.send(500, "text/plain", r.stderr[:200])
+            with open(resp, "rb") as f:
+                self.send(200, "application/ocsp-response", f.read())
 
     def fault(self, fault, body):
         st = self.server.state
