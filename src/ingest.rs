@@ -547,5 +547,6 @@ fn catalog_row(ctx: &Ctx, checked: &CheckedDocument, c: CatalogInputs) -> Row {
         renewed_at: None,
         renewals: 0,
         ers_path: None,
+        pending_sha256: None,
     }
 }

@@ -27,5 +27,6 @@ pub mod services;
 
 pub mod archive;
 pub mod ingest;
+pub mod renew;
 pub mod ers;
 pub mod report;

@@ -104,6 +104,22 @@ enum Command {
         #[arg(long, value_name = "FILE|-")]
         json: Option<String>,
     },
+    /// Renew archives whose newest timestamp nears its TSA certificate's expiry (or uses a
+    /// weakening algorithm): fresh validation data and a document timestamp (PAdES B-LTA).
+    Renew {
+        archive: PathBuf,
+        /// Renew when the TSA certificate expires within DAYS (default: renew.within_days).
+        #[arg(long, value_name = "DAYS")]
+        within: Option<u32>,
+        /// List what is due; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Archives renewed in parallel (default: number of CPUs).
+        #[arg(long)]
+        jobs: Option<usize>,
+        #[arg(long, value_name = "FILE|-")]
+        json: Option<String>,
+    },
     /// The demo TSA.
     Tsa {
         #[command(subcommand)]
@@ -213,6 +229,41 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             emit(json.as_deref(), &human, &st)?;
             Ok(EXIT_OK)
         }
+        Command::Renew { archive, within, dry_run, jobs, json } => {
+            let cfg = load_config(cli.config.as_deref())?;
+            let clock: Arc<dyn hozon::clock::Clock> = Arc::from(clock()?);
+            if cfg.uses_demo() {
+                eprintln!("hozon: {}", tr(lang, "demo.banner", &[]));
+            }
+            let services = hozon::services::Services::build(&cfg, None, clock)?;
+            let opts = hozon::renew::RenewOptions {
+                archive,
+                within_days: within.unwrap_or(cfg.renew.within_days),
+                dry_run,
+                jobs: jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2)),
+            };
+            let bar = progress_bar();
+            let on_done = |i: &hozon::renew::RenewItem| match &bar {
+                Some(b) => b.inc(1),
+                None => eprintln!("{:<12} {}", i.outcome, i.path),
+            };
+            let rep = hozon::renew::run(&cfg, &services, &opts, &on_done)?;
+            if let Some(b) = &bar {
+                b.finish_and_clear();
+            }
+            let mut human = String::new();
+            for i in &rep.items {
+                human.push_str(&format!("{:<12} {}  ({})\n", i.outcome, i.path, i.why));
+                if let (Some(c), Some(m)) = (&i.code, &i.message) {
+                    human.push_str(&format!("    {c}: {m}\n"));
+                }
+            }
+            let s = &rep.summary;
+            human.push_str(&tr(lang, "renew.summary", &[("rows", &s.catalog_rows), ("due", &s.due), ("renewed", &s.renewed), ("failed", &s.failed), ("secs", &format!("{:.3}", s.elapsed_secs))]));
+            human.push('\n');
+            emit(json.as_deref(), &human, &rep)?;
+            Ok(if rep.all_ok() { EXIT_OK } else { EXIT_FAILURES })
+        }
         Command::Tsa { command: TsaCommand::Serve { listen } } => {
             let cfg = load_config(cli.config.as_deref())?;
             let clock: Arc<dyn hozon::clock::Clock> = Arc::from(clock()?);
@@ -236,6 +287,15 @@ fn clock() -> anyhow::Result<Box<dyn hozon::clock::Clock>> {
         }
     }
     hozon::clock::from_env().map_err(anyhow::Error::msg)
+}
+
+/// A progress bar on stderr when it is a terminal (plain lines otherwise).
+fn progress_bar() -> Option<indicatif::ProgressBar> {
+    std::io::stderr().is_terminal().then(|| {
+        let b = indicatif::ProgressBar::new(0);
+        b.set_style(indicatif::ProgressStyle::with_template("{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} {msg}").unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()));
+        b
+    })
 }
 
 /// Print `human` and write `value` as JSON to FILE or stdout ("-": human text goes to stderr).
@@ -276,13 +336,7 @@ fn ingest(cfg: &Config, opts: hozon::ingest::IngestOptions, signer: Option<&str>
         Outcome::Failed => tr(lang, "ingest.failed", &[]),
         Outcome::WouldArchive => tr(lang, "ingest.would", &[]),
     };
-    let bar = if std::io::stderr().is_terminal() {
-        let b = indicatif::ProgressBar::new(0);
-        b.set_style(indicatif::ProgressStyle::with_template("{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} {msg}").unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()));
-        Some(b)
-    } else {
-        None
-    };
+    let bar = progress_bar();
     let on_done = |r: &hozon::ingest::DocumentResult| match &bar {
         Some(b) => {
             b.inc(1);

@@ -126,6 +126,26 @@ impl Archive {
                 path: self.root.clone(),
                 source,
             })?;
+        for row in self.catalog.pending_replacements()? {
+            // A renewal was interrupted: the file is either still the old one (nothing happened)
+            // or already the new one (finish the row; its timestamp fields stay as they were, so the row is still due and the
+            // next run renews once more — harmless, and never claims evidence that is not there).
+            let on_disk = self.path_of(&row.archive_path).ok().and_then(|p| std::fs::read(p).ok());
+            match on_disk {
+                Some(b) if Some(sha256_hex(&b)) == row.pending_sha256 => {
+                    let mut r = row.clone();
+                    r.archive_sha256 = sha256_hex(&b);
+                    r.archive_size = b.len() as u64;
+                    r.pending_sha256 = None;
+                    r.renewals += 1;
+                    r.renewed_at = Some(now.to_string());
+                    self.audit.append(now, "renewed", Some(&r.id), serde_json::json!({"path": r.archive_path, "sha256": r.archive_sha256, "recovered": true}))?;
+                    self.catalog.put(&r)?;
+                    rec.finished.push(r.id);
+                }
+                _ => self.catalog.set_pending(&row.id, None)?,
+            }
+        }
         let unfinished = self.catalog.unfinished()?;
         if unfinished.is_empty() {
             return Ok(rec);
