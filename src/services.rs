@@ -93,7 +93,19 @@ pub struct Trust {
 impl Trust {
     pub fn build(cfg: &Config, clock: Arc<dyn Clock>, fetch: bool) -> Result<Trust, SetupError> {
         let demo = if cfg.demo.enabled {
-            Some(DemoPki::ensure(&cfg.resolve(&cfg.demo.dir), &cfg.demo.base_url, clock.as_ref()).map_err(SetupError::Demo)?)
+            let mut lt = pki::demo::Lifetimes::default();
+            let days = |d: u32| time::Duration::days(i64::from(d));
+            if let Some(d) = cfg.demo.signer_days {
+                lt.signer = days(d);
+                lt.signer_margin = days(d / 10);
+            }
+            if let Some(d) = cfg.demo.tsa_days {
+                lt.tsa = days(d);
+            }
+            if let Some(d) = cfg.demo.tsa_rotate_days {
+                lt.tsa_margin = days(d);
+            }
+            Some(DemoPki::ensure_with(&cfg.resolve(&cfg.demo.dir), &cfg.demo.base_url, clock.as_ref(), &lt).map_err(SetupError::Demo)?)
         } else {
             None
         };

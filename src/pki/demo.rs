@@ -33,10 +33,31 @@ pub const ORGANIZATION: &str = "hozon demo PKI";
 pub const CRL_FILE: &str = "demo-root.crl";
 
 /// Re-issue a leaf certificate when it expires within this margin.
-const RENEW_MARGIN: Duration = Duration::days(30);
+/// How long demo certificates live and when they are re-issued. The defaults mimic real life
+/// (signer 2 years, TSA 10 years, a TSA key rotated well before its certificate ends); tests of
+/// long-term renewal shorten them.
+#[derive(Debug, Clone, Copy)]
+pub struct Lifetimes {
+    pub signer: Duration,
+    pub tsa: Duration,
+    /// Re-issue the signer when less than this is left.
+    pub signer_margin: Duration,
+    /// Re-issue (rotate) the TSA when less than this is left, so renewals made inside the
+    /// renewal window get a TSA certificate that outlives them.
+    pub tsa_margin: Duration,
+}
+
+impl Default for Lifetimes {
+    fn default() -> Self {
+        Lifetimes {
+            signer: Duration::days(2 * 365),
+            tsa: Duration::days(10 * 365 + 2),
+            signer_margin: Duration::days(30),
+            tsa_margin: Duration::days(2 * 365),
+        }
+    }
+}
 const ROOT_LIFETIME: Duration = Duration::days(20 * 365 + 5);
-const SIGNER_LIFETIME: Duration = Duration::days(2 * 365);
-const TSA_LIFETIME: Duration = Duration::days(10 * 365 + 2);
 const CRL_LIFETIME: Duration = Duration::days(365);
 /// Backdating of notBefore/thisUpdate, so that a validation a moment later at a slightly
 /// different clock still falls inside the window.
@@ -107,15 +128,20 @@ impl DemoPki {
     /// renewing the signer, TSA or CRL when outdated at `clock.now()`. `base_url` (e.g.
     /// `http://127.0.0.1:8318`) goes into the certificates' CRL distribution points.
     pub fn ensure(dir: &Path, base_url: &str, clock: &dyn Clock) -> Result<DemoPki, PkiError> {
+        Self::ensure_with(dir, base_url, clock, &Lifetimes::default())
+    }
+
+    /// `ensure` with chosen certificate lifetimes.
+    pub fn ensure_with(dir: &Path, base_url: &str, clock: &dyn Clock, lt: &Lifetimes) -> Result<DemoPki, PkiError> {
         let now = clock.now();
         let mut created = false;
         if is_missing_or_empty(dir)? {
-            create_atomically(dir, base_url, now)?;
+            create_atomically(dir, base_url, now, lt)?;
             created = true;
         }
         let mut pki = load(dir)?;
         pki.created = created;
-        pki.renew(base_url, now)?;
+        pki.renew(base_url, now, lt)?;
         Ok(pki)
     }
 
@@ -130,19 +156,19 @@ impl DemoPki {
         Ok((key, cert))
     }
 
-    fn renew(&mut self, base_url: &str, now: OffsetDateTime) -> Result<(), PkiError> {
+    fn renew(&mut self, base_url: &str, now: OffsetDateTime, lt: &Lifetimes) -> Result<(), PkiError> {
         let p = Paths::in_dir(&self.dir);
         let root_key = read_key(&p.root_key)?;
-        if needs_renewal(&self.signer_certificate, now)? {
+        if needs_renewal(&self.signer_certificate, now, lt.signer_margin)? {
             let pass = read_pass(&p.signer_pass)?;
-            let (p12, cert) = new_signer(&self.root, &root_key, base_url, now, &pass)?;
+            let (p12, cert) = new_signer(&self.root, &root_key, base_url, now, &pass, lt)?;
             replace_file(&p.signer_p12, &p12, 0o600)?;
             replace_file(&p.signer_pem, &pem(&cert)?, 0o644)?;
             self.signer_certificate = cert;
             self.reissued.push("signer");
         }
-        if needs_renewal(&self.tsa_certificate, now)? {
-            let (key, cert) = new_tsa(&self.root, &root_key, base_url, now)?;
+        if needs_renewal(&self.tsa_certificate, now, lt.tsa_margin)? {
+            let (key, cert) = new_tsa(&self.root, &root_key, base_url, now, lt)?;
             // Key first: a crash between the two leaves a key/cert mismatch, which `load`
             // detects and the next run repairs by issuing again.
             replace_file(&p.tsa_key, &key_pem(&key)?, 0o600)?;
@@ -174,13 +200,13 @@ fn is_missing_or_empty(dir: &Path) -> Result<bool, PkiError> {
     }
 }
 
-fn needs_renewal(cert: &X509, now: OffsetDateTime) -> Result<bool, PkiError> {
+fn needs_renewal(cert: &X509, now: OffsetDateTime, margin: Duration) -> Result<bool, PkiError> {
     let nb = to_offset(cert.not_before())?;
     let na = to_offset(cert.not_after())?;
-    Ok(now < nb || now + RENEW_MARGIN > na)
+    Ok(now < nb || now + margin > na)
 }
 
-fn create_atomically(dir: &Path, base_url: &str, now: OffsetDateTime) -> Result<(), PkiError> {
+fn create_atomically(dir: &Path, base_url: &str, now: OffsetDateTime, lt: &Lifetimes) -> Result<(), PkiError> {
     let parent = dir
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -191,7 +217,7 @@ fn create_atomically(dir: &Path, base_url: &str, now: OffsetDateTime) -> Result<
         .suffix(".demo")
         .tempdir_in(parent)
         .map_err(PkiError::io(parent))?;
-    write_all(tmp.path(), base_url, now)?;
+    write_all(tmp.path(), base_url, now, lt)?;
     sync_dir(tmp.path())?;
     let tmp_path = tmp.keep();
     if let Err(e) = fs::rename(&tmp_path, dir) {
@@ -208,7 +234,7 @@ fn create_atomically(dir: &Path, base_url: &str, now: OffsetDateTime) -> Result<
     sync_dir(parent)
 }
 
-fn write_all(d: &Path, base_url: &str, now: OffsetDateTime) -> Result<(), PkiError> {
+fn write_all(d: &Path, base_url: &str, now: OffsetDateTime, lt: &Lifetimes) -> Result<(), PkiError> {
     let p = Paths::in_dir(d);
     let root_key = new_rsa_key(3072)?;
     let root_spec = CertSpec::ca(ROOT_CN, now - BACKDATE, now + ROOT_LIFETIME)
@@ -219,11 +245,11 @@ fn write_all(d: &Path, base_url: &str, now: OffsetDateTime) -> Result<(), PkiErr
 
     let pass = hex::encode(random_bytes(24)?);
     write_new(&p.signer_pass, format!("{pass}\n").as_bytes(), 0o600)?;
-    let (p12, signer) = new_signer(&root, &root_key, base_url, now, &pass)?;
+    let (p12, signer) = new_signer(&root, &root_key, base_url, now, &pass, lt)?;
     write_new(&p.signer_p12, &p12, 0o600)?;
     write_new(&p.signer_pem, &pem(&signer)?, 0o644)?;
 
-    let (tsa_key, tsa) = new_tsa(&root, &root_key, base_url, now)?;
+    let (tsa_key, tsa) = new_tsa(&root, &root_key, base_url, now, lt)?;
     write_new(&p.tsa_key, &key_pem(&tsa_key)?, 0o600)?;
     write_new(&p.tsa_cert, &pem(&tsa)?, 0o644)?;
 
@@ -239,9 +265,10 @@ fn new_signer(
     base_url: &str,
     now: OffsetDateTime,
     pass: &str,
+    lt: &Lifetimes,
 ) -> Result<(Vec<u8>, X509), PkiError> {
     let key = new_rsa_key(2048)?;
-    let mut spec = CertSpec::signer(SIGNER_CN, now - BACKDATE, now + SIGNER_LIFETIME)
+    let mut spec = CertSpec::signer(SIGNER_CN, now - BACKDATE, now + lt.signer)
         .with_subject(Nid::ORGANIZATIONNAME, ORGANIZATION);
     spec.crl_urls = vec![DemoPki::crl_url(base_url)];
     let cert = issue(&spec, &key, Some((root, root_key)))?;
@@ -270,9 +297,10 @@ fn new_tsa(
     root_key: &PKeyRef<Private>,
     base_url: &str,
     now: OffsetDateTime,
+    lt: &Lifetimes,
 ) -> Result<(PKey<Private>, X509), PkiError> {
     let key = new_rsa_key(2048)?;
-    let mut spec = CertSpec::tsa(TSA_CN, now - BACKDATE, now + TSA_LIFETIME)
+    let mut spec = CertSpec::tsa(TSA_CN, now - BACKDATE, now + lt.tsa)
         .with_subject(Nid::ORGANIZATIONNAME, ORGANIZATION);
     spec.crl_urls = vec![DemoPki::crl_url(base_url)];
     let cert = issue(&spec, &key, Some((root, root_key)))?;
