@@ -358,8 +358,10 @@ fn archive_checked(ctx: &Ctx, checked: &CheckedDocument, result: &mut DocumentRe
         }
     }
     let rel = layout::relative_pdf_path(&id, stamped_at);
-    let row = catalog_row(ctx, checked, CatalogInputs { id: &id, rel: &rel, sources: &sources, sig_token: sig_token.as_ref(), newest: newest.as_ref(), level, flags: &flags });
+    let mut row = catalog_row(ctx, checked, CatalogInputs { id: &id, rel: &rel, sources: &sources, sig_token: sig_token.as_ref(), newest: newest.as_ref(), level, flags: &flags });
+    // One instant for the row and its audit entry, so reindex can recover it from the log.
     let now = rfc3339(svc.clock.now());
+    row.archived_at = now.clone();
     let a = ctx.archive.as_ref().ok_or_else(|| reason("internal", "no archive open"))?;
     let mut a = a.lock().map_err(|_| reason("internal", "archive lock poisoned"))?;
     let stored = a.store_new(row, &pdf_bytes, &now).map_err(|e| reason(e.code(), e.to_string()))?;

@@ -28,5 +28,6 @@ pub mod services;
 pub mod archive;
 pub mod ingest;
 pub mod renew;
+pub mod reindex;
 pub mod ers;
 pub mod report;

@@ -120,6 +120,12 @@ enum Command {
         #[arg(long, value_name = "FILE|-")]
         json: Option<String>,
     },
+    /// Rebuild the archive's catalog from its PDFs (the files are the truth).
+    Reindex {
+        archive: PathBuf,
+        #[arg(long, value_name = "FILE|-")]
+        json: Option<String>,
+    },
     /// The demo TSA.
     Tsa {
         #[command(subcommand)]
@@ -263,6 +269,17 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             human.push('\n');
             emit(json.as_deref(), &human, &rep)?;
             Ok(if rep.all_ok() { EXIT_OK } else { EXIT_FAILURES })
+        }
+        Command::Reindex { archive, json } => {
+            let cfg = load_config(cli.config.as_deref())?;
+            let rep = hozon::reindex::run(&cfg, &archive, clock()?.now())?;
+            let mut human = String::new();
+            for p in &rep.problems {
+                human.push_str(&format!("{:<16} {}: {}\n", p.code, p.path.display(), p.message));
+            }
+            human.push_str(&format!("{} file(s), {} catalog row(s) rebuilt, {} problem(s)\n", rep.files, rep.rows, rep.problems.len()));
+            emit(json.as_deref(), &human, &rep)?;
+            Ok(if rep.problems.is_empty() { EXIT_OK } else { EXIT_FAILURES })
         }
         Command::Tsa { command: TsaCommand::Serve { listen } } => {
             let cfg = load_config(cli.config.as_deref())?;

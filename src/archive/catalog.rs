@@ -213,6 +213,12 @@ impl Catalog {
         Ok(())
     }
 
+    /// Remove every row (reindex, inside a transaction).
+    pub fn delete_all(&self) -> Result<(), CatalogError> {
+        self.conn.execute("DELETE FROM documents", []).map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
     pub fn delete(&self, id: &str) -> Result<(), CatalogError> {
         self.conn
             .execute("DELETE FROM documents WHERE id = ?1", params![id])
