@@ -30,4 +30,5 @@ pub mod ingest;
 pub mod renew;
 pub mod reindex;
 pub mod ers;
+pub mod evidence;
 pub mod report;

@@ -114,6 +114,10 @@ enum Command {
         /// List what is due; change nothing.
         #[arg(long)]
         dry_run: bool,
+        /// pades: a document timestamp per file; ers: RFC 4998 evidence records under one
+        /// timestamp (default: renew.evidence).
+        #[arg(long, value_parser = ["pades", "ers"])]
+        evidence: Option<String>,
         /// Archives renewed in parallel (default: number of CPUs).
         #[arg(long)]
         jobs: Option<usize>,
@@ -235,7 +239,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             emit(json.as_deref(), &human, &st)?;
             Ok(EXIT_OK)
         }
-        Command::Renew { archive, within, dry_run, jobs, json } => {
+        Command::Renew { archive, within, dry_run, evidence, jobs, json } => {
             let cfg = load_config(cli.config.as_deref())?;
             let clock: Arc<dyn hozon::clock::Clock> = Arc::from(clock()?);
             if cfg.uses_demo() {
@@ -244,6 +248,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             let services = hozon::services::Services::build(&cfg, None, clock)?;
             let opts = hozon::renew::RenewOptions {
                 archive,
+                evidence: evidence.unwrap_or_else(|| cfg.renew.evidence.clone()),
                 within_days: within.unwrap_or(cfg.renew.within_days),
                 dry_run,
                 jobs: jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2)),

@@ -34,6 +34,8 @@ pub enum RenewError {
 #[derive(Debug, Clone)]
 pub struct RenewOptions {
     pub archive: PathBuf,
+    /// "pades" (a document timestamp per file) or "ers" (RFC 4998 records, one timestamp).
+    pub evidence: String,
     pub within_days: u32,
     pub dry_run: bool,
     pub jobs: usize,
@@ -208,6 +210,17 @@ pub fn run(cfg: &Config, services: &Services, opts: &RenewOptions, on_done: &(dy
         summary.elapsed_secs = started.elapsed().as_secs_f64();
         return Ok(RenewReport { items, summary });
     }
+    if opts.evidence == "ers" {
+        let items = run_ers(cfg, services, archive, due, on_done);
+        for i in &items {
+            match i.outcome {
+                "renewed" => summary.renewed += 1,
+                _ => summary.failed += 1,
+            }
+        }
+        summary.elapsed_secs = started.elapsed().as_secs_f64();
+        return Ok(RenewReport { items, summary });
+    }
     let archive = Mutex::new(archive);
     let pool = rayon::ThreadPoolBuilder::new().num_threads(opts.jobs.max(1)).build().map_err(|e| RenewError::Pool(e.to_string()))?;
     use rayon::prelude::*;
@@ -228,6 +241,99 @@ pub fn run(cfg: &Config, services: &Services, opts: &RenewOptions, on_done: &(dy
     }
     summary.elapsed_secs = started.elapsed().as_secs_f64();
     Ok(RenewReport { items, summary })
+}
+
+/// ERS renewal: all due archives under one hash tree and one timestamp; `<id>.ers` written
+/// atomically beside each PDF, the PDFs untouched.
+fn run_ers(cfg: &Config, services: &Services, mut archive: Archive, due: Vec<(Row, String)>, on_done: &(dyn Fn(&RenewItem) + Sync)) -> Vec<RenewItem> {
+    use crate::evidence::{self, Due, TsaRootStamper};
+    let now = || rfc3339(services.clock.now());
+    let mut items = Vec::new();
+    let mut batch: Vec<(Row, String, PathBuf)> = Vec::new();
+    let mut dues: Vec<Due> = Vec::new();
+    for (row, why) in due {
+        let mut item = RenewItem { id: row.id.clone(), path: row.archive_path.clone(), outcome: "failed", why: why.clone(), code: None, message: None, timestamp: None };
+        let loaded = archive.path_of(&row.archive_path).map_err(|e| (e.code().to_string(), e.to_string())).and_then(|pdf_path| {
+            let pdf = std::fs::read(&pdf_path).map_err(|e| ("archive-io".to_string(), format!("{}: {e}", pdf_path.display())))?;
+            if crate::archive::store::sha256_hex(&pdf) != row.archive_sha256 {
+                return Err(("file-altered".to_string(), "the file differs from the catalog's SHA-256; not touched".to_string()));
+            }
+            let ers_path = evidence::record_path(&pdf_path);
+            let record = match std::fs::read(&ers_path) {
+                Ok(der) => Some(crate::ers::EvidenceRecord::from_der(&der).map_err(|e| (e.code().to_string(), format!("{}: {e}", ers_path.display())))?),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+                Err(e) => return Err(("archive-io".to_string(), e.to_string())),
+            };
+            Ok((pdf, record, ers_path))
+        });
+        match loaded {
+            Ok((pdf, record, ers_path)) => {
+                dues.push(Due { pdf, record });
+                batch.push((row, why, ers_path));
+            }
+            Err((code, message)) => {
+                item.code = Some(code);
+                item.message = Some(message);
+                on_done(&item);
+                items.push(item);
+            }
+        }
+    }
+    if batch.is_empty() {
+        return items;
+    }
+    match evidence::renew_batch(&dues, &cfg.renew.weak_algorithms, &TsaRootStamper(services.tsa.as_ref())) {
+        Err(e) => {
+            for (row, why, _) in batch {
+                let _ = archive.log(&now(), "renew-failed", Some(&row.id), serde_json::json!({"path": row.archive_path, "evidence": "ers", "reasons": [{"code": e.code(), "message": e.to_string()}]}));
+                let item = RenewItem { id: row.id, path: row.archive_path, outcome: "failed", why, code: Some(e.code().to_string()), message: Some(e.to_string()), timestamp: None };
+                on_done(&item);
+                items.push(item);
+            }
+        }
+        Ok(renewed) => {
+            for ((row, why, ers_path), r) in batch.into_iter().zip(renewed) {
+                let mut item = RenewItem { id: row.id.clone(), path: row.archive_path.clone(), outcome: "failed", why, code: None, message: None, timestamp: None };
+                let written = r
+                    .record
+                    .to_der()
+                    .map_err(|e| (e.code().to_string(), e.to_string()))
+                    .and_then(|der| crate::archive::atomic::write_atomic(&ers_path, &der).map_err(|e| ("archive-io".to_string(), format!("{}: {e}", ers_path.display()))));
+                if let Err((code, message)) = written {
+                    item.code = Some(code);
+                    item.message = Some(message);
+                    on_done(&item);
+                    items.push(item);
+                    continue;
+                }
+                let token = r.record.timestamps().last().and_then(|t| TimestampToken::parse(&t.time_stamp).ok());
+                let (expiry, algs) = token.as_ref().map(crate::ingest::token_facts).unwrap_or((r.tsa_not_after, String::new()));
+                let mut nr = row.clone();
+                nr.ers_path = Some(row.archive_path.trim_end_matches(".pdf").to_string() + ".ers");
+                nr.newest_timestamp_time = Some(rfc3339(r.gen_time));
+                nr.tsa_cert_expiry = expiry.map(rfc3339);
+                nr.next_renewal_due = expiry.map(|e| rfc3339(crate::ingest::renewal_due(e, cfg.renew.within_days)));
+                nr.newest_timestamp_algs = Some(format!("{},{}", r.algorithm.name(), algs));
+                nr.renewed_at = Some(now());
+                nr.renewals += 1;
+                let details = serde_json::json!({"path": nr.archive_path, "evidence": "ers", "record": nr.ers_path, "timestamp": nr.newest_timestamp_time, "tsa_cert_expiry": nr.tsa_cert_expiry, "why": item.why});
+                let res = archive.audit.append(&now(), "renewed", Some(&nr.id), details).map_err(|e| (e.code().to_string(), e.to_string())).and_then(|_| archive.catalog.put(&nr).map_err(|e| (e.code().to_string(), e.to_string())));
+                match res {
+                    Ok(()) => {
+                        item.outcome = "renewed";
+                        item.timestamp = nr.newest_timestamp_time;
+                    }
+                    Err((code, message)) => {
+                        item.code = Some(code);
+                        item.message = Some(message);
+                    }
+                }
+                on_done(&item);
+                items.push(item);
+            }
+        }
+    }
+    items
 }
 
 fn renew_one(cfg: &Config, services: &Services, archive: &Mutex<Archive>, row: Row, why: String) -> RenewItem {
