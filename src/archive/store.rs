@@ -24,10 +24,7 @@ use super::layout;
 #[non_exhaustive]
 pub enum ArchiveError {
     #[error("archive folder {path}: {source}")]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Io { path: PathBuf, source: std::io::Error },
     #[error("archive {path} is in use by another hozon process (lock {lock})")]
     Locked { path: PathBuf, lock: PathBuf },
     #[error(transparent)]
@@ -115,17 +112,15 @@ impl Archive {
     }
 
     pub fn path_of(&self, relative: &str) -> Result<PathBuf, ArchiveError> {
-        layout::resolve(&self.root, relative)
-            .ok_or_else(|| ArchiveError::UnsafePath(relative.to_string()))
+        layout::resolve(&self.root, relative).ok_or_else(|| ArchiveError::UnsafePath(relative.to_string()))
     }
 
     fn recover(&mut self, now: &str) -> Result<Recovery, ArchiveError> {
         let mut rec = Recovery::default();
-        rec.temps_removed =
-            atomic::remove_stale_temps(&self.root).map_err(|source| ArchiveError::Io {
-                path: self.root.clone(),
-                source,
-            })?;
+        rec.temps_removed = atomic::remove_stale_temps(&self.root).map_err(|source| ArchiveError::Io {
+            path: self.root.clone(),
+            source,
+        })?;
         let unfinished = self.catalog.unfinished()?;
         if unfinished.is_empty() {
             return Ok(rec);
@@ -142,12 +137,8 @@ impl Archive {
                     .iter()
                     .any(|e| e.event == "archived" && e.document_id.as_deref() == Some(&row.id));
                 if !logged {
-                    self.audit.append(
-                        now,
-                        "archived",
-                        Some(&row.id),
-                        archived_details(&row, true),
-                    )?;
+                    self.audit
+                        .append(now, "archived", Some(&row.id), archived_details(&row, true))?;
                 }
                 self.catalog.set_status(&row.id, STATUS_ARCHIVED)?;
                 rec.finished.push(row.id);
@@ -172,12 +163,8 @@ impl Archive {
             let _ = self.catalog.delete(&row.id);
             return Err(ArchiveError::Io { path, source });
         }
-        self.audit.append(
-            now,
-            "archived",
-            Some(&row.id),
-            archived_details(&row, false),
-        )?;
+        self.audit
+            .append(now, "archived", Some(&row.id), archived_details(&row, false))?;
         self.catalog.set_status(&row.id, STATUS_ARCHIVED)?;
         row.status = STATUS_ARCHIVED.into();
         Ok(row)
@@ -258,13 +245,9 @@ mod tests {
             std::fs::read(d.path().join("2026/11/27/d1.pdf")).unwrap(),
             b"%PDF-1.7 test"
         );
-        assert_eq!(
-            a.catalog.get("d1").unwrap().unwrap().status,
-            STATUS_ARCHIVED
-        );
+        assert_eq!(a.catalog.get("d1").unwrap().unwrap().status, STATUS_ARCHIVED);
         assert_eq!(r.archive_sha256, sha256_hex(b"%PDF-1.7 test"));
-        let (entries, rep) =
-            super::super::audit::read_and_check(&d.path().join(layout::AUDIT_FILE)).unwrap();
+        let (entries, rep) = super::super::audit::read_and_check(&d.path().join(layout::AUDIT_FILE)).unwrap();
         assert!(rep.problems.is_empty());
         assert_eq!(entries.len(), 1);
         // the same id again never overwrites
@@ -302,13 +285,9 @@ mod tests {
         let (a, rec) = Archive::open(d.path(), "t").unwrap();
         assert_eq!(rec.finished, vec!["done"]);
         assert_eq!(rec.dropped, vec!["lost"]);
-        assert_eq!(
-            a.catalog.get("done").unwrap().unwrap().status,
-            STATUS_ARCHIVED
-        );
+        assert_eq!(a.catalog.get("done").unwrap().unwrap().status, STATUS_ARCHIVED);
         assert!(a.catalog.get("lost").unwrap().is_none());
-        let (entries, _) =
-            super::super::audit::read_and_check(&d.path().join(layout::AUDIT_FILE)).unwrap();
+        let (entries, _) = super::super::audit::read_and_check(&d.path().join(layout::AUDIT_FILE)).unwrap();
         assert_eq!(entries.len(), 1);
         assert_eq!(entries[0].document_id.as_deref(), Some("done"));
     }

@@ -30,9 +30,7 @@ mod acroform;
 mod fixtures;
 mod signature;
 
-pub use signature::{
-    prepare_signature, PreparedSignature, SigKind, SignatureRequest, MAX_CONTENTS,
-};
+pub use signature::{prepare_signature, PreparedSignature, SigKind, SignatureRequest, MAX_CONTENTS};
 mod dss;
 mod reader;
 

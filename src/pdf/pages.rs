@@ -67,8 +67,7 @@ pub fn extract_page_images(pdf: &[u8]) -> Result<Vec<PageImage>, PdfError> {
             _ => return Err(malformed("image is not a stream")),
         };
         let int = |k: &str| dict.get(k).and_then(Object::as_int).unwrap_or(0);
-        let flate_or_none =
-            matches!(dict.get("Filter"), None) || dict.name_is("Filter", "FlateDecode");
+        let flate_or_none = matches!(dict.get("Filter"), None) || dict.name_is("Filter", "FlateDecode");
         let samples = if flate_or_none {
             Some(view.decode(&dict, &range)?)
         } else {
