@@ -125,6 +125,24 @@ impl Verifier {
             f.add(Reason::new(Code::NotSigned, "the file has no signature"));
             return f;
         }
+        match pdf::revisions(pdf) {
+            Ok(ends) => {
+                let last = ends.last().copied().unwrap_or(0);
+                let tail = pdf.get(last..).unwrap_or(&[]);
+                if !tail.iter().all(|b| b.is_ascii_whitespace() || *b == 0) {
+                    // The reader fell back to an earlier revision: these bytes are in no revision,
+                    // so no signature covers them.
+                    f.add(Reason::new(
+                        Code::ModifiedAfterSigning,
+                        format!(
+                            "{} bytes after the last complete revision (offset {last}) are covered by no signature",
+                            tail.len()
+                        ),
+                    ));
+                }
+            }
+            Err(e) => f.add(Reason::new(Code::Malformed, e.to_string())),
+        }
         let (sigs, docs) = self.check_entries(pdf, &entries, &mut f);
         for d in &docs {
             if let Some(p) = &d.problem {
@@ -385,3 +403,8 @@ fn gather_evidence(
     ev.revocation.crls.retain(|c| seen.insert(c.clone()));
     Ok((ev, has_dss))
 }
+
+#[cfg(test)]
+mod fixtures;
+#[cfg(test)]
+mod tests;
