@@ -168,8 +168,12 @@ fn verify(config: Option<&std::path::Path>, a: &VerifyArgs) -> anyhow::Result<u8
             (t.trust, t.revocation, cfg.limits.max_pdf_bytes)
         }
         None => {
-            let http = hozon::ltv::HttpRevocationSource::new(&Default::default())?;
-            let src: Arc<dyn hozon::ltv::RevocationSource> = Arc::new(http);
+            // The HTTP client loads the system's TLS roots: build it only when it will be used.
+            let src: Arc<dyn hozon::ltv::RevocationSource> = if a.online {
+                Arc::new(hozon::ltv::HttpRevocationSource::new(&Default::default())?)
+            } else {
+                Arc::new(hozon::ltv::NoRevocationSource)
+            };
             (
                 hozon::pki::TrustStore::new(),
                 src,

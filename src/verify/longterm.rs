@@ -26,8 +26,8 @@ use super::timestamp::CheckedTimestamp;
 use crate::clock::rfc3339;
 use crate::ltv::RevocationSource;
 use crate::pki::extensions::{crl_urls, ocsp_urls};
-use crate::pki::trust::RevocationEvidence;
-use crate::pki::{subject_line, validate_path, PathReport, PathStatus, RevocationData, TrustStore, Usage};
+use crate::pki::trust::{validate_path_cached, RevocationCache, RevocationEvidence};
+use crate::pki::{PathReport, PathStatus, RevocationData, TrustStore, Usage};
 
 /// Validation material a file carries (DSS, CMS, tokens).
 #[derive(Debug, Clone, Default)]
@@ -99,8 +99,10 @@ fn missing_of(report: &PathReport) -> Vec<(usize, String)> {
 
 /// Validate `cert`'s path at `at` for `usage` with the file's evidence, fetching what is
 /// missing when `online` is given.
+#[allow(clippy::too_many_arguments)]
 pub fn check_chain(
     trust: &TrustStore,
+    cache: &RevocationCache,
     online: Option<&Online>,
     cert: &X509,
     extra: &[X509],
@@ -108,7 +110,7 @@ pub fn check_chain(
     at: OffsetDateTime,
     evidence: &RevocationData,
 ) -> ChainOutcome {
-    let report = validate_path(cert, extra, trust, at, evidence, usage, false);
+    let report = validate_path_cached(cert, extra, trust, at, evidence, usage, false, Some(cache));
     let missing = missing_of(&report);
     let decided = !matches!(report.status, PathStatus::Valid | PathStatus::Expired { .. });
     let Some(online) = online.filter(|_| !missing.is_empty() && !decided) else {
@@ -127,7 +129,7 @@ pub fn check_chain(
             more.ocsps.extend(got.ocsps.iter().cloned());
         }
     }
-    let report = validate_path(cert, extra, trust, at, &more, usage, false);
+    let report = validate_path_cached(cert, extra, trust, at, &more, usage, false, Some(cache));
     let missing = missing_of(&report).into_iter().map(|m| m.1).collect();
     ChainOutcome {
         report,
@@ -154,6 +156,7 @@ pub struct LongTerm {
 /// Everything `evaluate` needs besides the proofs.
 pub struct Inputs<'a> {
     pub trust: &'a TrustStore,
+    pub cache: &'a RevocationCache,
     pub online: Option<&'a Online>,
     pub evidence: &'a Evidence,
     pub at: OffsetDateTime,
@@ -193,6 +196,7 @@ pub fn evaluate(inp: &Inputs<'_>, signer: &X509, proofs: &[&CheckedTimestamp]) -
         extra.extend(inp.evidence.certs.iter().cloned());
         let out = check_chain(
             inp.trust,
+            inp.cache,
             inp.online,
             tsa,
             &extra,
@@ -237,6 +241,7 @@ pub fn evaluate(inp: &Inputs<'_>, signer: &X509, proofs: &[&CheckedTimestamp]) -
     }
     let out = check_chain(
         inp.trust,
+        inp.cache,
         inp.online,
         signer,
         &inp.evidence.certs,
@@ -261,11 +266,7 @@ pub fn evaluate(inp: &Inputs<'_>, signer: &X509, proofs: &[&CheckedTimestamp]) -
     if let Some(code) = reason {
         lt.reasons.push(Reason::new(
             code,
-            format!(
-                "signer {}: {} (judged at {at_text})",
-                subject_line(signer),
-                status_text(status)
-            ),
+            format!("signer path: {} (judged at {at_text})", status_text(status)),
         ));
     } else if !out.missing.is_empty() {
         lt.reasons.push(Reason::new(

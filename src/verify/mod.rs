@@ -75,6 +75,7 @@ pub struct VerifyOptions {
 /// files (and threads).
 pub struct Verifier {
     trust: TrustStore,
+    cache: crate::pki::trust::RevocationCache,
     online: Option<Online>,
     opts: VerifyOptions,
 }
@@ -84,6 +85,7 @@ impl Verifier {
     pub fn new(trust: TrustStore, online: Option<Arc<dyn RevocationSource>>, opts: VerifyOptions) -> Verifier {
         Verifier {
             trust,
+            cache: Default::default(),
             online: online.map(Online::new),
             opts,
         }
@@ -315,6 +317,7 @@ impl Verifier {
             (Some(signer), true) => {
                 let inp = Inputs {
                     trust: &self.trust,
+                    cache: &self.cache,
                     online: self.online.as_ref(),
                     evidence,
                     at: self.opts.at,
