@@ -769,6 +769,53 @@ mod tests {
         );
     }
 
+    /// The cache must give the same verdicts as parsing every time, across calls and times,
+    /// and must not mix up CRLs of different issuers.
+    #[test]
+    fn cached_validation_agrees_with_uncached() {
+        let pki = TestPki::new();
+        let revoked_at = datetime!(2025-06-01 12:00 UTC);
+        let inter_crl = crl(
+            &pki.inter,
+            datetime!(2025-06-02 0:00 UTC),
+            datetime!(2025-07-02 0:00 UTC),
+            vec![revoke(&pki.signer.cert, revoked_at, 1)],
+        );
+        let root_crl = crl(
+            &pki.root,
+            datetime!(2025-01-01 0:00 UTC),
+            datetime!(2026-01-01 0:00 UTC),
+            vec![],
+        );
+        let rev = RevocationData {
+            crls: vec![inter_crl, root_crl],
+            ocsps: vec![],
+        };
+        let cache = RevocationCache::new();
+        let extra = [pki.inter.cert.clone()];
+        for at in [MID, datetime!(2025-06-15 0:00 UTC), MID, datetime!(2025-06-15 0:00 UTC)] {
+            for cert in [&pki.signer.cert, &pki.tsa.cert] {
+                let usage = Usage::Any;
+                let plain = validate_path(cert, &extra, &trust(&pki), at, &rev, usage, true);
+                let cached = validate_path_cached(cert, &extra, &trust(&pki), at, &rev, usage, true, Some(&cache));
+                assert_eq!(plain.status, cached.status, "{at}");
+                assert_eq!(plain.revoked_later, cached.revoked_later);
+                assert_eq!(plain.revocation.len(), cached.revocation.len());
+            }
+        }
+        let late = validate_path_cached(
+            &pki.signer.cert,
+            &extra,
+            &trust(&pki),
+            datetime!(2025-06-15 0:00 UTC),
+            &rev,
+            Usage::Any,
+            true,
+            Some(&cache),
+        );
+        assert!(matches!(late.status, PathStatus::Revoked { .. }), "{:?}", late.status);
+    }
+
     #[test]
     fn revoked_after_t_versus_before_t() {
         let pki = TestPki::new();

@@ -113,20 +113,6 @@ impl CatalogIndex {
     }
 }
 
-fn file_sha256(path: &Path) -> Option<String> {
-    use std::io::Read;
-    let mut f = std::fs::File::open(path).ok()?;
-    let mut h = Sha256::new();
-    let mut buf = vec![0u8; 1 << 16];
-    loop {
-        let n = f.read(&mut buf).ok()?;
-        if n == 0 {
-            return Some(hex::encode(h.finalize()));
-        }
-        h.update(buf.get(..n)?);
-    }
-}
-
 impl Verifier {
     /// Verify `files` in parallel; `catalog` adds the catalog comparison; `progress` is called
     /// once per finished file (from worker threads).
@@ -135,18 +121,25 @@ impl Verifier {
             .par_iter()
             .map(|p| {
                 let shown = p.to_string_lossy();
-                let mut r = self.verify_file(p, &shown);
-                if let Some(c) = catalog {
-                    match file_sha256(p) {
-                        Some(sha) => {
+                // Read once: the same bytes are verified and, with --catalog, hashed whole.
+                let r = match self.read(p) {
+                    Ok(bytes) => {
+                        let mut r = self.verify_bytes(&shown, &bytes);
+                        if let Some(c) = catalog {
+                            let sha = hex::encode(Sha256::digest(&bytes));
                             if let Some(reason) = c.check(p, &sha) {
                                 r.add(reason);
                             }
                             r.sha256 = Some(sha);
                         }
-                        None => r.add(Reason::new(Code::Malformed, "cannot read the file to hash it")),
+                        r
                     }
-                }
+                    Err(reason) => {
+                        let mut r = FileReport::new(&shown);
+                        r.add(reason);
+                        r
+                    }
+                };
                 progress();
                 r
             })

@@ -97,20 +97,27 @@ impl Verifier {
 
     /// Read and verify one file (`shown` is the path as reported).
     pub fn verify_file(&self, path: &Path, shown: &str) -> FileReport {
-        let too_big = std::fs::metadata(path).map(|m| m.len() > self.opts.max_file_bytes);
-        let bytes = match too_big {
-            Ok(true) => Err(format!("larger than the limit of {} bytes", self.opts.max_file_bytes)),
-            Ok(false) => std::fs::read(path).map_err(|e| e.to_string()),
-            Err(e) => Err(e.to_string()),
-        };
-        match bytes {
+        match self.read(path) {
             Ok(b) => self.verify_bytes(shown, &b),
-            Err(e) => {
+            Err(reason) => {
                 let mut f = FileReport::new(shown);
-                f.add(Reason::new(Code::Malformed, format!("cannot read the file: {e}")));
+                f.add(reason);
                 f
             }
         }
+    }
+
+    /// The file's bytes, refusing files over the size limit.
+    fn read(&self, path: &Path) -> Result<Vec<u8>, Reason> {
+        let unreadable = |e: String| Reason::new(Code::Malformed, format!("cannot read the file: {e}"));
+        let len = std::fs::metadata(path).map_err(|e| unreadable(e.to_string()))?.len();
+        if len > self.opts.max_file_bytes {
+            return Err(unreadable(format!(
+                "larger than the limit of {} bytes",
+                self.opts.max_file_bytes
+            )));
+        }
+        std::fs::read(path).map_err(|e| unreadable(e.to_string()))
     }
 
     /// Verify a PDF held in memory.
