@@ -11,19 +11,19 @@ pub mod clock;
 pub mod config;
 pub mod i18n;
 
-pub mod scan;
+pub mod check;
 pub mod document;
 pub mod rules;
-pub mod check;
+pub mod scan;
 pub mod workflow;
 
-pub mod pdf;
 pub mod cms;
+pub mod ltv;
+pub mod pdf;
+pub mod pki;
+pub mod services;
 pub mod sign;
 pub mod tsp;
-pub mod pki;
-pub mod ltv;
-pub mod services;
 
 pub mod archive;
 pub mod ingest;
@@ -32,3 +32,4 @@ pub mod reindex;
 pub mod ers;
 pub mod evidence;
 pub mod report;
+pub mod verify;

@@ -104,6 +104,27 @@ enum Command {
         #[arg(long, value_name = "FILE|-")]
         json: Option<String>,
     },
+    /// Verify signed PDFs (any producer): signatures, timestamps, trust paths, long-term rule.
+    Verify {
+        /// Files or folders of PDFs (folders are walked).
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Extra trusted root certificates (PEM); repeatable. Added to the config's [trust].
+        #[arg(long, value_name = "PEM")]
+        trust: Vec<PathBuf>,
+        /// Fetch revocation data (CRL/OCSP) the files lack.
+        #[arg(long)]
+        online: bool,
+        /// Validate as of this time (RFC 3339 or YYYY-MM-DD; default now).
+        #[arg(long, value_name = "DATETIME")]
+        at: Option<String>,
+        /// Compare each file's SHA-256 with the archive catalog (catalog.sqlite above the files).
+        #[arg(long)]
+        catalog: bool,
+        /// Write a JSON report to FILE, or - for standard output.
+        #[arg(long, value_name = "FILE|-")]
+        json: Option<String>,
+    },
     /// Renew archives whose newest timestamp nears its TSA certificate's expiry (or uses a
     /// weakening algorithm): fresh validation data and a document timestamp (PAdES B-LTA).
     Renew {
@@ -239,6 +260,10 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             emit(json.as_deref(), &human, &st)?;
             Ok(EXIT_OK)
         }
+        Command::Verify { paths, trust, online, at, catalog, json } => {
+            let args = VerifyArgs { paths, trust, online, at, catalog, json, lang: cli.lang.clone() };
+            verify(cli.config.as_deref(), &args)
+        }
         Command::Renew { archive, within, dry_run, evidence, jobs, json } => {
             let cfg = load_config(cli.config.as_deref())?;
             let clock: Arc<dyn hozon::clock::Clock> = Arc::from(clock()?);
@@ -301,6 +326,115 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         }
     }
 }
+
+struct VerifyArgs {
+    paths: Vec<PathBuf>,
+    trust: Vec<PathBuf>,
+    online: bool,
+    at: Option<String>,
+    catalog: bool,
+    json: Option<String>,
+    lang: Option<String>,
+}
+
+/// The config when there is one; verify also runs without (trust from --trust only).
+fn optional_config(explicit: Option<&std::path::Path>) -> anyhow::Result<Option<hozon::config::Config>> {
+    match load_config(explicit) {
+        Ok(c) => Ok(Some(c)),
+        Err(e)
+            if explicit.is_none() && matches!(e.downcast_ref(), Some(hozon::config::ConfigError::NotFound { .. })) =>
+        {
+            Ok(None)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// `hozon verify`: build the trust once, verify in parallel, render, exit 0 only when all valid.
+fn verify(config: Option<&std::path::Path>, a: &VerifyArgs) -> anyhow::Result<u8> {
+    use std::sync::Arc;
+    let lang = hozon::i18n::Lang::pick(a.lang.as_deref());
+    let clock: Arc<dyn hozon::clock::Clock> = Arc::from(hozon::clock::from_env().map_err(|e| anyhow::anyhow!(e))?);
+    let at = match &a.at {
+        Some(s) => hozon::clock::parse_datetime(s)
+            .ok_or_else(|| anyhow::anyhow!("--at {s:?} is not an RFC 3339 date-time or YYYY-MM-DD"))?,
+        None => clock.now(),
+    };
+    let cfg = optional_config(config)?;
+    let (mut trust, source, max_bytes) = match &cfg {
+        Some(cfg) => {
+            let t = hozon::services::Trust::build(cfg, clock.clone(), a.online)?;
+            (t.trust, t.revocation, cfg.limits.max_pdf_bytes)
+        }
+        None => {
+            // The HTTP client loads the system's TLS roots: build it only when it will be used.
+            let src: Arc<dyn hozon::ltv::RevocationSource> = if a.online {
+                Arc::new(hozon::ltv::HttpRevocationSource::new(&Default::default())?)
+            } else {
+                Arc::new(hozon::ltv::NoRevocationSource)
+            };
+            (
+                hozon::pki::TrustStore::new(),
+                src,
+                hozon::config::Limits::default().max_pdf_bytes,
+            )
+        }
+    };
+    for p in &a.trust {
+        trust.add_root_pem(p)?;
+    }
+    if trust.roots().is_empty() {
+        eprintln!(
+            "hozon: warning: no trusted roots (give --trust PEM or [trust] in the config): every signer is untrusted"
+        );
+    }
+    let files = hozon::verify::collect_files(&a.paths)?;
+    let catalog = if a.catalog {
+        Some(hozon::verify::CatalogIndex::load(&a.paths)?)
+    } else {
+        None
+    };
+    let opts = hozon::verify::VerifyOptions {
+        at,
+        max_file_bytes: max_bytes,
+    };
+    let verifier = hozon::verify::Verifier::new(trust, a.online.then_some(source), opts);
+    if a.at.is_some() {
+        eprintln!(
+            "hozon: {}",
+            hozon::i18n::tr(lang, "verify.simulated_at", &[("time", &hozon::clock::rfc3339(at))])
+        );
+    }
+    let bar = progress_bar();
+    if let Some(b) = &bar {
+        b.set_length(files.len() as u64);
+    }
+    let tick = || {
+        if let Some(b) = &bar {
+            b.inc(1);
+        }
+    };
+    let report = verifier.run(&files, catalog.as_ref(), &tick);
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    let human = report.render_human(lang);
+    match a.json.as_deref() {
+        Some("-") => {
+            eprint!("{human}");
+            println!("{}", serde_json::to_string_pretty(&report)?);
+        }
+        Some(file) => {
+            print!("{human}");
+            let text = serde_json::to_string_pretty(&report)? + "\n";
+            hozon::archive::atomic::write_atomic(std::path::Path::new(file), text.as_bytes())
+                .map_err(|e| anyhow::anyhow!("cannot write {file}: {e}"))?;
+        }
+        None => print!("{human}"),
+    }
+    Ok(if report.all_valid() { EXIT_OK } else { EXIT_FAILURES })
+}
+
 
 fn clock() -> anyhow::Result<Box<dyn hozon::clock::Clock>> {
     if let Ok(v) = std::env::var(hozon::clock::SIMULATED_TIME_ENV) {

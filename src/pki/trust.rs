@@ -13,7 +13,9 @@
 //! revocation that happened before T). A revocation entry is believed whenever its CRL or
 //! response verifies, whatever its dates.
 
+use std::collections::HashMap;
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 
 use openssl::stack::Stack;
 use openssl::x509::store::X509StoreBuilder;
@@ -24,7 +26,7 @@ use time::{Duration, OffsetDateTime};
 use super::asn1_time::to_offset;
 use super::crl::{Crl, CrlEntry};
 use super::extensions::{extended_key_usage, key_usage, oid_text, OID_KP_TIME_STAMPING};
-use super::ocsp::{check_response, check_signature_only, OcspCertState};
+use super::ocsp::{check_response, check_signature_only, OcspAnswer, OcspCertState};
 use super::{fmt_time, subject_line, PkiError};
 use crate::config::Config;
 
@@ -70,17 +72,15 @@ impl TrustStore {
     /// Trust every certificate in a PEM file (`--trust PEM`).
     pub fn add_root_pem(&mut self, path: &Path) -> Result<(), PkiError> {
         let bytes = read_pem_file(path)?;
-        self.roots.extend(
-            parse_pem(&bytes).map_err(|e| PkiError::Parse(format!("{}: {e}", path.display())))?,
-        );
+        self.roots
+            .extend(parse_pem(&bytes).map_err(|e| PkiError::Parse(format!("{}: {e}", path.display())))?);
         Ok(())
     }
 
     pub fn add_intermediate_pem(&mut self, path: &Path) -> Result<(), PkiError> {
         let bytes = read_pem_file(path)?;
-        self.intermediates.extend(
-            parse_pem(&bytes).map_err(|e| PkiError::Parse(format!("{}: {e}", path.display())))?,
-        );
+        self.intermediates
+            .extend(parse_pem(&bytes).map_err(|e| PkiError::Parse(format!("{}: {e}", path.display())))?);
         Ok(())
     }
 
@@ -116,8 +116,7 @@ fn read_pem_file(path: &Path) -> Result<Vec<u8>, PkiError> {
 }
 
 fn parse_pem(pem: &[u8]) -> Result<Vec<X509>, PkiError> {
-    let certs =
-        X509::stack_from_pem(pem).map_err(|e| PkiError::Parse(format!("PEM certificates: {e}")))?;
+    let certs = X509::stack_from_pem(pem).map_err(|e| PkiError::Parse(format!("PEM certificates: {e}")))?;
     if certs.is_empty() {
         return Err(PkiError::Parse("no certificate in PEM".into()));
     }
@@ -234,6 +233,22 @@ pub fn validate_path(
     usage: Usage,
     require_revocation: bool,
 ) -> PathReport {
+    validate_path_cached(cert, extra, trust, at, revocation, usage, require_revocation, None)
+}
+
+/// [`validate_path`] with parsed CRLs and OCSP verdicts shared through `cache` (one per run),
+/// so a batch does not parse and verify the same revocation data again for every file.
+#[allow(clippy::too_many_arguments)]
+pub fn validate_path_cached(
+    cert: &X509,
+    extra: &[X509],
+    trust: &TrustStore,
+    at: OffsetDateTime,
+    revocation: &RevocationData,
+    usage: Usage,
+    require_revocation: bool,
+    cache: Option<&RevocationCache>,
+) -> PathReport {
     let mut report = PathReport {
         chain: vec![cert.clone()],
         status: PathStatus::Valid,
@@ -259,10 +274,13 @@ pub fn validate_path(
     let mut helpers: Vec<X509> = extra.to_vec();
     helpers.extend(trust.intermediates.iter().cloned());
     helpers.extend(report.chain.iter().cloned());
-    let crls: Vec<Crl> = revocation
+    let crls: Vec<Arc<Crl>> = revocation
         .crls
         .iter()
-        .filter_map(|d| Crl::from_bytes(d).ok())
+        .filter_map(|d| match cache {
+            Some(c) => c.crl(d),
+            None => Crl::from_bytes(d).ok().map(Arc::new),
+        })
         .collect();
     let mut revoked_now: Option<PathStatus> = None;
     let mut missing: Vec<String> = Vec::new();
@@ -271,15 +289,7 @@ pub fn validate_path(
         let (Some(c), Some(issuer)) = (report.chain.get(i), report.chain.get(i + 1)) else {
             break;
         };
-        let found = revocation_of(
-            c,
-            issuer,
-            at,
-            &crls,
-            &revocation.ocsps,
-            trust.roots(),
-            &helpers,
-        );
+        let found = revocation_of(c, issuer, at, &crls, &revocation.ocsps, trust.roots(), &helpers, cache);
         for (when, reason) in found.revocations {
             if when <= at {
                 if revoked_now.is_none() {
@@ -343,10 +353,7 @@ pub fn check_signer_before_signing(
             not_after: fmt_time(not_after),
             now: now_s,
         }),
-        PathStatus::NotYetValid {
-            subject,
-            not_before,
-        } => Err(PkiError::SignerNotYetValid {
+        PathStatus::NotYetValid { subject, not_before } => Err(PkiError::SignerNotYetValid {
             subject,
             not_before: fmt_time(not_before),
             now: now_s,
@@ -363,14 +370,8 @@ pub fn check_signer_before_signing(
 
 /// Path from `cert` to a root, by OpenSSL. First at time `at`; when that fails, again without
 /// time checks, so that an expired path still yields its chain (times are judged separately).
-fn build_chain(
-    cert: &X509,
-    extra: &[X509],
-    trust: &TrustStore,
-    at: OffsetDateTime,
-) -> Result<Vec<X509>, String> {
-    let at_time =
-        verify_with_openssl(cert, extra, trust, Some(at)).map_err(|e| format!("OpenSSL: {e}"))?;
+fn build_chain(cert: &X509, extra: &[X509], trust: &TrustStore, at: OffsetDateTime) -> Result<Vec<X509>, String> {
+    let at_time = verify_with_openssl(cert, extra, trust, Some(at)).map_err(|e| format!("OpenSSL: {e}"))?;
     if let Ok(chain) = at_time {
         return Ok(chain);
     }
@@ -463,12 +464,7 @@ fn check_usage(cert: &X509Ref, usage: Usage) -> Result<(), String> {
     match usage {
         Usage::DocumentSigning => {
             match ku {
-                None => {
-                    return Err(
-                        "no keyUsage extension (digitalSignature or nonRepudiation required)"
-                            .into(),
-                    )
-                }
+                None => return Err("no keyUsage extension (digitalSignature or nonRepudiation required)".into()),
                 Some(k) if !signs(&k) => {
                     return Err(format!(
                         "keyUsage {:?} has neither digitalSignature nor nonRepudiation",
@@ -478,10 +474,7 @@ fn check_usage(cert: &X509Ref, usage: Usage) -> Result<(), String> {
                 Some(_) => {}
             }
             if let Some((true, purposes)) = eku {
-                if !purposes
-                    .iter()
-                    .any(|p| SIGNING_PURPOSES.contains(&p.as_ref()))
-                {
+                if !purposes.iter().any(|p| SIGNING_PURPOSES.contains(&p.as_ref())) {
                     let names: Vec<String> = purposes.iter().map(oid_text).collect();
                     return Err(format!(
                         "critical extendedKeyUsage {names:?} does not allow document signing"
@@ -492,19 +485,10 @@ fn check_usage(cert: &X509Ref, usage: Usage) -> Result<(), String> {
         }
         Usage::TimeStamping => {
             match eku {
-                None => {
-                    return Err(
-                        "TSA certificate has no extendedKeyUsage (critical timeStamping required)"
-                            .into(),
-                    )
-                }
-                Some((false, _)) => {
-                    return Err("TSA certificate's extendedKeyUsage is not critical".into())
-                }
+                None => return Err("TSA certificate has no extendedKeyUsage (critical timeStamping required)".into()),
+                Some((false, _)) => return Err("TSA certificate's extendedKeyUsage is not critical".into()),
                 Some((true, purposes)) => {
-                    if purposes.len() != 1
-                        || purposes.first().map(|p| p.as_ref()) != Some(OID_KP_TIME_STAMPING)
-                    {
+                    if purposes.len() != 1 || purposes.first().map(|p| p.as_ref()) != Some(OID_KP_TIME_STAMPING) {
                         let names: Vec<String> = purposes.iter().map(oid_text).collect();
                         return Err(format!(
                             "TSA extendedKeyUsage must be timeStamping only, found {names:?}"
@@ -540,8 +524,7 @@ fn covers(
     at: OffsetDateTime,
 ) -> bool {
     let current = this_update <= at + SKEW && next_update.is_some_and(|n| at <= n + SKEW);
-    let later_while_valid =
-        this_update > at && to_offset(cert.not_after()).is_ok_and(|na| this_update <= na);
+    let later_while_valid = this_update > at && to_offset(cert.not_after()).is_ok_and(|na| this_update <= na);
     current || later_while_valid
 }
 
@@ -549,16 +532,20 @@ fn revocation_of(
     cert: &X509,
     issuer: &X509,
     at: OffsetDateTime,
-    crls: &[Crl],
+    crls: &[Arc<Crl>],
     ocsps: &[Vec<u8>],
     roots: &[X509],
     helpers: &[X509],
+    cache: Option<&RevocationCache>,
 ) -> Found {
     let mut found = Found {
         revocations: Vec::new(),
         evidence: RevocationEvidence::Missing,
     };
-    for crl in crls.iter().filter(|c| c.is_issued_by(issuer)) {
+    for crl in crls
+        .iter()
+        .filter(|c| cache.map_or_else(|| c.is_issued_by(issuer), |k| k.issued_by(c, issuer)))
+    {
         // A CRL that lists the certificate also vouches for T (revoked before T or not).
         let Ok(entry) = crl.entry_for(cert) else {
             continue;
@@ -566,9 +553,7 @@ fn revocation_of(
         if let CrlEntry::Revoked { at: when, reason } = entry {
             found.revocations.push((when, reason));
         }
-        if found.evidence == RevocationEvidence::Missing
-            && covers(cert, crl.this_update, crl.next_update, at)
-        {
+        if found.evidence == RevocationEvidence::Missing && covers(cert, crl.this_update, crl.next_update, at) {
             found.evidence = RevocationEvidence::Crl {
                 this_update: crl.this_update,
             };
@@ -576,11 +561,11 @@ fn revocation_of(
     }
     for der in ocsps {
         // Responder certificates are judged at the time the response was produced.
-        let Ok(Some(first)) = check_signature_only(der, cert, issuer) else {
-            continue;
+        let answer = match cache {
+            Some(k) => k.ocsp(der, cert, issuer, || ocsp_answer(der, cert, issuer, roots, helpers)),
+            None => ocsp_answer(der, cert, issuer, roots, helpers),
         };
-        let Ok(Some(answer)) = check_response(der, cert, issuer, roots, helpers, first.this_update)
-        else {
+        let Some(answer) = answer else {
             continue;
         };
         match answer.status {
@@ -588,9 +573,7 @@ fn revocation_of(
             OcspCertState::Good => {}
             OcspCertState::Unknown => continue,
         }
-        if found.evidence == RevocationEvidence::Missing
-            && covers(cert, answer.this_update, answer.next_update, at)
-        {
+        if found.evidence == RevocationEvidence::Missing && covers(cert, answer.this_update, answer.next_update, at) {
             found.evidence = RevocationEvidence::Ocsp {
                 this_update: answer.this_update,
             };
@@ -598,6 +581,71 @@ fn revocation_of(
     }
     found.revocations.sort();
     found
+}
+
+/// What an OCSP response says about `cert`, when it is signed and authorised (responder
+/// certificates judged at the time the response was produced).
+fn ocsp_answer(der: &[u8], cert: &X509, issuer: &X509, roots: &[X509], helpers: &[X509]) -> Option<OcspAnswer> {
+    let first = check_signature_only(der, cert, issuer).ok()??;
+    check_response(der, cert, issuer, roots, helpers, first.this_update).ok()?
+}
+
+type Key = Vec<u8>;
+
+/// Parsed CRLs, CRL-issuer checks and OCSP verdicts, kept for a whole run (thread-safe). The
+/// OCSP verdict is keyed by response, certificate and issuer; the trust roots must not change
+/// while the cache is in use.
+#[derive(Default)]
+pub struct RevocationCache {
+    crls: Mutex<HashMap<Key, Option<Arc<Crl>>>>,
+    issued: Mutex<HashMap<(Key, Key), bool>>,
+    ocsp: Mutex<HashMap<(Key, Key, Key), Option<OcspAnswer>>>,
+}
+
+/// Most entries per map before it is emptied (bounds memory on hostile input).
+const CACHE_LIMIT: usize = 100_000;
+
+fn remember<K: std::hash::Hash + Eq, V: Clone>(map: &Mutex<HashMap<K, V>>, key: K, make: impl FnOnce() -> V) -> V {
+    if let Some(v) = map.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
+        return v.clone();
+    }
+    let v = make();
+    let mut m = map.lock().unwrap_or_else(|p| p.into_inner());
+    if m.len() >= CACHE_LIMIT {
+        m.clear();
+    }
+    m.insert(key, v.clone());
+    v
+}
+
+impl RevocationCache {
+    pub fn new() -> RevocationCache {
+        RevocationCache::default()
+    }
+
+    fn crl(&self, der: &[u8]) -> Option<Arc<Crl>> {
+        remember(&self.crls, der.to_vec(), || Crl::from_bytes(der).ok().map(Arc::new))
+    }
+
+    fn issued_by(&self, crl: &Crl, issuer: &X509) -> bool {
+        let key = (crl.der.clone(), issuer.to_der().unwrap_or_default());
+        remember(&self.issued, key, || crl.is_issued_by(issuer))
+    }
+
+    fn ocsp(
+        &self,
+        der: &[u8],
+        cert: &X509,
+        issuer: &X509,
+        make: impl FnOnce() -> Option<OcspAnswer>,
+    ) -> Option<OcspAnswer> {
+        let key = (
+            der.to_vec(),
+            cert.to_der().unwrap_or_default(),
+            issuer.to_der().unwrap_or_default(),
+        );
+        remember(&self.ocsp, key, make)
+    }
 }
 
 #[cfg(test)]
@@ -625,15 +673,7 @@ mod tests {
         usage: Usage,
         require: bool,
     ) -> PathReport {
-        validate_path(
-            cert,
-            &[pki.inter.cert.clone()],
-            &trust(pki),
-            at,
-            rev,
-            usage,
-            require,
-        )
+        validate_path(cert, &[pki.inter.cert.clone()], &trust(pki), at, rev, usage, require)
     }
 
     fn crl(
@@ -676,19 +716,9 @@ mod tests {
         );
         assert_eq!(r.status, PathStatus::Valid);
         assert_eq!(r.chain.len(), 3);
-        assert_eq!(
-            r.chain[2].to_der().unwrap(),
-            pki.root.cert.to_der().unwrap()
-        );
-        assert_eq!(
-            r.revocation.len(),
-            2,
-            "signer and intermediate, not the root"
-        );
-        assert!(r
-            .revocation
-            .iter()
-            .all(|c| c.evidence == RevocationEvidence::Missing));
+        assert_eq!(r.chain[2].to_der().unwrap(), pki.root.cert.to_der().unwrap());
+        assert_eq!(r.revocation.len(), 2, "signer and intermediate, not the root");
+        assert!(r.revocation.iter().all(|c| c.evidence == RevocationEvidence::Missing));
     }
 
     #[test]
@@ -739,6 +769,53 @@ mod tests {
         );
     }
 
+    /// The cache must give the same verdicts as parsing every time, across calls and times,
+    /// and must not mix up CRLs of different issuers.
+    #[test]
+    fn cached_validation_agrees_with_uncached() {
+        let pki = TestPki::new();
+        let revoked_at = datetime!(2025-06-01 12:00 UTC);
+        let inter_crl = crl(
+            &pki.inter,
+            datetime!(2025-06-02 0:00 UTC),
+            datetime!(2025-07-02 0:00 UTC),
+            vec![revoke(&pki.signer.cert, revoked_at, 1)],
+        );
+        let root_crl = crl(
+            &pki.root,
+            datetime!(2025-01-01 0:00 UTC),
+            datetime!(2026-01-01 0:00 UTC),
+            vec![],
+        );
+        let rev = RevocationData {
+            crls: vec![inter_crl, root_crl],
+            ocsps: vec![],
+        };
+        let cache = RevocationCache::new();
+        let extra = [pki.inter.cert.clone()];
+        for at in [MID, datetime!(2025-06-15 0:00 UTC), MID, datetime!(2025-06-15 0:00 UTC)] {
+            for cert in [&pki.signer.cert, &pki.tsa.cert] {
+                let usage = Usage::Any;
+                let plain = validate_path(cert, &extra, &trust(&pki), at, &rev, usage, true);
+                let cached = validate_path_cached(cert, &extra, &trust(&pki), at, &rev, usage, true, Some(&cache));
+                assert_eq!(plain.status, cached.status, "{at}");
+                assert_eq!(plain.revoked_later, cached.revoked_later);
+                assert_eq!(plain.revocation.len(), cached.revocation.len());
+            }
+        }
+        let late = validate_path_cached(
+            &pki.signer.cert,
+            &extra,
+            &trust(&pki),
+            datetime!(2025-06-15 0:00 UTC),
+            &rev,
+            Usage::Any,
+            true,
+            Some(&cache),
+        );
+        assert!(matches!(late.status, PathStatus::Revoked { .. }), "{:?}", late.status);
+    }
+
     #[test]
     fn revoked_after_t_versus_before_t() {
         let pki = TestPki::new();
@@ -778,19 +855,9 @@ mod tests {
         );
 
         // Before the revocation: valid at T, and the later revocation is reported for the caller.
-        let before = check(
-            &pki,
-            &pki.signer.cert,
-            MID,
-            &rev,
-            Usage::DocumentSigning,
-            true,
-        );
+        let before = check(&pki, &pki.signer.cert, MID, &rev, Usage::DocumentSigning, true);
         assert_eq!(before.status, PathStatus::Valid, "{:?}", before.status);
-        assert_eq!(
-            before.revoked_later,
-            Some((revoked_at, "keyCompromise".to_string()))
-        );
+        assert_eq!(before.revoked_later, Some((revoked_at, "keyCompromise".to_string())));
         // The later CRL (issued while the signer was still valid) vouches for T.
         assert_eq!(
             before.revocation[0].evidence,
@@ -804,29 +871,14 @@ mod tests {
             crls: vec![inter_crl],
             ocsps: vec![],
         };
-        let r = check(
-            &pki,
-            &pki.signer.cert,
-            MID,
-            &partial,
-            Usage::DocumentSigning,
-            true,
-        );
+        let r = check(&pki, &pki.signer.cert, MID, &partial, Usage::DocumentSigning, true);
         assert!(
             matches!(&r.status, PathStatus::RevocationUnknown(m) if m.contains("Test Intermediate") && !m.contains("署名者")),
             "{:?}",
             r.status
         );
         assert_eq!(
-            check(
-                &pki,
-                &pki.signer.cert,
-                MID,
-                &partial,
-                Usage::DocumentSigning,
-                false
-            )
-            .status,
+            check(&pki, &pki.signer.cert, MID, &partial, Usage::DocumentSigning, false).status,
             PathStatus::Valid
         );
     }
@@ -853,14 +905,7 @@ mod tests {
             crls: vec![root_crl.clone(), stale, foreign],
             ocsps: vec![],
         };
-        let r = check(
-            &pki,
-            &pki.signer.cert,
-            MID,
-            &rev,
-            Usage::DocumentSigning,
-            true,
-        );
+        let r = check(&pki, &pki.signer.cert, MID, &rev, Usage::DocumentSigning, true);
         assert!(
             matches!(&r.status, PathStatus::RevocationUnknown(m) if m.contains("署名者")),
             "{:?}",
@@ -878,15 +923,7 @@ mod tests {
             ocsps: vec![],
         };
         assert_eq!(
-            check(
-                &pki,
-                &pki.signer.cert,
-                MID,
-                &rev,
-                Usage::DocumentSigning,
-                true
-            )
-            .status,
+            check(&pki, &pki.signer.cert, MID, &rev, Usage::DocumentSigning, true).status,
             PathStatus::Valid
         );
     }
@@ -907,11 +944,7 @@ mod tests {
             Usage::DocumentSigning,
             false,
         );
-        assert!(
-            matches!(r.status, PathStatus::Untrusted(_)),
-            "{:?}",
-            r.status
-        );
+        assert!(matches!(r.status, PathStatus::Untrusted(_)), "{:?}", r.status);
         assert_eq!(r.status.code(), "untrusted-chain");
 
         let r = validate_path(
@@ -923,23 +956,11 @@ mod tests {
             Usage::DocumentSigning,
             false,
         );
-        assert!(
-            matches!(r.status, PathStatus::Untrusted(_)),
-            "{:?}",
-            r.status
-        );
+        assert!(matches!(r.status, PathStatus::Untrusted(_)), "{:?}", r.status);
         // The intermediate supplied from the trust store's helpers instead of `extra`.
         let mut t = trust(&pki);
         t.add_intermediate(pki.inter.cert.clone());
-        let r = validate_path(
-            &pki.signer.cert,
-            &[],
-            &t,
-            MID,
-            &none,
-            Usage::DocumentSigning,
-            false,
-        );
+        let r = validate_path(&pki.signer.cert, &[], &t, MID, &none, Usage::DocumentSigning, false);
         assert_eq!(r.status, PathStatus::Valid);
         // Trust store from PEM.
         let t = TrustStore::from_pems(
@@ -948,16 +969,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            validate_path(
-                &pki.signer.cert,
-                &[],
-                &t,
-                MID,
-                &none,
-                Usage::DocumentSigning,
-                false
-            )
-            .status,
+            validate_path(&pki.signer.cert, &[], &t, MID, &none, Usage::DocumentSigning, false).status,
             PathStatus::Valid
         );
         assert!(TrustStore::from_pems(&[b"not pem"], &[]).is_err());
@@ -967,16 +979,8 @@ mod tests {
     fn trust_store_from_config_resolves_paths() {
         let pki = TestPki::new();
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(
-            dir.path().join("roots.pem"),
-            pki.root.cert.to_pem().unwrap(),
-        )
-        .unwrap();
-        std::fs::write(
-            dir.path().join("inter.pem"),
-            pki.inter.cert.to_pem().unwrap(),
-        )
-        .unwrap();
+        std::fs::write(dir.path().join("roots.pem"), pki.root.cert.to_pem().unwrap()).unwrap();
+        std::fs::write(dir.path().join("inter.pem"), pki.inter.cert.to_pem().unwrap()).unwrap();
         let toml = "[tsa]\nurl = 'builtin:demo'\n[trust]\nroots = ['roots.pem']\nintermediates = ['inter.pem']\n[profiles.chart]\n";
         let cfg = Config::from_toml(toml, &dir.path().join("hozon.toml"), dir.path()).unwrap();
         let t = TrustStore::from_config(&cfg).unwrap();
@@ -991,13 +995,9 @@ mod tests {
             false,
         );
         assert_eq!(r.status, PathStatus::Valid);
-        let bad =
-            "[tsa]\nurl = 'builtin:demo'\n[trust]\nroots = ['missing.pem']\n[profiles.chart]\n";
+        let bad = "[tsa]\nurl = 'builtin:demo'\n[trust]\nroots = ['missing.pem']\n[profiles.chart]\n";
         let cfg = Config::from_toml(bad, &dir.path().join("hozon.toml"), dir.path()).unwrap();
-        assert_eq!(
-            TrustStore::from_config(&cfg).err().unwrap().code(),
-            "pki-io"
-        );
+        assert_eq!(TrustStore::from_config(&cfg).err().unwrap().code(), "pki-io");
     }
 
     #[test]
@@ -1032,27 +1032,11 @@ mod tests {
             PathStatus::Valid
         );
         assert!(matches!(
-            check(
-                &pki,
-                &pki.tsa.cert,
-                MID,
-                &none,
-                Usage::DocumentSigning,
-                false
-            )
-            .status,
+            check(&pki, &pki.tsa.cert, MID, &none, Usage::DocumentSigning, false).status,
             PathStatus::BadUsage(_)
         ));
         assert!(matches!(
-            check(
-                &pki,
-                &pki.signer.cert,
-                MID,
-                &none,
-                Usage::TimeStamping,
-                false
-            )
-            .status,
+            check(&pki, &pki.signer.cert, MID, &none, Usage::TimeStamping, false).status,
             PathStatus::BadUsage(_)
         ));
         let mut spec = CertSpec::tsa("TSA non-critical", T0, T_END);
@@ -1097,13 +1081,7 @@ mod tests {
             code(check_signer_before_signing(&pki.tsa.cert, &chain, &t, MID)),
             "signer-key-usage"
         );
-        let e = check_signer_before_signing(
-            &pki.signer.cert,
-            &chain,
-            &t,
-            datetime!(2030-01-01 0:00 UTC),
-        )
-        .unwrap_err();
+        let e = check_signer_before_signing(&pki.signer.cert, &chain, &t, datetime!(2030-01-01 0:00 UTC)).unwrap_err();
         assert!(
             e.to_string().contains("署名者 一郎") && e.to_string().contains("2027-01-01"),
             "{e}"
@@ -1116,10 +1094,7 @@ mod tests {
             return;
         };
         let pki = TestPki::new();
-        let responder = party(
-            &CertSpec::ocsp_responder("OCSP", T0, T_END),
-            Some(&pki.inter),
-        );
+        let responder = party(&CertSpec::ocsp_responder("OCSP", T0, T_END), Some(&pki.inter));
         let req = crate::pki::ocsp::request_der(&pki.signer.cert, &pki.inter.cert).unwrap();
         let now = OffsetDateTime::now_utc();
         let good = crate::pki::ocsp::tests::openssl_ocsp_response(
@@ -1130,12 +1105,7 @@ mod tests {
             &[&pki.signer.cert],
             &[],
         );
-        let root_crl = crl(
-            &pki.root,
-            now - Duration::days(1),
-            now + Duration::days(30),
-            vec![],
-        );
+        let root_crl = crl(&pki.root, now - Duration::days(1), now + Duration::days(30), vec![]);
         let rev = RevocationData {
             crls: vec![root_crl.clone()],
             ocsps: vec![good],
@@ -1149,10 +1119,7 @@ mod tests {
             true,
         );
         assert_eq!(r.status, PathStatus::Valid, "{:?}", r.status);
-        assert!(matches!(
-            r.revocation[0].evidence,
-            RevocationEvidence::Ocsp { .. }
-        ));
+        assert!(matches!(r.revocation[0].evidence, RevocationEvidence::Ocsp { .. }));
 
         let revoked = crate::pki::ocsp::tests::openssl_ocsp_response(
             dir.path(),
@@ -1175,14 +1142,7 @@ mod tests {
             true,
         );
         assert_eq!(r.status.code(), "revoked");
-        let r = check(
-            &pki,
-            &pki.signer.cert,
-            MID,
-            &rev,
-            Usage::DocumentSigning,
-            true,
-        );
+        let r = check(&pki, &pki.signer.cert, MID, &rev, Usage::DocumentSigning, true);
         assert_eq!(
             r.revoked_later,
             Some((datetime!(2025-04-01 0:00 UTC), "superseded".to_string()))
