@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::archive::catalog::{Row, STATUS_ARCHIVED};
+use crate::archive::inspect::pdfs_under;
 use crate::archive::layout;
 use crate::archive::store::{sha256_hex, Archive, ArchiveError};
 use crate::clock::rfc3339;
@@ -27,24 +28,6 @@ pub struct ReindexReport {
     pub files: usize,
     pub rows: usize,
     pub problems: Vec<ReindexProblem>,
-}
-
-fn pdfs_under(root: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(rd) = std::fs::read_dir(&d) else { continue };
-        for e in rd.flatten() {
-            let p = e.path();
-            match e.file_type() {
-                Ok(t) if t.is_dir() => stack.push(p),
-                Ok(t) if t.is_file() && p.extension().is_some_and(|x| x == "pdf") => out.push(p),
-                _ => {}
-            }
-        }
-    }
-    out.sort();
-    out
 }
 
 /// Rebuild the catalog of the archive at `root`.

@@ -4,34 +4,14 @@
 //! and the timestamp's TSA paths without fetching; B-LTA plus a valid document timestamp over a
 //! revision that already holds the DSS.
 
-use serde::Serialize;
 
 use super::longterm::LongTerm;
 use super::signature::CheckedSignature;
 use super::timestamp::CheckedTimestamp;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-pub enum Level {
-    #[serde(rename = "B-B")]
-    BB,
-    #[serde(rename = "B-T")]
-    BT,
-    #[serde(rename = "B-LT")]
-    BLT,
-    #[serde(rename = "B-LTA")]
-    BLTA,
-}
+/// PAdES baseline levels are the config's: one type for what ingest produces and verify reports.
+pub use crate::config::Level;
 
-impl Level {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Level::BB => "B-B",
-            Level::BT => "B-T",
-            Level::BLT => "B-LT",
-            Level::BLTA => "B-LTA",
-        }
-    }
-}
 
 /// The level `sig` reaches. `doc_ts` are the file's document timestamps; `dss_before(end)`
 /// says whether the revision ending at `end` already holds a DSS with validation data.
