@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::level::Level;
 use super::reason::{verdict_of, Reason, Verdict};
 use super::timestamp::TimestampKind;
-use crate::i18n::{tr, Lang};
+use crate::i18n::{advice, tr, Lang};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct TimestampReport {
@@ -147,8 +147,17 @@ impl VerifyReport {
                     );
                 }
             }
+            let mut advised = Vec::new();
             for r in &f.reasons {
                 let _ = writeln!(s, "    ✗ {}: {}", r.code.as_str(), r.message);
+                if !advised.contains(&r.code) {
+                    advised.push(r.code);
+                }
+            }
+            for code in advised {
+                if let Some(a) = advice(lang, code.as_str()) {
+                    let _ = writeln!(s, "      → {a}");
+                }
             }
         }
         let sum = &self.summary;
@@ -235,6 +244,7 @@ mod tests {
         let human = r.render_human(Lang::Ja);
         assert!(human.contains("医師 山田 [Medical Doctor]"), "{human}");
         assert!(human.contains("✗ revoked"), "{human}");
+        assert!(human.contains("→ 署名時刻として"), "advice missing: {human}");
         assert!(!human.contains('{'), "{human}");
     }
 }
