@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::level::Level;
 use super::reason::{verdict_of, Reason, Verdict};
 use super::timestamp::TimestampKind;
-use crate::i18n::{tr, Lang};
+use crate::i18n::{advice, tr, Lang};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct TimestampReport {
@@ -119,7 +119,7 @@ impl VerifyReport {
         for f in &self.files {
             let verdict = tr(lang, &format!("verify.verdict.{}", f.verdict.as_str()), &[]);
             let level = f.level.map(Level::as_str).unwrap_or("-");
-            let _ = writeln!(s, "{verdict:<13} {level:<6} {}", f.path);
+            let _ = writeln!(s, "{} {level:<6} {}", pad(&verdict, 13), f.path);
             for sig in &f.signatures {
                 let who = sig.signer.as_deref().unwrap_or("?");
                 let role = sig.role.as_deref().map(|r| format!(" [{r}]")).unwrap_or_default();
@@ -147,8 +147,17 @@ impl VerifyReport {
                     );
                 }
             }
+            let mut advised = Vec::new();
             for r in &f.reasons {
                 let _ = writeln!(s, "    ✗ {}: {}", r.code.as_str(), r.message);
+                if !advised.contains(&r.code) {
+                    advised.push(r.code);
+                }
+            }
+            for code in advised {
+                if let Some(a) = advice(lang, code.as_str()) {
+                    let _ = writeln!(s, "      → {a}");
+                }
             }
         }
         let sum = &self.summary;
@@ -167,6 +176,12 @@ impl VerifyReport {
         );
         s
     }
+}
+
+/// `text` padded to `cols` terminal columns (CJK characters take two).
+fn pad(text: &str, cols: usize) -> String {
+    let width: usize = text.chars().map(|c| if c.is_ascii() { 1 } else { 2 }).sum();
+    format!("{text}{}", " ".repeat(cols.saturating_sub(width)))
 }
 
 #[cfg(test)]
@@ -232,9 +247,12 @@ mod tests {
         assert_eq!(j["files"][2]["verdict"], "invalid");
         assert_eq!(j["files"][2]["reasons"][1]["code"], "revoked");
         assert_eq!(j["summary"]["indeterminate"], 1);
+        assert_eq!(pad("有効", 6), "有効  ");
+        assert_eq!(pad("VALID", 6), "VALID ");
         let human = r.render_human(Lang::Ja);
         assert!(human.contains("医師 山田 [Medical Doctor]"), "{human}");
         assert!(human.contains("✗ revoked"), "{human}");
+        assert!(human.contains("→ 署名時刻として"), "advice missing: {human}");
         assert!(!human.contains('{'), "{human}");
     }
 }
