@@ -22,11 +22,7 @@ const A4: (u32, u32) = (2480, 3508);
 const A5: (u32, u32) = (1748, 2480);
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let out = PathBuf::from(
-        std::env::args()
-            .nth(1)
-            .unwrap_or_else(|| "sample-scans".into()),
-    );
+    let out = PathBuf::from(std::env::args().nth(1).unwrap_or_else(|| "sample-scans".into()));
     fs::create_dir_all(&out)?;
 
     let chart = out.join("診療録_P-000123");
@@ -56,10 +52,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let letter = page_image(A4, 300, 200, false);
     write_gray_png(&out.join("紹介状.png"), &letter, 300)?;
 
-    let tiff_pages = [
-        page_image(A5, 300, 300, true),
-        page_image(A5, 300, 301, true),
-    ];
+    let tiff_pages = [page_image(A5, 300, 300, true), page_image(A5, 300, 301, true)];
     write_tiff(&out.join("検査結果_2頁.tif"), &tiff_pages, 300)?;
 
     let rx = page_image(A5, 300, 400, true);
@@ -177,12 +170,7 @@ fn ring(img: &mut RgbImage, cx: u32, cy: u32, r: u32, t: u32, c: Rgb<u8>) {
     }
 }
 
-fn write_jpeg(
-    path: &Path,
-    img: &RgbImage,
-    dpi: u16,
-    quality: u8,
-) -> Result<(), Box<dyn std::error::Error>> {
+fn write_jpeg(path: &Path, img: &RgbImage, dpi: u16, quality: u8) -> Result<(), Box<dyn std::error::Error>> {
     let mut out = Vec::new();
     let mut enc = JpegEncoder::new_with_quality(&mut out, quality);
     enc.set_pixel_density(PixelDensity::dpi(dpi));
@@ -218,8 +206,7 @@ fn write_tiff(path: &Path, pages: &[RgbImage], dpi: u32) -> Result<(), Box<dyn s
     use tiff::encoder::{colortype, Compression, DeflateLevel, Rational, TiffEncoder};
     let mut out = Cursor::new(Vec::new());
     {
-        let mut enc =
-            TiffEncoder::new(&mut out)?.with_compression(Compression::Deflate(DeflateLevel::Best));
+        let mut enc = TiffEncoder::new(&mut out)?.with_compression(Compression::Deflate(DeflateLevel::Best));
         for p in pages {
             let mut img = enc.new_image::<colortype::RGB8>(p.width(), p.height())?;
             img.resolution(tiff::tags::ResolutionUnit::Inch, Rational { n: dpi, d: 1 });

@@ -60,9 +60,7 @@ pub fn parse_datetime(s: &str) -> Option<OffsetDateTime> {
         return Some(t);
     }
     let fmt = time::macros::format_description!("[year]-[month]-[day]");
-    time::Date::parse(s, &fmt)
-        .ok()
-        .map(|d| d.midnight().assume_utc())
+    time::Date::parse(s, &fmt).ok().map(|d| d.midnight().assume_utc())
 }
 
 /// The clock for this process: simulated when `HOZON_SIMULATED_TIME` is set, else the system's.

@@ -15,15 +15,10 @@ pub const DEFAULT_CONFIG_PATH: &str = "config/hozon.toml";
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ConfigError {
-    #[error(
-        "no configuration file: {path} does not exist (use --config FILE or set HOZON_CONFIG)"
-    )]
+    #[error("no configuration file: {path} does not exist (use --config FILE or set HOZON_CONFIG)")]
     NotFound { path: PathBuf },
     #[error("cannot read {path}: {source}")]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Read { path: PathBuf, source: std::io::Error },
     #[error("{path}: {message}")]
     Parse { path: PathBuf, message: String },
     #[error("{path}: {message}")]
@@ -189,12 +184,7 @@ fn default_color_modes() -> Vec<ColorMode> {
     vec![ColorMode::Rgb8, ColorMode::Gray8]
 }
 fn default_formats() -> Vec<FormatName> {
-    vec![
-        FormatName::Jpeg,
-        FormatName::Png,
-        FormatName::Tiff,
-        FormatName::Pdf,
-    ]
+    vec![FormatName::Jpeg, FormatName::Png, FormatName::Tiff, FormatName::Pdf]
 }
 fn default_max_pages() -> usize {
     1000
@@ -618,9 +608,7 @@ impl Config {
         }
         for (name, p) in &self.profiles {
             if !(p.min_dpi.is_finite() && p.min_dpi > 0.0) {
-                return Err(self.invalid(format!(
-                    "profile '{name}': min_dpi must be a positive number"
-                )));
+                return Err(self.invalid(format!("profile '{name}': min_dpi must be a positive number")));
             }
             if p.color_modes.is_empty() {
                 return Err(self.invalid(format!("profile '{name}': color_modes is empty")));
@@ -642,11 +630,7 @@ impl Config {
         }
         match self.tsa.hash.as_str() {
             "sha256" | "sha384" | "sha512" => {}
-            other => {
-                return Err(self.invalid(format!(
-                    "tsa.hash = {other:?}: use sha256, sha384 or sha512"
-                )))
-            }
+            other => return Err(self.invalid(format!("tsa.hash = {other:?}: use sha256, sha384 or sha512"))),
         }
         if !(self.tsa.url.starts_with("builtin:")
             || self.tsa.url.starts_with("http://")
@@ -662,9 +646,7 @@ impl Config {
         }
         match self.renew.evidence.as_str() {
             "pades" | "ers" => {}
-            other => {
-                return Err(self.invalid(format!("renew.evidence = {other:?}: use pades or ers")))
-            }
+            other => return Err(self.invalid(format!("renew.evidence = {other:?}: use pades or ers"))),
         }
         for h in &self.workflow.holidays {
             if crate::clock::parse_datetime(h).is_none() {
@@ -728,9 +710,7 @@ url = "builtin:demo"
 
     #[test]
     fn unknown_key_is_an_error_naming_the_key() {
-        let e = parse(&format!("{MINIMAL}min_dpii = 300\n"))
-            .unwrap_err()
-            .to_string();
+        let e = parse(&format!("{MINIMAL}min_dpii = 300\n")).unwrap_err().to_string();
         assert!(e.contains("min_dpii"), "{e}");
         let e = parse("[tsa]\nurl='builtin:demo'\nretires=3\n[profiles.chart]\n")
             .unwrap_err()
@@ -752,10 +732,7 @@ url = "builtin:demo"
 
     #[test]
     fn low_precision_profile_loads_with_warning() {
-        let c = parse(
-            "[tsa]\nurl='builtin:demo'\n[profiles.chart]\nmin_dpi=200\ncolor_modes=['gray8']\n",
-        )
-        .unwrap();
+        let c = parse("[tsa]\nurl='builtin:demo'\n[profiles.chart]\nmin_dpi=200\ncolor_modes=['gray8']\n").unwrap();
         let w = c.warnings();
         assert_eq!(w.len(), 2, "{w:?}");
         assert!(w[0].contains("200"));

@@ -79,10 +79,7 @@ impl SidecarError {
         }
     }
     fn file(message: String) -> Self {
-        SidecarError {
-            field: None,
-            message,
-        }
+        SidecarError { field: None, message }
     }
 }
 
@@ -107,8 +104,8 @@ const FIELDS: &[&str] = &[
 impl Sidecar {
     /// Parse sidecar JSON. Errors name the first unknown or malformed field.
     pub fn parse(text: &str) -> Result<Sidecar, SidecarError> {
-        let value: serde_json::Value = serde_json::from_str(text)
-            .map_err(|e| SidecarError::file(format!("not valid JSON: {e}")))?;
+        let value: serde_json::Value =
+            serde_json::from_str(text).map_err(|e| SidecarError::file(format!("not valid JSON: {e}")))?;
         let serde_json::Value::Object(map) = &value else {
             return Err(SidecarError::file("a sidecar must be a JSON object".into()));
         };
@@ -127,7 +124,9 @@ impl Sidecar {
                     .map_err(|_| "expected a string or {\"device\": string, \"settings\": string}".to_string()),
                 "attestation" => serde_json::from_value::<Option<Attestation>>(v.clone())
                     .map(|_| ())
-                    .map_err(|e| format!("expected {{\"no_overlap\": bool, \"nothing_outside_scan_area\": bool}}: {e}")),
+                    .map_err(|e| {
+                        format!("expected {{\"no_overlap\": bool, \"nothing_outside_scan_area\": bool}}: {e}")
+                    }),
                 _ => match v {
                     serde_json::Value::String(_) | serde_json::Value::Null => Ok(()),
                     other => Err(format!("expected a string, found {other}")),
@@ -135,12 +134,8 @@ impl Sidecar {
             };
             ok.map_err(|m| SidecarError::field(key, m))?;
         }
-        let sc: Sidecar =
-            serde_json::from_value(value).map_err(|e| SidecarError::file(e.to_string()))?;
-        for (name, v) in [
-            ("document_date", &sc.document_date),
-            ("scanned_at", &sc.scanned_at),
-        ] {
+        let sc: Sidecar = serde_json::from_value(value).map_err(|e| SidecarError::file(e.to_string()))?;
+        for (name, v) in [("document_date", &sc.document_date), ("scanned_at", &sc.scanned_at)] {
             if let Some(s) = v {
                 if crate::clock::parse_datetime(s).is_none() {
                     return Err(SidecarError::field(
@@ -164,8 +159,7 @@ impl Sidecar {
 
     /// Read and parse a sidecar file (size-bounded).
     pub fn load(path: &Path) -> Result<Sidecar, SidecarError> {
-        let meta = std::fs::metadata(path)
-            .map_err(|e| SidecarError::file(format!("{}: {e}", path.display())))?;
+        let meta = std::fs::metadata(path).map_err(|e| SidecarError::file(format!("{}: {e}", path.display())))?;
         if meta.len() > MAX_SIDECAR_BYTES {
             return Err(SidecarError::file(format!(
                 "{}: {} bytes is too large for a sidecar",
@@ -173,10 +167,9 @@ impl Sidecar {
                 meta.len()
             )));
         }
-        let bytes = std::fs::read(path)
-            .map_err(|e| SidecarError::file(format!("{}: {e}", path.display())))?;
-        let text = String::from_utf8(bytes)
-            .map_err(|_| SidecarError::file(format!("{}: not UTF-8", path.display())))?;
+        let bytes = std::fs::read(path).map_err(|e| SidecarError::file(format!("{}: {e}", path.display())))?;
+        let text =
+            String::from_utf8(bytes).map_err(|_| SidecarError::file(format!("{}: not UTF-8", path.display())))?;
         Sidecar::parse(&text).map_err(|e| SidecarError {
             message: format!("{}: {}", path.display(), e.message),
             ..e
@@ -206,10 +199,7 @@ pub enum DiscoverError {
     #[error("{path}: no such file or folder")]
     NotFound { path: PathBuf },
     #[error("cannot read {path}: {source}")]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Io { path: PathBuf, source: std::io::Error },
 }
 
 impl DiscoverError {
@@ -228,9 +218,7 @@ pub fn discover(inputs: &[PathBuf]) -> Result<Vec<Document>, DiscoverError> {
     let mut docs = Vec::new();
     for input in inputs {
         let meta = std::fs::metadata(input).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => DiscoverError::NotFound {
-                path: input.clone(),
-            },
+            std::io::ErrorKind::NotFound => DiscoverError::NotFound { path: input.clone() },
             _ => DiscoverError::Io {
                 path: input.clone(),
                 source: e,
@@ -290,10 +278,7 @@ fn is_page_candidate(p: &Path) -> bool {
 }
 
 fn folder_document(dir: &Path) -> Result<Document, DiscoverError> {
-    let sources = list(dir)?
-        .into_iter()
-        .filter(|p| is_page_candidate(p))
-        .collect();
+    let sources = list(dir)?.into_iter().filter(|p| is_page_candidate(p)).collect();
     let sidecar_path = dir.join(FOLDER_SIDECAR);
     let mut doc = Document {
         id_hint: name_of(dir),
@@ -401,24 +386,12 @@ mod tests {
     fn discovers_folders_and_files_in_natural_order_with_sidecars() {
         let t = tempfile::tempdir().unwrap();
         let root = t.path();
-        for n in [
-            "page10.jpg",
-            "page2.jpg",
-            "page1.jpg",
-            ".DS_Store",
-            "notes.json",
-        ] {
+        for n in ["page10.jpg", "page2.jpg", "page1.jpg", ".DS_Store", "notes.json"] {
             touch(&root.join("カルテ_001").join(n), b"x");
         }
-        touch(
-            &root.join("カルテ_001/document.json"),
-            br#"{"patient_id":"P-000123"}"#,
-        );
+        touch(&root.join("カルテ_001/document.json"), br#"{"patient_id":"P-000123"}"#);
         touch(&root.join("処方箋_0001.jpg"), b"x");
-        touch(
-            &root.join("処方箋_0001.json"),
-            br#"{"profile":"prescription"}"#,
-        );
+        touch(&root.join("処方箋_0001.json"), br#"{"profile":"prescription"}"#);
         touch(&root.join("bad.png"), b"x");
         touch(&root.join("bad.json"), br#"{"profil":"x"}"#);
         touch(&root.join(".hidden.jpg"), b"x");
@@ -428,10 +401,7 @@ mod tests {
         let chart = &docs[1];
         let pages: Vec<_> = chart.sources.iter().map(|p| name_of(p)).collect();
         assert_eq!(pages, ["page1.jpg", "page2.jpg", "page10.jpg"]);
-        assert_eq!(
-            chart.sidecar.as_ref().unwrap().patient_id.as_deref(),
-            Some("P-000123")
-        );
+        assert_eq!(chart.sidecar.as_ref().unwrap().patient_id.as_deref(), Some("P-000123"));
         assert_eq!(
             docs[2].sidecar.as_ref().unwrap().profile.as_deref(),
             Some("prescription")
@@ -445,9 +415,6 @@ mod tests {
             f[0].sidecar_path.as_deref(),
             Some(root.join("処方箋_0001.json").as_path())
         );
-        assert_eq!(
-            discover(&[root.join("missing")]).unwrap_err().code(),
-            "input-not-found"
-        );
+        assert_eq!(discover(&[root.join("missing")]).unwrap_err().code(), "input-not-found");
     }
 }

@@ -94,10 +94,7 @@ pub fn tr(lang: Lang, key: &str, args: &[(&str, &dyn std::fmt::Display)]) -> Str
 /// What to do about a reason code, if the tables know it.
 pub fn advice(lang: Lang, code: &str) -> Option<String> {
     let key = format!("advice.{code}");
-    table(lang)
-        .get(&key)
-        .or_else(|| table(Lang::En).get(&key))
-        .cloned()
+    table(lang).get(&key).or_else(|| table(Lang::En).get(&key)).cloned()
 }
 
 #[cfg(test)]

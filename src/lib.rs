@@ -11,21 +11,21 @@ pub mod clock;
 pub mod config;
 pub mod i18n;
 
-pub mod scan;
+pub mod check;
 pub mod document;
 pub mod rules;
-pub mod check;
+pub mod scan;
 pub mod workflow;
 
-pub mod pdf;
 pub mod cms;
+pub mod ltv;
+pub mod pdf;
+pub mod pki;
+pub mod services;
 pub mod sign;
 pub mod tsp;
-pub mod pki;
-pub mod ltv;
-pub mod services;
 
 pub mod archive;
-pub mod ingest;
 pub mod ers;
+pub mod ingest;
 pub mod report;

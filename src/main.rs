@@ -150,13 +150,28 @@ fn load_config(explicit: Option<&Path>) -> anyhow::Result<Config> {
 fn run(cli: Cli) -> anyhow::Result<u8> {
     let lang = Lang::pick(cli.lang.as_deref());
     match cli.command {
-        Command::Check { paths, profile, json, no_integrity } => {
+        Command::Check {
+            paths,
+            profile,
+            json,
+            no_integrity,
+        } => {
             let cfg = load_config(cli.config.as_deref())?;
             check(&cfg, &paths, profile.as_deref(), json.as_deref(), !no_integrity)
         }
-        Command::Ingest { inputs, out, profile, signer, jobs, json, dry_run } => {
+        Command::Ingest {
+            inputs,
+            out,
+            profile,
+            signer,
+            jobs,
+            json,
+            dry_run,
+        } => {
             let cfg = load_config(cli.config.as_deref())?;
-            let out = out.or_else(|| cfg.archive.as_ref().map(|a| cfg.resolve(a))).context("no archive folder: give --out DIR or set `archive` in the config")?;
+            let out = out
+                .or_else(|| cfg.archive.as_ref().map(|a| cfg.resolve(a)))
+                .context("no archive folder: give --out DIR or set `archive` in the config")?;
             let opts = hozon::ingest::IngestOptions {
                 inputs,
                 out,
@@ -170,22 +185,43 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             let rep = hozon::archive::inspect::audit_archive(&archive)?;
             let mut human = String::new();
             for p in &rep.problems {
-                let what = p.path.as_ref().map(|x| x.display().to_string()).or(p.document_id.clone()).unwrap_or_default();
+                let what = p
+                    .path
+                    .as_ref()
+                    .map(|x| x.display().to_string())
+                    .or(p.document_id.clone())
+                    .unwrap_or_default();
                 human.push_str(&format!("{:<20} {what}: {}\n", p.code, p.message));
             }
-            human.push_str(&format!("{} document(s), {} log entries, {} problem(s)\n", rep.documents, rep.log_entries, rep.problems.len()));
+            human.push_str(&format!(
+                "{} document(s), {} log entries, {} problem(s)\n",
+                rep.documents,
+                rep.log_entries,
+                rep.problems.len()
+            ));
             emit(json.as_deref(), &human, &rep)?;
             Ok(if rep.ok() { EXIT_OK } else { EXIT_FAILURES })
         }
-        Command::Report { archive, from, to, format, output } => {
+        Command::Report {
+            archive,
+            from,
+            to,
+            format,
+            output,
+        } => {
             let cfg = load_config(cli.config.as_deref()).ok();
             let clock = clock()?;
-            let from_t = hozon::clock::parse_datetime(&from).with_context(|| format!("--from {from:?}: use YYYY-MM-DD or RFC 3339"))?;
-            let mut to_t = hozon::clock::parse_datetime(&to).with_context(|| format!("--to {to:?}: use YYYY-MM-DD or RFC 3339"))?;
+            let from_t = hozon::clock::parse_datetime(&from)
+                .with_context(|| format!("--from {from:?}: use YYYY-MM-DD or RFC 3339"))?;
+            let mut to_t = hozon::clock::parse_datetime(&to)
+                .with_context(|| format!("--to {to:?}: use YYYY-MM-DD or RFC 3339"))?;
             if to.len() == 10 {
                 to_t += time::Duration::days(1); // a plain date includes that whole day
             }
-            let (from_t, to_t) = (from_t.replace_offset(hozon::archive::layout::JST), to_t.replace_offset(hozon::archive::layout::JST));
+            let (from_t, to_t) = (
+                from_t.replace_offset(hozon::archive::layout::JST),
+                to_t.replace_offset(hozon::archive::layout::JST),
+            );
             let _ = cfg;
             let rep = hozon::report::build(&archive, from_t, to_t, clock.now())?;
             let text = match format.as_str() {
@@ -194,7 +230,8 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 _ => hozon::report::to_html(&rep, lang),
             };
             match output {
-                Some(p) => hozon::archive::atomic::write_atomic(&p, text.as_bytes()).with_context(|| format!("cannot write {}", p.display()))?,
+                Some(p) => hozon::archive::atomic::write_atomic(&p, text.as_bytes())
+                    .with_context(|| format!("cannot write {}", p.display()))?,
                 None => print!("{text}"),
             }
             Ok(EXIT_OK)
@@ -204,16 +241,29 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             let within = within.or(cfg.as_ref().map(|c| c.renew.within_days)).unwrap_or(400);
             let st = hozon::report::status(&archive, clock()?.now(), within)?;
             let mut human = format!("{} document(s)\n", st.documents);
-            for (label, list) in [("due for renewal", &st.due_for_renewal), ("late scans", &st.late_scans), ("unsigned", &st.unsigned), ("past retention", &st.past_retention), ("unfinished", &st.unfinished)] {
+            for (label, list) in [
+                ("due for renewal", &st.due_for_renewal),
+                ("late scans", &st.late_scans),
+                ("unsigned", &st.unsigned),
+                ("past retention", &st.past_retention),
+                ("unfinished", &st.unfinished),
+            ] {
                 human.push_str(&format!("{label}: {}\n", list.len()));
                 for d in list.iter().take(50) {
-                    human.push_str(&format!("  {}  {}  {}\n", d.id, d.archive_path, d.next_renewal_due.as_deref().unwrap_or("")));
+                    human.push_str(&format!(
+                        "  {}  {}  {}\n",
+                        d.id,
+                        d.archive_path,
+                        d.next_renewal_due.as_deref().unwrap_or("")
+                    ));
                 }
             }
             emit(json.as_deref(), &human, &st)?;
             Ok(EXIT_OK)
         }
-        Command::Tsa { command: TsaCommand::Serve { listen } } => {
+        Command::Tsa {
+            command: TsaCommand::Serve { listen },
+        } => {
             let cfg = load_config(cli.config.as_deref())?;
             let clock: Arc<dyn hozon::clock::Clock> = Arc::from(clock()?);
             let trust = hozon::services::Trust::build(&cfg, clock, false)?;
@@ -232,7 +282,10 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
 fn clock() -> anyhow::Result<Box<dyn hozon::clock::Clock>> {
     if let Ok(v) = std::env::var(hozon::clock::SIMULATED_TIME_ENV) {
         if !v.is_empty() {
-            eprintln!("hozon: *** SIMULATED TIME {v} ({}) — for tests only ***", hozon::clock::SIMULATED_TIME_ENV);
+            eprintln!(
+                "hozon: *** SIMULATED TIME {v} ({}) — for tests only ***",
+                hozon::clock::SIMULATED_TIME_ENV
+            );
         }
     }
     hozon::clock::from_env().map_err(anyhow::Error::msg)
@@ -248,7 +301,8 @@ fn emit<T: serde::Serialize>(json: Option<&str>, human: &str, value: &T) -> anyh
         Some(file) => {
             print!("{human}");
             let text = serde_json::to_string_pretty(value)? + "\n";
-            hozon::archive::atomic::write_atomic(Path::new(file), text.as_bytes()).with_context(|| format!("cannot write {file}"))?;
+            hozon::archive::atomic::write_atomic(Path::new(file), text.as_bytes())
+                .with_context(|| format!("cannot write {file}"))?;
         }
         None => print!("{human}"),
     }
@@ -257,7 +311,13 @@ fn emit<T: serde::Serialize>(json: Option<&str>, human: &str, value: &T) -> anyh
 
 /// `hozon ingest`: progress on stderr (a bar on a terminal, a line per document otherwise),
 /// the per-document result and summary on stdout (or JSON).
-fn ingest(cfg: &Config, opts: hozon::ingest::IngestOptions, signer: Option<&str>, json: Option<&str>, lang: Lang) -> anyhow::Result<u8> {
+fn ingest(
+    cfg: &Config,
+    opts: hozon::ingest::IngestOptions,
+    signer: Option<&str>,
+    json: Option<&str>,
+    lang: Lang,
+) -> anyhow::Result<u8> {
     use hozon::ingest::Outcome;
     let clock: Arc<dyn hozon::clock::Clock> = Arc::from(clock()?);
     if cfg.uses_demo() {
@@ -278,7 +338,10 @@ fn ingest(cfg: &Config, opts: hozon::ingest::IngestOptions, signer: Option<&str>
     };
     let bar = if std::io::stderr().is_terminal() {
         let b = indicatif::ProgressBar::new(0);
-        b.set_style(indicatif::ProgressStyle::with_template("{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} {msg}").unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()));
+        b.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} {msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
         Some(b)
     } else {
         None
@@ -286,7 +349,12 @@ fn ingest(cfg: &Config, opts: hozon::ingest::IngestOptions, signer: Option<&str>
     let on_done = |r: &hozon::ingest::DocumentResult| match &bar {
         Some(b) => {
             b.inc(1);
-            b.set_message(r.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
+            b.set_message(
+                r.path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+            );
         }
         None => eprintln!("{:<16} {}", label(r.outcome), r.path.display()),
     };
@@ -301,7 +369,11 @@ fn ingest(cfg: &Config, opts: hozon::ingest::IngestOptions, signer: Option<&str>
     }
     let mut human = String::new();
     for d in &report.documents {
-        let target = d.archive_path.as_ref().map(|p| format!(" → {}", p.display())).unwrap_or_default();
+        let target = d
+            .archive_path
+            .as_ref()
+            .map(|p| format!(" → {}", p.display()))
+            .unwrap_or_default();
         human.push_str(&format!("{:<16} {}{target}\n", label(d.outcome), d.path.display()));
         for r in d.reasons.iter().chain(d.warnings.iter()) {
             human.push_str(&format!("    {}: {}\n", r.code, r.message));
@@ -311,7 +383,18 @@ fn ingest(cfg: &Config, opts: hozon::ingest::IngestOptions, signer: Option<&str>
         }
     }
     let s = &report.summary;
-    human.push_str(&tr(lang, "ingest.summary", &[("archived", &s.archived), ("already", &s.already_archived), ("rejected", &s.rejected), ("failed", &s.failed), ("secs", &format!("{:.2}", s.elapsed_secs)), ("pps", &format!("{:.1}", s.pages_per_sec))]));
+    human.push_str(&tr(
+        lang,
+        "ingest.summary",
+        &[
+            ("archived", &s.archived),
+            ("already", &s.already_archived),
+            ("rejected", &s.rejected),
+            ("failed", &s.failed),
+            ("secs", &format!("{:.2}", s.elapsed_secs)),
+            ("pps", &format!("{:.1}", s.pages_per_sec)),
+        ],
+    ));
     human.push('\n');
     if report.demo {
         human.push_str(&tr(lang, "demo.banner", &[]));
@@ -322,7 +405,13 @@ fn ingest(cfg: &Config, opts: hozon::ingest::IngestOptions, signer: Option<&str>
 }
 
 /// `hozon check`: human report on stdout (stderr when the JSON goes to stdout), JSON on request.
-fn check(cfg: &Config, paths: &[PathBuf], profile: Option<&str>, json: Option<&str>, integrity: bool) -> anyhow::Result<u8> {
+fn check(
+    cfg: &Config,
+    paths: &[PathBuf],
+    profile: Option<&str>,
+    json: Option<&str>,
+    integrity: bool,
+) -> anyhow::Result<u8> {
     let report = hozon::check::run(paths, cfg, profile, integrity)?;
     let human = report.render_human();
     match json {
@@ -333,7 +422,8 @@ fn check(cfg: &Config, paths: &[PathBuf], profile: Option<&str>, json: Option<&s
         Some(file) => {
             print!("{human}");
             let text = serde_json::to_string_pretty(&report)? + "\n";
-            hozon::archive::atomic::write_atomic(std::path::Path::new(file), text.as_bytes()).map_err(|e| anyhow::anyhow!("cannot write {file}: {e}"))?;
+            hozon::archive::atomic::write_atomic(std::path::Path::new(file), text.as_bytes())
+                .map_err(|e| anyhow::anyhow!("cannot write {file}: {e}"))?;
         }
         None => print!("{human}"),
     }

@@ -111,11 +111,7 @@ fn event_line(e: &audit::Entry) -> EventLine {
         time: e.time.clone(),
         event: e.event.clone(),
         document_id: e.document_id.clone(),
-        path: e
-            .details
-            .get("path")
-            .and_then(|p| p.as_str())
-            .map(str::to_string),
+        path: e.details.get("path").and_then(|p| p.as_str()).map(str::to_string),
         codes,
     }
 }
@@ -154,8 +150,7 @@ pub fn build(
             .or_insert(0) += 1;
     }
     let (entries, _) = audit::read_and_check(&root.join(layout::AUDIT_FILE))?;
-    let in_range =
-        |e: &&audit::Entry| e.time.as_str() >= f.as_str() && e.time.as_str() < t.as_str();
+    let in_range = |e: &&audit::Entry| e.time.as_str() >= f.as_str() && e.time.as_str() < t.as_str();
     let rejections: Vec<EventLine> = entries
         .iter()
         .filter(in_range)
@@ -184,11 +179,7 @@ pub fn build(
     let past_retention = catalog
         .all()?
         .iter()
-        .filter(|r| {
-            r.retention_until
-                .as_deref()
-                .is_some_and(|u| u < now_s.as_str())
-        })
+        .filter(|r| r.retention_until.as_deref().is_some_and(|u| u < now_s.as_str()))
         .map(DocLine::from)
         .collect();
     Ok(Report {
@@ -322,31 +313,23 @@ pub fn to_html(r: &Report, lang: Lang) -> String {
         &mut h,
         &t("report.by_signer"),
         &[t("report.signer"), t("report.documents")],
-        r.by_signer
-            .iter()
-            .map(|(k, v)| vec![k.clone(), v.to_string()]),
+        r.by_signer.iter().map(|(k, v)| vec![k.clone(), v.to_string()]),
         &t("report.none"),
     );
     table(
         &mut h,
         &t("report.by_operator"),
         &[t("report.operator"), t("report.documents")],
-        r.by_operator
-            .iter()
-            .map(|(k, v)| vec![k.clone(), v.to_string()]),
+        r.by_operator.iter().map(|(k, v)| vec![k.clone(), v.to_string()]),
         &t("report.none"),
     );
     table(
         &mut h,
         &t("report.rejections"),
         &[t("report.time"), t("report.path"), t("report.reasons")],
-        r.rejections.iter().map(|e| {
-            vec![
-                e.time.clone(),
-                e.path.clone().unwrap_or_default(),
-                e.codes.join(", "),
-            ]
-        }),
+        r.rejections
+            .iter()
+            .map(|e| vec![e.time.clone(), e.path.clone().unwrap_or_default(), e.codes.join(", ")]),
         &t("report.none"),
     );
     table(
@@ -393,11 +376,7 @@ pub fn to_html(r: &Report, lang: Lang) -> String {
     table(
         &mut h,
         &t("report.past_retention"),
-        &[
-            t("report.id"),
-            t("report.profile"),
-            t("report.retention_until"),
-        ],
+        &[t("report.id"), t("report.profile"), t("report.retention_until")],
         r.past_retention.iter().map(|d| {
             vec![
                 d.id.clone(),
@@ -434,13 +413,7 @@ pub fn to_html(r: &Report, lang: Lang) -> String {
     h
 }
 
-fn table(
-    h: &mut String,
-    title: &str,
-    head: &[String],
-    rows: impl Iterator<Item = Vec<String>>,
-    none: &str,
-) {
+fn table(h: &mut String, title: &str, head: &[String], rows: impl Iterator<Item = Vec<String>>, none: &str) {
     let _ = write!(h, "<h2>{title}</h2>");
     let rows: Vec<Vec<String>> = rows.collect();
     if rows.is_empty() {
@@ -486,18 +459,10 @@ pub fn status(root: &Path, now: OffsetDateTime, within_days: u32) -> Result<Stat
             .filter(|r| r.flags.split(',').any(|x| x == "late-scan"))
             .map(DocLine::from)
             .collect(),
-        unsigned: all
-            .iter()
-            .filter(|r| r.signer.is_none())
-            .map(DocLine::from)
-            .collect(),
+        unsigned: all.iter().filter(|r| r.signer.is_none()).map(DocLine::from).collect(),
         past_retention: all
             .iter()
-            .filter(|r| {
-                r.retention_until
-                    .as_deref()
-                    .is_some_and(|u| u < now_s.as_str())
-            })
+            .filter(|r| r.retention_until.as_deref().is_some_and(|u| u < now_s.as_str()))
             .map(DocLine::from)
             .collect(),
         unfinished: catalog.unfinished()?.iter().map(DocLine::from).collect(),
@@ -550,7 +515,13 @@ mod tests {
             "2026-11-25T03:00:00Z",
         )
         .unwrap();
-        a.log("2026-11-25T04:00:00Z", "rejected", None, serde_json::json!({"path": "/in/低解像度.jpg", "reasons": [{"code": "low-resolution"}]})).unwrap();
+        a.log(
+            "2026-11-25T04:00:00Z",
+            "rejected",
+            None,
+            serde_json::json!({"path": "/in/低解像度.jpg", "reasons": [{"code": "low-resolution"}]}),
+        )
+        .unwrap();
         d
     }
 
@@ -568,32 +539,18 @@ mod tests {
         assert_eq!(r.rejection_reasons.get("low-resolution"), Some(&1));
         assert_eq!(r.late_scans.len(), 1);
         assert_eq!(
-            r.past_retention
-                .iter()
-                .map(|x| x.id.as_str())
-                .collect::<Vec<_>>(),
+            r.past_retention.iter().map(|x| x.id.as_str()).collect::<Vec<_>>(),
             vec!["c"]
         );
         let html = to_html(&r, Lang::Ja);
         assert!(
-            html.contains("<svg id=\"daily-chart\"")
-                && html.contains("鈴木 次郎")
-                && html.contains("low-resolution")
+            html.contains("<svg id=\"daily-chart\"") && html.contains("鈴木 次郎") && html.contains("low-resolution")
         );
-        assert!(
-            !html.contains("<script") && !html.contains("http"),
-            "self-contained"
-        );
+        assert!(!html.contains("<script") && !html.contains("http"), "self-contained");
         let csv = to_csv(&r);
         assert_eq!(csv.lines().count(), 4);
         // a narrower period excludes the first day
-        let r2 = build(
-            d.path(),
-            crate::clock::parse_datetime("2026-11-25").unwrap(),
-            to,
-            now,
-        )
-        .unwrap();
+        let r2 = build(d.path(), crate::clock::parse_datetime("2026-11-25").unwrap(), to, now).unwrap();
         assert_eq!(r2.documents.len(), 2);
     }
 
@@ -614,22 +571,12 @@ mod tests {
     #[test]
     fn status_lists_due_late_and_past_retention() {
         let d = fixture();
-        let s = status(
-            d.path(),
-            crate::clock::parse_datetime("2026-11-27").unwrap(),
-            400,
-        )
-        .unwrap();
+        let s = status(d.path(), crate::clock::parse_datetime("2026-11-27").unwrap(), 400).unwrap();
         assert_eq!(s.documents, 3);
         assert!(s.due_for_renewal.is_empty());
         assert_eq!(s.late_scans.len(), 1);
         assert_eq!(s.past_retention.len(), 1);
-        let s = status(
-            d.path(),
-            crate::clock::parse_datetime("2034-06-01").unwrap(),
-            400,
-        )
-        .unwrap();
+        let s = status(d.path(), crate::clock::parse_datetime("2034-06-01").unwrap(), 400).unwrap();
         assert_eq!(s.due_for_renewal.len(), 3);
     }
 }

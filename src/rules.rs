@@ -96,17 +96,10 @@ fn check_color(page: &PageInfo, profile: &Profile) -> Option<Finding> {
     let allowed_names = list(allowed.iter().map(|m| m.as_str()));
     if !allowed.contains(&page.color) {
         let same_family = allowed.iter().any(|m| family(*m) == family(page.color));
-        let code = if same_family {
-            "color-depth"
-        } else {
-            "color-space"
-        };
+        let code = if same_family { "color-depth" } else { "color-space" };
         return Some(Finding::error(
             code,
-            format!(
-                "colour mode {} is not allowed ({allowed_names})",
-                page.color.as_str()
-            ),
+            format!("colour mode {} is not allowed ({allowed_names})", page.color.as_str()),
             None,
         ));
     }
@@ -147,10 +140,7 @@ pub fn check_document(pages: usize, profile: &Profile) -> Vec<Finding> {
     if pages > profile.max_pages {
         out.push(Finding::error(
             "too-many-pages",
-            format!(
-                "{pages} pages exceed the profile's maximum of {}",
-                profile.max_pages
-            ),
+            format!("{pages} pages exceed the profile's maximum of {}", profile.max_pages),
             None,
         ));
     }
@@ -262,10 +252,7 @@ mod tests {
         // Grey where only colour is allowed is the wrong family.
         let rgb_only = profile(&[ColorMode::Rgb8], &[FormatName::Jpeg]);
         assert_eq!(
-            codes(&check_page(
-                &page(ColorMode::Gray8, 8, Some(300.0)),
-                &rgb_only
-            )),
+            codes(&check_page(&page(ColorMode::Gray8, 8, Some(300.0)), &rgb_only)),
             ["color-space"]
         );
     }

@@ -34,17 +34,22 @@ pub struct Facts<'a> {
 }
 
 /// Rules checked before anything is signed.
-pub fn before_signing(
-    profile_name: &str,
-    profile: &Profile,
-    wf: &WorkflowConfig,
-    f: &Facts,
-) -> Vec<Finding> {
+pub fn before_signing(profile_name: &str, profile: &Profile, wf: &WorkflowConfig, f: &Facts) -> Vec<Finding> {
     let mut out = Vec::new();
     if profile.require_plan {
         match f.plan_id {
-            None => out.push(Finding { code: "plan-missing", message: format!("profile '{profile_name}' needs a plan_id naming an approved implementation plan (実施計画書)"), blocking: true }),
-            Some(p) if !wf.approved_plans.iter().any(|a| a == p) => out.push(Finding { code: "plan-missing", message: format!("plan_id {p:?} is not an approved plan in [workflow] approved_plans"), blocking: true }),
+            None => out.push(Finding {
+                code: "plan-missing",
+                message: format!(
+                    "profile '{profile_name}' needs a plan_id naming an approved implementation plan (実施計画書)"
+                ),
+                blocking: true,
+            }),
+            Some(p) if !wf.approved_plans.iter().any(|a| a == p) => out.push(Finding {
+                code: "plan-missing",
+                message: format!("plan_id {p:?} is not an approved plan in [workflow] approved_plans"),
+                blocking: true,
+            }),
             Some(_) => {}
         }
         if let Some(pid) = f.patient_id {
@@ -65,10 +70,7 @@ pub fn before_signing(
         }
     }
     let required_role = if f.correction {
-        profile
-            .correction_signer_role
-            .as_ref()
-            .or(profile.signer_role.as_ref())
+        profile.correction_signer_role.as_ref().or(profile.signer_role.as_ref())
     } else {
         profile.signer_role.as_ref()
     };
@@ -76,7 +78,12 @@ pub fn before_signing(
         if f.signer_role != Some(required.as_str()) {
             out.push(Finding {
                 code: "signer-role-mismatch",
-                message: format!("profile '{profile_name}' needs a signer whose HPKI role is {required:?}; the signer's is {}", f.signer_role.map(|r| format!("{r:?}")).unwrap_or_else(|| "absent".into())),
+                message: format!(
+                    "profile '{profile_name}' needs a signer whose HPKI role is {required:?}; the signer's is {}",
+                    f.signer_role
+                        .map(|r| format!("{r:?}"))
+                        .unwrap_or_else(|| "absent".into())
+                ),
                 blocking: true,
             });
         }
@@ -88,9 +95,7 @@ pub fn before_signing(
             blocking: true,
         });
     }
-    if profile.scan_within_business_days.is_some()
-        && f.document_date.is_some_and(|d| local_date(d).is_none())
-    {
+    if profile.scan_within_business_days.is_some() && f.document_date.is_some_and(|d| local_date(d).is_none()) {
         out.push(Finding {
             code: "sidecar-invalid",
             message: "document_date is not YYYY-MM-DD or RFC 3339".into(),
@@ -113,7 +118,9 @@ pub fn after_timestamp(
     let stamped = timestamp.to_offset(JST).date();
     (stamped > deadline).then(|| Finding {
         code: "late-scan",
-        message: format!("document date {date}, timestamped {stamped}: later than {days} business day(s) (deadline {deadline})"),
+        message: format!(
+            "document date {date}, timestamped {stamped}: later than {days} business day(s) (deadline {deadline})"
+        ),
         blocking: profile.late_scan == LatePolicy::Reject,
     })
 }
@@ -165,15 +172,9 @@ mod tests {
     #[test]
     fn one_business_day_skips_weekends_and_holidays() {
         // Friday → Monday
-        assert_eq!(
-            deadline(date!(2026 - 11 - 27), 1, &[]),
-            date!(2026 - 11 - 30)
-        );
+        assert_eq!(deadline(date!(2026 - 11 - 27), 1, &[]), date!(2026 - 11 - 30));
         // Wednesday → Thursday
-        assert_eq!(
-            deadline(date!(2026 - 11 - 25), 1, &[]),
-            date!(2026 - 11 - 26)
-        );
+        assert_eq!(deadline(date!(2026 - 11 - 25), 1, &[]), date!(2026 - 11 - 26));
         // Friday before a Monday holiday → Tuesday
         assert_eq!(
             deadline(date!(2026 - 11 - 20), 1, &[date!(2026 - 11 - 23)]),
@@ -194,11 +195,7 @@ mod tests {
         assert_eq!(f.code, "late-scan");
         assert!(f.blocking);
         let warn = profile("scan_within_business_days = 1");
-        assert!(
-            !after_timestamp(&warn, &wf, Some("2026-11-25"), t)
-                .unwrap()
-                .blocking
-        );
+        assert!(!after_timestamp(&warn, &wf, Some("2026-11-25"), t).unwrap().blocking);
     }
 
     #[test]

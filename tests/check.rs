@@ -92,8 +92,7 @@ fn png(w: u32, h: u32, colour: png::ColorType, depth: png::BitDepth, dpi: Option
             _ => 8,
         };
         let row = (w as usize * bits).div_ceil(8);
-        wr.write_image_data(&vec![0x5Au8; row * h as usize])
-            .unwrap();
+        wr.write_image_data(&vec![0x5Au8; row * h as usize]).unwrap();
     }
     out
 }
@@ -102,9 +101,7 @@ fn tiff(pages: &[(u32, u32, u32)]) -> Vec<u8> {
     use tiff::encoder::{colortype, Compression, Rational, TiffEncoder};
     let mut out = std::io::Cursor::new(Vec::new());
     {
-        let mut enc = TiffEncoder::new(&mut out)
-            .unwrap()
-            .with_compression(Compression::Lzw);
+        let mut enc = TiffEncoder::new(&mut out).unwrap().with_compression(Compression::Lzw);
         for &(w, h, dpi) in pages {
             let mut img = enc.new_image::<colortype::RGB8>(w, h).unwrap();
             img.resolution(tiff::tags::ResolutionUnit::Inch, Rational { n: dpi, d: 1 });
@@ -143,13 +140,11 @@ fn pdf(jpeg: &[u8], w: u32, h: u32, draw_pt: (f64, f64)) -> Vec<u8> {
     let ops = format!("q {} 0 0 {} 0 0 cm /Im0 Do Q", draw_pt.0, draw_pt.1);
     let content = doc.add_object(Stream::new(dictionary! {}, ops.into_bytes()));
     let page = doc.add_object(dictionary! {"Type" => "Page", "Parent" => pages_id,
-        "MediaBox" => vec![0.into(), 0.into(), Object::Real(draw_pt.0 as f32), Object::Real(draw_pt.1 as f32)],
-        "Resources" => dictionary! {"XObject" => dictionary! {"Im0" => img}}, "Contents" => content});
+    "MediaBox" => vec![0.into(), 0.into(), Object::Real(draw_pt.0 as f32), Object::Real(draw_pt.1 as f32)],
+    "Resources" => dictionary! {"XObject" => dictionary! {"Im0" => img}}, "Contents" => content});
     doc.objects.insert(
         pages_id,
-        Object::Dictionary(
-            dictionary! {"Type" => "Pages", "Kids" => vec![page.into()], "Count" => 1},
-        ),
+        Object::Dictionary(dictionary! {"Type" => "Pages", "Kids" => vec![page.into()], "Count" => 1}),
     );
     let catalog = doc.add_object(dictionary! {"Type" => "Catalog", "Pages" => pages_id});
     doc.trailer.set("Root", catalog);
@@ -188,10 +183,7 @@ fn verdicts(report: &Value) -> Vec<(String, String, Vec<String>)> {
         .collect()
 }
 
-fn find<'a>(
-    v: &'a [(String, String, Vec<String>)],
-    name: &str,
-) -> &'a (String, String, Vec<String>) {
+fn find<'a>(v: &'a [(String, String, Vec<String>)], name: &str) -> &'a (String, String, Vec<String>) {
     v.iter()
         .find(|d| d.0 == name)
         .unwrap_or_else(|| panic!("no document {name} in {v:?}"))
@@ -208,13 +200,7 @@ fn verdicts_and_reason_codes_for_a_mixed_batch() {
     write(
         d,
         "gray.png",
-        &png(
-            30,
-            40,
-            png::ColorType::Grayscale,
-            png::BitDepth::Eight,
-            Some(300),
-        ),
+        &png(30, 40, png::ColorType::Grayscale, png::BitDepth::Eight, Some(300)),
     );
     write(
         d,
@@ -224,43 +210,21 @@ fn verdicts_and_reason_codes_for_a_mixed_batch() {
     write(
         d,
         "bilevel.png",
-        &png(
-            30,
-            40,
-            png::ColorType::Grayscale,
-            png::BitDepth::One,
-            Some(300),
-        ),
+        &png(30, 40, png::ColorType::Grayscale, png::BitDepth::One, Some(300)),
     );
     write(
         d,
         "rgb16.png",
-        &png(
-            30,
-            40,
-            png::ColorType::Rgb,
-            png::BitDepth::Sixteen,
-            Some(300),
-        ),
+        &png(30, 40, png::ColorType::Rgb, png::BitDepth::Sixteen, Some(300)),
     );
     write(
         d,
         "palette.png",
-        &png(
-            30,
-            40,
-            png::ColorType::Indexed,
-            png::BitDepth::Eight,
-            Some(300),
-        ),
+        &png(30, 40, png::ColorType::Indexed, png::BitDepth::Eight, Some(300)),
     );
     write(d, "cmyk.jpg", &cmyk_jpeg());
     write(d, "two.tif", &tiff(&[(40, 50, 300), (40, 50, 300)]));
-    write(
-        d,
-        "scanner.pdf",
-        &pdf(&jpeg(248, 351, 72), 248, 351, (59.52, 84.24)),
-    );
+    write(d, "scanner.pdf", &pdf(&jpeg(248, 351, 72), 248, 351, (59.52, 84.24)));
     write(d, "empty.jpg", b"");
     write(d, "gif.jpg", b"GIF89a\x01\x00\x01\x00");
     let full = jpeg(200, 200, 300);
@@ -288,10 +252,7 @@ fn verdicts_and_reason_codes_for_a_mixed_batch() {
     for (name, verdict, codes) in expect {
         let got = find(&v, name);
         assert_eq!(
-            (
-                got.1.as_str(),
-                got.2.iter().map(String::as_str).collect::<Vec<_>>()
-            ),
+            (got.1.as_str(), got.2.iter().map(String::as_str).collect::<Vec<_>>()),
             (*verdict, codes.to_vec()),
             "{name}"
         );
@@ -299,11 +260,7 @@ fn verdicts_and_reason_codes_for_a_mixed_batch() {
     assert_eq!(v.len(), expect.len());
     let s = &report["summary"];
     assert_eq!(
-        (
-            s["documents"].as_u64(),
-            s["passed"].as_u64(),
-            s["failed"].as_u64()
-        ),
+        (s["documents"].as_u64(), s["passed"].as_u64(), s["failed"].as_u64()),
         (Some(14), Some(5), Some(9))
     );
 }
@@ -401,17 +358,9 @@ fn sidecar_errors_profiles_and_limits() {
     let t = tempfile::tempdir().unwrap();
     let d = t.path();
     write(d, "rx.jpg", &jpeg(30, 30, 300));
-    write(
-        d,
-        "rx.json",
-        br#"{"profile":"prescription","patient_id":"P-1"}"#,
-    );
+    write(d, "rx.json", br#"{"profile":"prescription","patient_id":"P-1"}"#);
     write(d, "bad_sidecar.jpg", &jpeg(30, 30, 300));
-    write(
-        d,
-        "bad_sidecar.json",
-        br#"{"patient_id":"P-1","scaned_by":"x"}"#,
-    );
+    write(d, "bad_sidecar.json", br#"{"patient_id":"P-1","scaned_by":"x"}"#);
     let big = d.join("big");
     for i in 1..=3 {
         write(&big, &format!("p{i}.jpg"), &jpeg(30, 30, 300));
@@ -425,12 +374,7 @@ fn sidecar_errors_profiles_and_limits() {
     write(d, "huge.jpg", &jpeg(1001, 1000, 300));
     let (code, r) = check_json(
         &cfg,
-        &[
-            &d.join("rx.jpg"),
-            &d.join("bad_sidecar.jpg"),
-            &big,
-            &d.join("huge.jpg"),
-        ],
+        &[&d.join("rx.jpg"), &d.join("bad_sidecar.jpg"), &big, &d.join("huge.jpg")],
         &[],
     );
     assert_eq!(code, 1);
@@ -465,10 +409,7 @@ fn integrity_pass_catches_what_headers_do_not_and_can_be_skipped() {
     let full = png(64, 64, png::ColorType::Rgb, png::BitDepth::Eight, Some(300));
     let f = write(t.path(), "cut.png", &full[..full.len() - 30]);
     let (code, r) = check_json(&shipped_config(), &[&f], &[]);
-    assert_eq!(
-        (code, verdicts(&r)[0].2.clone()),
-        (1, vec!["unreadable".to_string()])
-    );
+    assert_eq!((code, verdicts(&r)[0].2.clone()), (1, vec!["unreadable".to_string()]));
     let (code, _) = check_json(&shipped_config(), &[&f], &["--no-integrity"]);
     assert_eq!(code, 0);
 }
@@ -488,7 +429,11 @@ fn hostile_files_never_stop_the_batch() {
             n += 1;
         }
     }
-    write(d, "pdf_junk.pdf", b"%PDF-1.7\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF");
+    write(
+        d,
+        "pdf_junk.pdf",
+        b"%PDF-1.7\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF",
+    );
     write(d, "zz_good.jpg", &j);
     let (code, r) = check_json(&shipped_config(), &[d], &[]);
     assert_eq!(code, 1);
@@ -496,9 +441,7 @@ fn hostile_files_never_stop_the_batch() {
     assert_eq!(v.len(), n + 2);
     assert_eq!(find(&v, "zz_good.jpg").1, "pass");
     assert!(
-        v.iter()
-            .filter(|d| d.0 != "zz_good.jpg")
-            .all(|d| d.1 == "fail"),
+        v.iter().filter(|d| d.0 != "zz_good.jpg").all(|d| d.1 == "fail"),
         "{v:?}"
     );
 }
@@ -566,26 +509,12 @@ fn peer_pdfimages_agrees_on_pdf_image_resolution() {
     };
     let text = String::from_utf8_lossy(&out.stdout);
     // page num type width height color comp bpc enc interp object ID x-ppi y-ppi size ratio
-    let row: Vec<&str> = text
-        .lines()
-        .nth(2)
-        .expect("one image row")
-        .split_whitespace()
-        .collect();
-    assert_eq!(
-        row[3].parse::<u64>().unwrap(),
-        page["width"].as_u64().unwrap()
-    );
-    assert_eq!(
-        row[4].parse::<u64>().unwrap(),
-        page["height"].as_u64().unwrap()
-    );
+    let row: Vec<&str> = text.lines().nth(2).expect("one image row").split_whitespace().collect();
+    assert_eq!(row[3].parse::<u64>().unwrap(), page["width"].as_u64().unwrap());
+    assert_eq!(row[4].parse::<u64>().unwrap(), page["height"].as_u64().unwrap());
     assert_eq!(row[5], "rgb");
     assert_eq!(page["color"], "rgb8");
-    let (xppi, yppi) = (
-        row[12].parse::<f64>().unwrap(),
-        row[13].parse::<f64>().unwrap(),
-    );
+    let (xppi, yppi) = (row[12].parse::<f64>().unwrap(), row[13].parse::<f64>().unwrap());
     assert!(
         (xppi - page["dpi_x"].as_f64().unwrap()).abs() < 1.0,
         "pdfimages {xppi} vs {page}"
@@ -615,12 +544,7 @@ print(json.dumps(out))
         .into_iter()
         .filter(|p| p.extension().is_some_and(|e| e != "json"))
         .collect();
-    let out = match Command::new("python3")
-        .arg("-c")
-        .arg(script)
-        .args(&files)
-        .output()
-    {
+    let out = match Command::new("python3").arg("-c").arg(script).args(&files).output() {
         Ok(o) if o.status.success() => o,
         _ => return peer_missing("python3 with Pillow"),
     };
@@ -638,8 +562,7 @@ print(json.dumps(out))
         let p = ours
             .iter()
             .find(|o| {
-                Path::new(o["path"].as_str().unwrap()).file_name()
-                    == Path::new(row[0].as_str().unwrap()).file_name()
+                Path::new(o["path"].as_str().unwrap()).file_name() == Path::new(row[0].as_str().unwrap()).file_name()
                     && o["index"] == row[1]
             })
             .unwrap_or_else(|| panic!("no page for {row}"));
@@ -653,11 +576,7 @@ print(json.dumps(out))
             other => other,
         };
         assert_eq!(p["color"].as_str().unwrap(), mode, "{row}");
-        assert_eq!(
-            p["dpi_x"].as_f64().map(f64::round),
-            row[5].as_f64(),
-            "{row}"
-        );
+        assert_eq!(p["dpi_x"].as_f64().map(f64::round), row[5].as_f64(), "{row}");
     }
 }
 

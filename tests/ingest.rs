@@ -95,8 +95,7 @@ impl World {
             "--json",
             "-",
         ]);
-        let v: Value = serde_json::from_slice(&o.stdout)
-            .unwrap_or_else(|e| panic!("bad JSON ({e}):\n{}", text(&o)));
+        let v: Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("bad JSON ({e}):\n{}", text(&o)));
         (o, v)
     }
 
@@ -236,11 +235,7 @@ fn ingest_builtin_tsa_archives_verifiable_files_and_rejects_bad_scans() {
     }
 
     // lossless: the archived JPEG pages are the source files byte for byte, in natural order
-    let chart_pdf = PathBuf::from(
-        outcome_of(&v, "外来_山田")["archive_path"]
-            .as_str()
-            .unwrap(),
-    );
+    let chart_pdf = PathBuf::from(outcome_of(&v, "外来_山田")["archive_path"].as_str().unwrap());
     if have("pdfimages", &["-v"]) {
         let ex = tempfile::tempdir().unwrap();
         let st = Command::new("pdfimages")
@@ -260,11 +255,7 @@ fn ingest_builtin_tsa_archives_verifiable_files_and_rejects_bad_scans() {
                 "page{i} not byte-identical"
             );
         }
-        let png_pdf = PathBuf::from(
-            outcome_of(&v, "紹介状.png")["archive_path"]
-                .as_str()
-                .unwrap(),
-        );
+        let png_pdf = PathBuf::from(outcome_of(&v, "紹介状.png")["archive_path"].as_str().unwrap());
         let ex2 = tempfile::tempdir().unwrap();
         assert!(Command::new("pdfimages")
             .arg("-png")

@@ -122,11 +122,7 @@ mod tests {
     fn stale_temps_are_removed_but_nothing_else() {
         let d = tempfile::tempdir().unwrap();
         fs::create_dir_all(d.path().join("x/y")).unwrap();
-        fs::write(
-            d.path().join("x/y").join(format!("{TEMP_PREFIX}abc.part")),
-            b"partial",
-        )
-        .unwrap();
+        fs::write(d.path().join("x/y").join(format!("{TEMP_PREFIX}abc.part")), b"partial").unwrap();
         fs::write(d.path().join("x/y/keep.pdf"), b"pdf").unwrap();
         assert_eq!(remove_stale_temps(d.path()).unwrap(), 1);
         assert!(d.path().join("x/y/keep.pdf").exists());

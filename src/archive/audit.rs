@@ -16,10 +16,7 @@ pub const GENESIS: &str = "00000000000000000000000000000000000000000000000000000
 #[non_exhaustive]
 pub enum AuditError {
     #[error("audit log {path}: {source}")]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Io { path: PathBuf, source: std::io::Error },
     #[error("audit log {path}, line {line}: {message}")]
     Corrupt {
         path: PathBuf,
@@ -156,9 +153,7 @@ pub struct ChainReport {
 pub fn read_and_check(path: &Path) -> Result<(Vec<Entry>, ChainReport), AuditError> {
     let f = match File::open(path) {
         Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Ok((Vec::new(), ChainReport::default()))
-        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((Vec::new(), ChainReport::default())),
         Err(source) => {
             return Err(AuditError::Io {
                 path: path.to_path_buf(),
@@ -192,17 +187,14 @@ pub fn read_and_check(path: &Path) -> Result<(Vec<Entry>, ChainReport), AuditErr
                     ));
                 }
                 if e.seq != expected_seq {
-                    report.problems.push((
-                        n,
-                        format!("sequence {} where {} was expected", e.seq, expected_seq),
-                    ));
+                    report
+                        .problems
+                        .push((n, format!("sequence {} where {} was expected", e.seq, expected_seq)));
                 }
                 expected_seq = e.seq + 1;
                 entries.push(e);
             }
-            Err(err) => report
-                .problems
-                .push((n, format!("not an audit entry: {err}"))),
+            Err(err) => report.problems.push((n, format!("not an audit entry: {err}"))),
         }
         prev_hash = sha256_hex(&line);
     }
@@ -260,10 +252,7 @@ mod tests {
         std::fs::write(&p, altered).unwrap();
         let rep = read_and_check(&p).unwrap().1;
         assert_eq!(rep.problems.len(), 1, "{:?}", rep.problems);
-        assert_eq!(
-            rep.problems[0].0, 3,
-            "the line after the altered one breaks"
-        );
+        assert_eq!(rep.problems[0].0, 3, "the line after the altered one breaks");
 
         let inserted = [lines[0], lines[1], lines[1], lines[2], lines[3]].join("\n") + "\n";
         std::fs::write(&p, inserted).unwrap();

@@ -11,10 +11,7 @@ use serde::{Deserialize, Serialize};
 #[non_exhaustive]
 pub enum CatalogError {
     #[error("catalog {path}: {source}")]
-    Sql {
-        path: PathBuf,
-        source: rusqlite::Error,
-    },
+    Sql { path: PathBuf, source: rusqlite::Error },
 }
 
 impl CatalogError {
@@ -127,12 +124,9 @@ impl Catalog {
             source,
         };
         let conn = Connection::open(path).map_err(err)?;
-        conn.busy_timeout(std::time::Duration::from_secs(30))
-            .map_err(err)?;
-        conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(err)?;
-        conn.pragma_update(None, "synchronous", "FULL")
-            .map_err(err)?;
+        conn.busy_timeout(std::time::Duration::from_secs(30)).map_err(err)?;
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(err)?;
+        conn.pragma_update(None, "synchronous", "FULL").map_err(err)?;
         conn.execute_batch(SCHEMA).map_err(err)?;
         Ok(Catalog {
             path: path.to_path_buf(),
@@ -192,10 +186,7 @@ impl Catalog {
 
     pub fn set_status(&self, id: &str, status: &str) -> Result<(), CatalogError> {
         self.conn
-            .execute(
-                "UPDATE documents SET status = ?1 WHERE id = ?2",
-                params![status, id],
-            )
+            .execute("UPDATE documents SET status = ?1 WHERE id = ?2", params![status, id])
             .map_err(|e| self.err(e))?;
         Ok(())
     }
@@ -216,11 +207,7 @@ impl Catalog {
     }
 
     /// Rows matching a WHERE clause (internal callers only; values bound as parameters).
-    fn select(
-        &self,
-        where_clause: &str,
-        args: &[&dyn rusqlite::ToSql],
-    ) -> Result<Vec<Row>, CatalogError> {
+    fn select(&self, where_clause: &str, args: &[&dyn rusqlite::ToSql]) -> Result<Vec<Row>, CatalogError> {
         let sql = format!("SELECT {COLUMNS} FROM documents {where_clause}");
         let mut st = self.conn.prepare(&sql).map_err(|e| self.err(e))?;
         let rows = st.query_map(args, row_from_sql).map_err(|e| self.err(e))?;
@@ -261,13 +248,8 @@ impl Catalog {
     }
 
     /// Run several writes in one transaction (bulk inserts, reindex).
-    pub fn transaction<T>(
-        &mut self,
-        f: impl FnOnce(&Catalog) -> Result<T, CatalogError>,
-    ) -> Result<T, CatalogError> {
-        self.conn
-            .execute_batch("BEGIN IMMEDIATE")
-            .map_err(|e| self.err(e))?;
+    pub fn transaction<T>(&mut self, f: impl FnOnce(&Catalog) -> Result<T, CatalogError>) -> Result<T, CatalogError> {
+        self.conn.execute_batch("BEGIN IMMEDIATE").map_err(|e| self.err(e))?;
         match f(self) {
             Ok(v) => {
                 self.conn.execute_batch("COMMIT").map_err(|e| self.err(e))?;
@@ -348,21 +330,14 @@ mod tests {
         let mut w = row("c", "2029-01-01T00:00:00Z");
         w.status = STATUS_WRITING.into();
         c.put(&w).unwrap();
-        assert_eq!(
-            c.get("a").unwrap().unwrap(),
-            row("a", "2030-01-01T00:00:00Z")
-        );
+        assert_eq!(c.get("a").unwrap().unwrap(), row("a", "2030-01-01T00:00:00Z"));
         let due: Vec<_> = c
             .due("2031-01-01T00:00:00Z")
             .unwrap()
             .into_iter()
             .map(|r| r.id)
             .collect();
-        assert_eq!(
-            due,
-            vec!["a"],
-            "writing rows are never due; later rows are not due yet"
-        );
+        assert_eq!(due, vec!["a"], "writing rows are never due; later rows are not due yet");
         assert_eq!(c.unfinished().unwrap().len(), 1);
         assert_eq!(c.count().unwrap(), 3);
         c.delete("c").unwrap();
@@ -378,13 +353,7 @@ mod tests {
             .put(&row("x", "2030-01-01T00:00:00Z"))
             .unwrap();
         assert_eq!(
-            Catalog::open(&p)
-                .unwrap()
-                .get("x")
-                .unwrap()
-                .unwrap()
-                .signer
-                .as_deref(),
+            Catalog::open(&p).unwrap().get("x").unwrap().unwrap().signer.as_deref(),
             Some("鈴木 次郎")
         );
     }

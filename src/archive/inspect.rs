@@ -102,10 +102,7 @@ pub fn audit_archive(root: &Path) -> Result<AuditReport, InspectError> {
         if row.status != STATUS_ARCHIVED {
             rep.problems.push(Problem {
                 code: "row-unfinished",
-                message: format!(
-                    "status {} (an interrupted run; the next ingest settles it)",
-                    row.status
-                ),
+                message: format!("status {} (an interrupted run; the next ingest settles it)", row.status),
                 document_id: Some(row.id.clone()),
                 path: Some(path.clone()),
             });
@@ -199,8 +196,7 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         let (mut a, _) = Archive::open(d.path(), "t").unwrap();
         for id in ids {
-            a.store_new(row(id), format!("%PDF {id}").as_bytes(), "t")
-                .unwrap();
+            a.store_new(row(id), format!("%PDF {id}").as_bytes(), "t").unwrap();
         }
         d
     }
@@ -241,9 +237,6 @@ mod tests {
             .collect();
         std::fs::write(&p, kept.join("\n") + "\n").unwrap();
         let c = codes(&audit_archive(d.path()).unwrap());
-        assert!(
-            c.contains(&"audit-chain-broken") && c.contains(&"log-missing"),
-            "{c:?}"
-        );
+        assert!(c.contains(&"audit-chain-broken") && c.contains(&"log-missing"), "{c:?}");
     }
 }

@@ -30,20 +30,13 @@ pub fn document_id(source_hashes: &[[u8; 32]]) -> String {
 
 /// True when `s` looks like a document id (so it is safe as a file name).
 pub fn is_document_id(s: &str) -> bool {
-    s.len() == 32
-        && s.bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    s.len() == 32 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 /// Relative path of a document's PDF for a timestamp time.
 pub fn relative_pdf_path(id: &str, time: OffsetDateTime) -> String {
     let t = time.to_offset(JST);
-    format!(
-        "{:04}/{:02}/{:02}/{id}.pdf",
-        t.year(),
-        u8::from(t.month()),
-        t.day()
-    )
+    format!("{:04}/{:02}/{:02}/{id}.pdf", t.year(), u8::from(t.month()), t.day())
 }
 
 /// Join a catalog-relative path ('/' separated, no '..') to the archive root.

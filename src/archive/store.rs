@@ -24,10 +24,7 @@ use super::layout;
 #[non_exhaustive]
 pub enum ArchiveError {
     #[error("archive folder {path}: {source}")]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Io { path: PathBuf, source: std::io::Error },
     #[error("archive {path} is in use by another hozon process (lock {lock})")]
     Locked { path: PathBuf, lock: PathBuf },
     #[error(transparent)]
@@ -36,6 +33,9 @@ pub enum ArchiveError {
     Audit(#[from] AuditError),
     #[error("refusing unsafe archive path {0:?}")]
     UnsafePath(String),
+    /// The id already has a row (same scans archived earlier, or twice in one run).
+    #[error("document {id} is already in the catalog ({path})")]
+    AlreadyArchived { id: String, path: String },
 }
 
 impl ArchiveError {
@@ -50,6 +50,7 @@ impl ArchiveError {
             ArchiveError::Catalog(e) => e.code(),
             ArchiveError::Audit(e) => e.code(),
             ArchiveError::UnsafePath(_) => "unsafe-path",
+            ArchiveError::AlreadyArchived { .. } => "already-archived",
         }
     }
 }
@@ -115,17 +116,15 @@ impl Archive {
     }
 
     pub fn path_of(&self, relative: &str) -> Result<PathBuf, ArchiveError> {
-        layout::resolve(&self.root, relative)
-            .ok_or_else(|| ArchiveError::UnsafePath(relative.to_string()))
+        layout::resolve(&self.root, relative).ok_or_else(|| ArchiveError::UnsafePath(relative.to_string()))
     }
 
     fn recover(&mut self, now: &str) -> Result<Recovery, ArchiveError> {
         let mut rec = Recovery::default();
-        rec.temps_removed =
-            atomic::remove_stale_temps(&self.root).map_err(|source| ArchiveError::Io {
-                path: self.root.clone(),
-                source,
-            })?;
+        rec.temps_removed = atomic::remove_stale_temps(&self.root).map_err(|source| ArchiveError::Io {
+            path: self.root.clone(),
+            source,
+        })?;
         let unfinished = self.catalog.unfinished()?;
         if unfinished.is_empty() {
             return Ok(rec);
@@ -142,12 +141,8 @@ impl Archive {
                     .iter()
                     .any(|e| e.event == "archived" && e.document_id.as_deref() == Some(&row.id));
                 if !logged {
-                    self.audit.append(
-                        now,
-                        "archived",
-                        Some(&row.id),
-                        archived_details(&row, true),
-                    )?;
+                    self.audit
+                        .append(now, "archived", Some(&row.id), archived_details(&row, true))?;
                 }
                 self.catalog.set_status(&row.id, STATUS_ARCHIVED)?;
                 rec.finished.push(row.id);
@@ -160,9 +155,17 @@ impl Archive {
     }
 
     /// Store a new document: the write protocol above. `row.archive_path` must be set; the
-    /// status, hash and size are filled in here.
+    /// status, hash and size are filled in here. An id that already has a row is refused with
+    /// `AlreadyArchived`: its row and file belong to an earlier store and must not be replaced
+    /// (the same scans twice in one run used to clobber the first row, then delete it).
     pub fn store_new(&mut self, mut row: Row, pdf: &[u8], now: &str) -> Result<Row, ArchiveError> {
         let path = self.path_of(&row.archive_path)?;
+        if let Some(existing) = self.catalog.get(&row.id)? {
+            return Err(ArchiveError::AlreadyArchived {
+                id: row.id,
+                path: existing.archive_path,
+            });
+        }
         row.archive_sha256 = sha256_hex(pdf);
         row.archive_size = pdf.len() as u64;
         row.status = STATUS_WRITING.into();
@@ -172,12 +175,8 @@ impl Archive {
             let _ = self.catalog.delete(&row.id);
             return Err(ArchiveError::Io { path, source });
         }
-        self.audit.append(
-            now,
-            "archived",
-            Some(&row.id),
-            archived_details(&row, false),
-        )?;
+        self.audit
+            .append(now, "archived", Some(&row.id), archived_details(&row, false))?;
         self.catalog.set_status(&row.id, STATUS_ARCHIVED)?;
         row.status = STATUS_ARCHIVED.into();
         Ok(row)
@@ -258,21 +257,21 @@ mod tests {
             std::fs::read(d.path().join("2026/11/27/d1.pdf")).unwrap(),
             b"%PDF-1.7 test"
         );
-        assert_eq!(
-            a.catalog.get("d1").unwrap().unwrap().status,
-            STATUS_ARCHIVED
-        );
+        assert_eq!(a.catalog.get("d1").unwrap().unwrap().status, STATUS_ARCHIVED);
         assert_eq!(r.archive_sha256, sha256_hex(b"%PDF-1.7 test"));
-        let (entries, rep) =
-            super::super::audit::read_and_check(&d.path().join(layout::AUDIT_FILE)).unwrap();
+        let (entries, rep) = super::super::audit::read_and_check(&d.path().join(layout::AUDIT_FILE)).unwrap();
         assert!(rep.problems.is_empty());
         assert_eq!(entries.len(), 1);
-        // the same id again never overwrites
-        assert!(a.store_new(row("d1"), b"other", "t").is_err());
+        // the same id again never overwrites, and leaves the first row in place
+        let e = a.store_new(row("d1"), b"other", "t").unwrap_err();
+        assert_eq!(e.code(), "already-archived");
         assert_eq!(
             std::fs::read(d.path().join("2026/11/27/d1.pdf")).unwrap(),
             b"%PDF-1.7 test"
         );
+        let kept = a.catalog.get("d1").unwrap().unwrap();
+        assert_eq!(kept.status, STATUS_ARCHIVED);
+        assert_eq!(kept.archive_sha256, sha256_hex(b"%PDF-1.7 test"));
     }
 
     #[test]
@@ -302,13 +301,9 @@ mod tests {
         let (a, rec) = Archive::open(d.path(), "t").unwrap();
         assert_eq!(rec.finished, vec!["done"]);
         assert_eq!(rec.dropped, vec!["lost"]);
-        assert_eq!(
-            a.catalog.get("done").unwrap().unwrap().status,
-            STATUS_ARCHIVED
-        );
+        assert_eq!(a.catalog.get("done").unwrap().unwrap().status, STATUS_ARCHIVED);
         assert!(a.catalog.get("lost").unwrap().is_none());
-        let (entries, _) =
-            super::super::audit::read_and_check(&d.path().join(layout::AUDIT_FILE)).unwrap();
+        let (entries, _) = super::super::audit::read_and_check(&d.path().join(layout::AUDIT_FILE)).unwrap();
         assert_eq!(entries.len(), 1);
         assert_eq!(entries[0].document_id.as_deref(), Some("done"));
     }

@@ -121,11 +121,7 @@ pub fn check_document(
         }
     };
     if doc.sources.is_empty() {
-        findings.push(Finding::error(
-            "empty-file",
-            "the document folder holds no scan",
-            None,
-        ));
+        findings.push(Finding::error("empty-file", "the document folder holds no scan", None));
     }
     let mut scans = Vec::with_capacity(doc.sources.len());
     let mut next_page = 1;
@@ -145,12 +141,7 @@ pub fn check_document(
     finish(doc, name, scans, findings)
 }
 
-fn finish(
-    doc: &Document,
-    profile: String,
-    scans: Vec<CheckedScan>,
-    findings: Vec<Finding>,
-) -> CheckedDocument {
+fn finish(doc: &Document, profile: String, scans: Vec<CheckedScan>, findings: Vec<Finding>) -> CheckedDocument {
     let passed = !findings.iter().any(Finding::is_error);
     CheckedDocument {
         document: doc.clone(),
@@ -162,23 +153,13 @@ fn finish(
 }
 
 /// Read (size-checked first), inspect and optionally verify one file.
-fn inspect_file(
-    path: &Path,
-    cfg: &Config,
-    integrity: bool,
-) -> (Result<ScanFile, ScanError>, Option<Vec<u8>>) {
+fn inspect_file(path: &Path, cfg: &Config, integrity: bool) -> (Result<ScanFile, ScanError>, Option<Vec<u8>>) {
     let limits = &cfg.limits;
-    let io = |e: std::io::Error| ScanError::Io {
-        reason: e.to_string(),
-    };
+    let io = |e: std::io::Error| ScanError::Io { reason: e.to_string() };
     match std::fs::metadata(path) {
         Err(e) => return (Err(io(e)), None),
         Ok(m) if m.len() > limits.max_file_bytes => {
-            let reason = format!(
-                "file is {} bytes, limit is {} bytes",
-                m.len(),
-                limits.max_file_bytes
-            );
+            let reason = format!("file is {} bytes, limit is {} bytes", m.len(), limits.max_file_bytes);
             return (Err(ScanError::TooLarge { reason }), None);
         }
         Ok(_) => {}
@@ -205,23 +186,14 @@ fn file_name(p: &Path) -> String {
 fn scan_findings(scan: &CheckedScan, profile: &Profile) -> Vec<Finding> {
     let file = file_name(&scan.path);
     let s = match &scan.result {
-        Err(e) => {
-            return vec![Finding::error(
-                e.code(),
-                format!("{file}: {e}"),
-                Some(scan.first_page),
-            )]
-        }
+        Err(e) => return vec![Finding::error(e.code(), format!("{file}: {e}"), Some(scan.first_page))],
         Ok(s) => s,
     };
     let mut out = Vec::new();
     if s.extension_mismatch {
         out.push(Finding::warning(
             "extension-mismatch",
-            format!(
-                "{file}: the content is {}, the name says otherwise",
-                s.format.as_str()
-            ),
+            format!("{file}: the content is {}, the name says otherwise", s.format.as_str()),
             Some(scan.first_page),
         ));
     }
@@ -273,7 +245,8 @@ mod tests {
     use super::*;
 
     fn cfg() -> Config {
-        let text = "[tsa]\nurl='builtin:demo'\n[profiles.chart]\nmax_pages = 2\n[profiles.prescription]\nmax_pages = 10\n";
+        let text =
+            "[tsa]\nurl='builtin:demo'\n[profiles.chart]\nmax_pages = 2\n[profiles.prescription]\nmax_pages = 10\n";
         Config::from_toml(text, Path::new("t.toml"), Path::new(".")).unwrap()
     }
 
@@ -316,20 +289,10 @@ mod tests {
         let t = tempfile::tempdir().unwrap();
         let f = t.path().join("処方箋.jpg");
         std::fs::write(&f, jpeg(300)).unwrap();
-        std::fs::write(
-            t.path().join("処方箋.json"),
-            r#"{"profile":"prescription"}"#,
-        )
-        .unwrap();
+        std::fs::write(t.path().join("処方箋.json"), r#"{"profile":"prescription"}"#).unwrap();
         let docs = discover(std::slice::from_ref(&f)).unwrap();
-        assert_eq!(
-            check_document(&docs[0], &cfg(), None, true).profile,
-            "prescription"
-        );
-        assert_eq!(
-            check_document(&docs[0], &cfg(), Some("chart"), true).profile,
-            "chart"
-        );
+        assert_eq!(check_document(&docs[0], &cfg(), None, true).profile, "prescription");
+        assert_eq!(check_document(&docs[0], &cfg(), Some("chart"), true).profile, "chart");
         std::fs::write(t.path().join("処方箋.json"), r#"{"profile":"nope"}"#).unwrap();
         let docs = discover(&[f]).unwrap();
         let c = check_document(&docs[0], &cfg(), None, true);

@@ -93,10 +93,7 @@ fn dpi(v: Option<f64>) -> Option<f64> {
 impl CheckReport {
     pub fn new(checked: &[CheckedDocument]) -> Self {
         let documents: Vec<DocumentReport> = checked.iter().map(DocumentReport::new).collect();
-        let passed = documents
-            .iter()
-            .filter(|d| d.verdict == Verdict::Pass)
-            .count();
+        let passed = documents.iter().filter(|d| d.verdict == Verdict::Pass).count();
         let pages = documents.iter().map(|d| d.pages.len()).sum();
         let summary = Summary {
             documents: documents.len(),
@@ -115,14 +112,7 @@ impl CheckReport {
     pub fn render_human(&self) -> String {
         let mut out = String::new();
         for d in &self.documents {
-            let (mark, n) = (
-                if d.verdict == Verdict::Pass {
-                    "PASS"
-                } else {
-                    "FAIL"
-                },
-                d.pages.len(),
-            );
+            let (mark, n) = (if d.verdict == Verdict::Pass { "PASS" } else { "FAIL" }, d.pages.len());
             out.push_str(&format!(
                 "{mark}  {}  [{}] {n} page{}\n",
                 d.path,
@@ -154,9 +144,7 @@ impl DocumentReport {
         let mut pages = Vec::new();
         for scan in &c.scans {
             let path = scan.path.display().to_string();
-            let reasons_for = |n: usize| -> Vec<&Finding> {
-                c.findings.iter().filter(|f| f.page == Some(n)).collect()
-            };
+            let reasons_for = |n: usize| -> Vec<&Finding> { c.findings.iter().filter(|f| f.page == Some(n)).collect() };
             match &scan.result {
                 Ok(s) => {
                     for p in &s.pages {

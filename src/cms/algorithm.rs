@@ -24,12 +24,18 @@ const NULL: [u8; 2] = [0x05, 0x00];
 
 /// Digest AlgorithmIdentifier with absent parameters (RFC 5754).
 pub(crate) fn digest_identifier(d: DigestAlg) -> AlgorithmIdentifier {
-    AlgorithmIdentifier { algorithm: d.object_identifier(), parameters: None }
+    AlgorithmIdentifier {
+        algorithm: d.object_identifier(),
+        parameters: None,
+    }
 }
 
 /// The AlgorithmIdentifier hozon writes in SignerInfo.signatureAlgorithm.
 pub(crate) fn signature_identifier(alg: SignatureAlg) -> Result<AlgorithmIdentifier, CmsError> {
-    let with = |oid: &Oid, params: Option<Any>| AlgorithmIdentifier { algorithm: oid.to_owned(), parameters: params };
+    let with = |oid: &Oid, params: Option<Any>| AlgorithmIdentifier {
+        algorithm: oid.to_owned(),
+        parameters: params,
+    };
     Ok(match alg {
         SignatureAlg::RsaPkcs1(d) => {
             let oid = match d {
@@ -48,8 +54,10 @@ pub(crate) fn signature_identifier(alg: SignatureAlg) -> Result<AlgorithmIdentif
             with(oid, None)
         }
         SignatureAlg::RsaPss(d) => {
-            let hash =
-                AlgorithmIdentifier { algorithm: d.object_identifier(), parameters: Some(Any::new(NULL.to_vec())) };
+            let hash = AlgorithmIdentifier {
+                algorithm: d.object_identifier(),
+                parameters: Some(Any::new(NULL.to_vec())),
+            };
             let mgf_params = rasn::der::encode(&hash).map_err(|e| CmsError::Encode(e.to_string()))?;
             let params = RsaPssParams {
                 hash_algorithm: Some(hash),
@@ -66,9 +74,17 @@ pub(crate) fn signature_identifier(alg: SignatureAlg) -> Result<AlgorithmIdentif
 /// How to verify a signature read from a CMS.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SignatureScheme {
-    RsaPkcs1 { digest: DigestAlg },
-    RsaPss { digest: DigestAlg, mgf1_digest: DigestAlg, salt_len: u32 },
-    Ecdsa { digest: DigestAlg },
+    RsaPkcs1 {
+        digest: DigestAlg,
+    },
+    RsaPss {
+        digest: DigestAlg,
+        mgf1_digest: DigestAlg,
+        salt_len: u32,
+    },
+    Ecdsa {
+        digest: DigestAlg,
+    },
 }
 
 impl SignatureScheme {
@@ -101,17 +117,29 @@ pub(crate) fn parse_signature_identifier(
     let scheme = if oid == oids::RSA_ENCRYPTION {
         SignatureScheme::RsaPkcs1 { digest: need_digest()? }
     } else if oid == oids::SHA256_WITH_RSA {
-        SignatureScheme::RsaPkcs1 { digest: DigestAlg::Sha256 }
+        SignatureScheme::RsaPkcs1 {
+            digest: DigestAlg::Sha256,
+        }
     } else if oid == oids::SHA384_WITH_RSA {
-        SignatureScheme::RsaPkcs1 { digest: DigestAlg::Sha384 }
+        SignatureScheme::RsaPkcs1 {
+            digest: DigestAlg::Sha384,
+        }
     } else if oid == oids::SHA512_WITH_RSA {
-        SignatureScheme::RsaPkcs1 { digest: DigestAlg::Sha512 }
+        SignatureScheme::RsaPkcs1 {
+            digest: DigestAlg::Sha512,
+        }
     } else if oid == oids::ECDSA_WITH_SHA256 {
-        SignatureScheme::Ecdsa { digest: DigestAlg::Sha256 }
+        SignatureScheme::Ecdsa {
+            digest: DigestAlg::Sha256,
+        }
     } else if oid == oids::ECDSA_WITH_SHA384 {
-        SignatureScheme::Ecdsa { digest: DigestAlg::Sha384 }
+        SignatureScheme::Ecdsa {
+            digest: DigestAlg::Sha384,
+        }
     } else if oid == oids::ECDSA_WITH_SHA512 {
-        SignatureScheme::Ecdsa { digest: DigestAlg::Sha512 }
+        SignatureScheme::Ecdsa {
+            digest: DigestAlg::Sha512,
+        }
     } else if oid == oids::ID_EC_PUBLIC_KEY {
         SignatureScheme::Ecdsa { digest: need_digest()? }
     } else if oid == oids::ID_RSASSA_PSS {
@@ -123,7 +151,10 @@ pub(crate) fn parse_signature_identifier(
 }
 
 fn parse_pss(ai: &AlgorithmIdentifier) -> Result<SignatureScheme, CmsError> {
-    let params = ai.parameters.as_ref().ok_or_else(|| CmsError::Unsupported("RSASSA-PSS without parameters".into()))?;
+    let params = ai
+        .parameters
+        .as_ref()
+        .ok_or_else(|| CmsError::Unsupported("RSASSA-PSS without parameters".into()))?;
     let p: RsaPssParams =
         rasn::der::decode(params.as_bytes()).map_err(|e| CmsError::Malformed(format!("RSASSA-PSS parameters: {e}")))?;
     // Absent hash/MGF mean SHA-1, which hozon does not accept.
@@ -133,7 +164,10 @@ fn parse_pss(ai: &AlgorithmIdentifier) -> Result<SignatureScheme, CmsError> {
     };
     let mgf1_digest = match &p.mask_gen_algorithm {
         Some(m) if m.algorithm == *oids::ID_MGF1 => {
-            let inner = m.parameters.as_ref().ok_or_else(|| CmsError::Unsupported("MGF1 without hash".into()))?;
+            let inner = m
+                .parameters
+                .as_ref()
+                .ok_or_else(|| CmsError::Unsupported("MGF1 without hash".into()))?;
             let h: AlgorithmIdentifier = rasn::der::decode(inner.as_bytes())
                 .map_err(|e| CmsError::Malformed(format!("MGF1 parameters: {e}")))?;
             digest_of(&h)?
@@ -150,7 +184,11 @@ fn parse_pss(ai: &AlgorithmIdentifier) -> Result<SignatureScheme, CmsError> {
             return Err(CmsError::Unsupported("RSASSA-PSS trailer field".into()));
         }
     }
-    Ok(SignatureScheme::RsaPss { digest, mgf1_digest, salt_len })
+    Ok(SignatureScheme::RsaPss {
+        digest,
+        mgf1_digest,
+        salt_len,
+    })
 }
 
 #[cfg(test)]
@@ -170,7 +208,10 @@ mod tests {
             let ai = signature_identifier(alg).unwrap();
             let s = parse_signature_identifier(&ai, None).unwrap();
             assert_eq!(s.algorithm(), alg);
-            if let SignatureScheme::RsaPss { salt_len, mgf1_digest, .. } = s {
+            if let SignatureScheme::RsaPss {
+                salt_len, mgf1_digest, ..
+            } = s
+            {
                 assert_eq!(salt_len as usize, alg.digest().len());
                 assert_eq!(mgf1_digest, alg.digest());
             }
@@ -179,16 +220,24 @@ mod tests {
 
     #[test]
     fn generic_rsa_takes_the_signer_digest_and_unknown_oids_fail() {
-        let ai = AlgorithmIdentifier { algorithm: oids::RSA_ENCRYPTION.to_owned(), parameters: None };
+        let ai = AlgorithmIdentifier {
+            algorithm: oids::RSA_ENCRYPTION.to_owned(),
+            parameters: None,
+        };
         assert_eq!(
             parse_signature_identifier(&ai, Some(DigestAlg::Sha384)).unwrap(),
-            SignatureScheme::RsaPkcs1 { digest: DigestAlg::Sha384 }
+            SignatureScheme::RsaPkcs1 {
+                digest: DigestAlg::Sha384
+            }
         );
         assert!(parse_signature_identifier(&ai, None).is_err());
         let md5rsa = AlgorithmIdentifier {
             algorithm: Oid::const_new(&[1, 2, 840, 113549, 1, 1, 4]).to_owned(),
             parameters: None,
         };
-        assert_eq!(parse_signature_identifier(&md5rsa, None).unwrap_err().code(), "cms-unsupported");
+        assert_eq!(
+            parse_signature_identifier(&md5rsa, None).unwrap_err().code(),
+            "cms-unsupported"
+        );
     }
 }

@@ -13,7 +13,10 @@ fn enc<T: rasn::Encode>(v: &T) -> Result<Vec<u8>, CmsError> {
 }
 
 fn attribute(oid: &Oid, value_der: Vec<u8>) -> Attribute {
-    Attribute { r#type: oid.to_owned(), values: SetOf::from_vec(vec![Any::new(value_der)]) }
+    Attribute {
+        r#type: oid.to_owned(),
+        values: SetOf::from_vec(vec![Any::new(value_der)]),
+    }
 }
 
 /// The DER SET of signed attributes for a PAdES signature over id-data content.
@@ -41,8 +44,14 @@ pub(crate) fn signed_attributes(
     }
     let attrs: SetOf<Attribute> = SetOf::from_vec(vec![
         attribute(oids::ID_CONTENT_TYPE, enc(&content_type.to_owned())?),
-        attribute(oids::ID_MESSAGE_DIGEST, enc(&OctetString::from(message_digest.to_vec()))?),
-        attribute(oids::ID_AA_SIGNING_CERTIFICATE_V2, ess::signing_certificate_v2(signer_cert, digest_alg)?),
+        attribute(
+            oids::ID_MESSAGE_DIGEST,
+            enc(&OctetString::from(message_digest.to_vec()))?,
+        ),
+        attribute(
+            oids::ID_AA_SIGNING_CERTIFICATE_V2,
+            ess::signing_certificate_v2(signer_cert, digest_alg)?,
+        ),
     ]);
     enc(&attrs)
 }

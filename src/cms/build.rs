@@ -84,13 +84,19 @@ pub fn encode_signed_data(parts: &SignedDataParts<'_>) -> Result<Vec<u8>, CmsErr
     let sd = SignedData {
         version: Integer::from(version),
         digest_algorithms: SetOf::from_vec(vec![algorithm::digest_identifier(parts.digest_alg)]),
-        encap_content_info: EncapsulatedContentInfo { content_type: content_type.to_owned(), content },
+        encap_content_info: EncapsulatedContentInfo {
+            content_type: content_type.to_owned(),
+            content,
+        },
         certificates: (!certificates.is_empty()).then(|| SetOf::from_vec(certificates)),
         crls: None,
         signer_infos: SetOf::from_vec(vec![signer_info]),
     };
     let sd_der = rasn::der::encode(&sd).map_err(enc_err)?;
-    let ci = ContentInfo { content_type: oids::ID_SIGNED_DATA.to_owned(), content: Any::new(sd_der) };
+    let ci = ContentInfo {
+        content_type: oids::ID_SIGNED_DATA.to_owned(),
+        content: Any::new(sd_der),
+    };
     let out = rasn::der::encode(&ci).map_err(enc_err)?;
 
     // The signed bytes, the token and the certificates must come out exactly as given.
@@ -98,7 +104,11 @@ pub fn encode_signed_data(parts: &SignedDataParts<'_>) -> Result<Vec<u8>, CmsErr
     let same_attrs = back.signed_attributes_der() == Some(parts.signed_attrs_der.as_slice());
     let same_token = back.timestamp_tokens().first().copied() == parts.unsigned_timestamp.as_deref();
     // DER sorts the certificate SET, so compare as sets.
-    let mut got = back.certificates().iter().map(|c| c.to_der()).collect::<Result<Vec<_>, _>>()?;
+    let mut got = back
+        .certificates()
+        .iter()
+        .map(|c| c.to_der())
+        .collect::<Result<Vec<_>, _>>()?;
     let mut want = cert_ders.clone();
     got.sort();
     want.sort();
@@ -146,7 +156,12 @@ pub fn sign_detached<'a>(signer: &'a dyn Signer, content_digest: &[u8]) -> Resul
     let digest_alg = signer.algorithm().digest();
     let signed_attrs_der = attributes::pades_signed_attributes(digest_alg, content_digest, signer.certificate())?;
     let signature = signer.sign(&signed_attrs_der)?;
-    Ok(PendingSignature { signer, digest_alg, signed_attrs_der, signature })
+    Ok(PendingSignature {
+        signer,
+        digest_alg,
+        signed_attrs_der,
+        signature,
+    })
 }
 
 /// A complete SignedData encapsulating `tst_info` (RFC 3161 token), certificates included.
@@ -238,7 +253,10 @@ mod tests {
             assert!(!ok, "{:?}: changed content verified", s.algorithm());
             let (ok, dump) = openssl(&["asn1parse", "-inform", "DER", "-in", &sig]);
             assert!(ok);
-            assert!(dump.contains("messageDigest") && dump.contains("id-smime-aa-signingCertificateV2"), "{dump}");
+            assert!(
+                dump.contains("messageDigest") && dump.contains("id-smime-aa-signingCertificateV2"),
+                "{dump}"
+            );
             assert!(!dump.contains("signingTime"), "signingTime present:\n{dump}");
         }
     }

@@ -44,7 +44,10 @@ pub(crate) fn read(input: &[u8]) -> Result<(Tlv<'_>, &[u8]), CmsError> {
         (bytes.iter().fold(0usize, |acc, &b| (acc << 8) | b as usize), rest)
     };
     if len > MAX_DER_BYTES {
-        return Err(CmsError::TooLarge { size: len, max: MAX_DER_BYTES });
+        return Err(CmsError::TooLarge {
+            size: len,
+            max: MAX_DER_BYTES,
+        });
     }
     if rest.len() < len {
         return Err(malformed("element longer than the data (truncated?)"));
@@ -158,7 +161,10 @@ mod tests {
         let big = encode(0x30, &vec![0u8; 200]);
         assert!(read(&big[..100]).is_err());
         assert!(read(&[0x30, 0x80, 0, 0]).is_err());
-        assert!(matches!(read(&[0x30, 0x84, 0x7f, 0xff, 0xff, 0xff]), Err(CmsError::TooLarge { .. })));
+        assert!(matches!(
+            read(&[0x30, 0x84, 0x7f, 0xff, 0xff, 0xff]),
+            Err(CmsError::TooLarge { .. })
+        ));
         assert!(read(&[0x30, 0x89, 1, 2, 3, 4, 5, 6, 7, 8, 9]).is_err());
         assert!(read(&[]).is_err());
         assert!(read_exact(&[0x05, 0x00, 0x00]).is_err());

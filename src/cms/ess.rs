@@ -71,7 +71,11 @@ pub(crate) fn signing_certificate_v2(cert: &X509, alg: DigestAlg) -> Result<Vec<
         cert_hash: OctetString::from(hash),
         issuer_serial: Some(issuer_serial(cert)?),
     };
-    rasn::der::encode(&SigningCertificateV2 { certs: vec![id], policies: None }).map_err(enc_err)
+    rasn::der::encode(&SigningCertificateV2 {
+        certs: vec![id],
+        policies: None,
+    })
+    .map_err(enc_err)
 }
 
 fn issuer_serial_matches(is: &Option<IssuerSerial>, cert: &X509) -> Result<bool, CmsError> {
@@ -87,7 +91,10 @@ fn issuer_serial_matches(is: &Option<IssuerSerial>, cert: &X509) -> Result<bool,
 pub(crate) fn check_v2(value_der: &[u8], cert: &X509) -> Result<EssBinding, CmsError> {
     let sc: SigningCertificateV2 =
         rasn::der::decode(value_der).map_err(|e| CmsError::Malformed(format!("signing-certificate-v2: {e}")))?;
-    let first = sc.certs.first().ok_or_else(|| CmsError::Malformed("empty signing-certificate-v2".into()))?;
+    let first = sc
+        .certs
+        .first()
+        .ok_or_else(|| CmsError::Malformed("empty signing-certificate-v2".into()))?;
     let alg = match &first.hash_algorithm {
         None => DigestAlg::Sha256,
         Some(ai) => DigestAlg::from_oid(&ai.algorithm)
@@ -104,7 +111,10 @@ pub(crate) fn check_v2(value_der: &[u8], cert: &X509) -> Result<EssBinding, CmsE
 pub(crate) fn check_v1(value_der: &[u8], cert: &X509) -> Result<EssBinding, CmsError> {
     let sc: SigningCertificate =
         rasn::der::decode(value_der).map_err(|e| CmsError::Malformed(format!("signing-certificate: {e}")))?;
-    let first = sc.certs.first().ok_or_else(|| CmsError::Malformed("empty signing-certificate".into()))?;
+    let first = sc
+        .certs
+        .first()
+        .ok_or_else(|| CmsError::Malformed("empty signing-certificate".into()))?;
     // SHA-1 here only identifies a certificate we already hold; it is what RFC 2634 defines.
     let hash = openssl::hash::hash(openssl::hash::MessageDigest::sha1(), &cert.to_der()?)?;
     if &*hash != first.cert_hash.as_ref() || !issuer_serial_matches(&first.issuer_serial, cert)? {
@@ -135,7 +145,10 @@ mod tests {
         let v384 = signing_certificate_v2(s.certificate(), DigestAlg::Sha384).unwrap();
         let sc: SigningCertificateV2 = rasn::der::decode(&v384).unwrap();
         assert!(sc.certs[0].hash_algorithm.is_some());
-        assert_eq!(check_v2(&v384, s.certificate()).unwrap(), EssBinding::V2(DigestAlg::Sha384));
+        assert_eq!(
+            check_v2(&v384, s.certificate()).unwrap(),
+            EssBinding::V2(DigestAlg::Sha384)
+        );
     }
 
     #[test]
@@ -144,7 +157,10 @@ mod tests {
         let a = test_pki::signer(&ca, KeyKind::P256, "a", Usage::Signer);
         let b = test_pki::signer(&ca, KeyKind::P256, "b", Usage::Signer);
         let v = signing_certificate_v2(a.certificate(), DigestAlg::Sha256).unwrap();
-        assert_eq!(check_v2(&v, a.certificate()).unwrap(), EssBinding::V2(DigestAlg::Sha256));
+        assert_eq!(
+            check_v2(&v, a.certificate()).unwrap(),
+            EssBinding::V2(DigestAlg::Sha256)
+        );
         assert_eq!(check_v2(&v, b.certificate()).unwrap_err().code(), "cms-ess-mismatch");
     }
 }

@@ -92,7 +92,11 @@ pub fn parse_signed_data(input: &[u8]) -> Result<ParsedSignedData, CmsError> {
         return Err(CmsError::Unsupported(format!("content type {ct} (not SignedData)")));
     }
     let explicit = der::expect(f.get(1), 0xa0, "ContentInfo content")?;
-    let sd = der::expect(Some(&der::read_exact(explicit.value)?), 0x30, "SignedData is not a SEQUENCE")?;
+    let sd = der::expect(
+        Some(&der::read_exact(explicit.value)?),
+        0x30,
+        "SignedData is not a SEQUENCE",
+    )?;
     let mut fields = der::children(sd.value)?.into_iter().peekable();
     der::expect(fields.next().as_ref(), 0x02, "SignedData version")?;
     let algs = der::expect(fields.next().as_ref(), 0x31, "digestAlgorithms")?;
@@ -206,7 +210,9 @@ impl ParsedSignedData {
                 let same_serial =
                     c.serial_number().to_bn().map(|b| b.to_vec()).ok().as_deref() == Some(strip_zeros(serial));
                 let same_issuer = c.issuer_name().to_der().ok().as_deref() == Some(issuer_der.as_slice())
-                    || openssl::x509::X509Name::from_der(issuer_der).ok().and_then(|n| n.try_cmp(c.issuer_name()).ok())
+                    || openssl::x509::X509Name::from_der(issuer_der)
+                        .ok()
+                        .and_then(|n| n.try_cmp(c.issuer_name()).ok())
                         == Some(std::cmp::Ordering::Equal);
                 same_serial && same_issuer
             }
@@ -269,12 +275,16 @@ impl ParsedSignedData {
         let mut found = self.attributes.iter().filter(|a| a.oid == *oid);
         let Some(a) = found.next() else { return Ok(None) };
         if found.next().is_some() || a.values.len() != 1 {
-            return Err(CmsError::Malformed(format!("attribute {oid} must occur once with one value")));
+            return Err(CmsError::Malformed(format!(
+                "attribute {oid} must occur once with one value"
+            )));
         }
         Ok(a.values.first().map(Vec::as_slice))
     }
     pub fn content_type_attribute(&self) -> Result<Option<ObjectIdentifier>, CmsError> {
-        self.signed_attribute(oids::ID_CONTENT_TYPE)?.map(|v| decode(v, "content-type attribute")).transpose()
+        self.signed_attribute(oids::ID_CONTENT_TYPE)?
+            .map(|v| decode(v, "content-type attribute"))
+            .transpose()
     }
     pub fn message_digest_attribute(&self) -> Result<Option<Vec<u8>>, CmsError> {
         self.signed_attribute(oids::ID_MESSAGE_DIGEST)?

@@ -32,7 +32,11 @@ pub(crate) fn verify_signature(
     let key = cert.public_key()?;
     let (digest, pss) = match scheme {
         SignatureScheme::RsaPkcs1 { digest } | SignatureScheme::Ecdsa { digest } => (digest, None),
-        SignatureScheme::RsaPss { digest, mgf1_digest, salt_len } => (digest, Some((mgf1_digest, salt_len))),
+        SignatureScheme::RsaPss {
+            digest,
+            mgf1_digest,
+            salt_len,
+        } => (digest, Some((mgf1_digest, salt_len))),
     };
     let mut v = Verifier::new(digest.message_digest(), &key)?;
     if let Some((mgf1, salt)) = pss {
@@ -53,11 +57,15 @@ impl ParsedSignedData {
             .signed_attributes_der()
             .ok_or_else(|| CmsError::Unsupported("SignerInfo without signed attributes".into()))?;
         let digest_alg = self.digest_algorithm()?;
-        let ct = self.content_type_attribute()?.ok_or(CmsError::MissingAttribute("content-type"))?;
+        let ct = self
+            .content_type_attribute()?
+            .ok_or(CmsError::MissingAttribute("content-type"))?;
         if ct != self.econtent_type {
             return Err(CmsError::ContentTypeMismatch);
         }
-        let md = self.message_digest_attribute()?.ok_or(CmsError::MissingAttribute("message-digest"))?;
+        let md = self
+            .message_digest_attribute()?
+            .ok_or(CmsError::MissingAttribute("message-digest"))?;
         if md != content_digest {
             return Err(CmsError::DigestMismatch);
         }
@@ -73,13 +81,20 @@ impl ParsedSignedData {
         } else {
             None
         };
-        Ok(SignerCheck { signer: cert.clone(), digest_alg, scheme, ess, has_signing_time: self.has_signing_time() })
+        Ok(SignerCheck {
+            signer: cert.clone(),
+            digest_alg,
+            scheme,
+            ess,
+            has_signing_time: self.has_signing_time(),
+        })
     }
 
     /// For SignedData with encapsulated content (timestamp tokens): verify over that content.
     pub fn verify_encapsulated(&self) -> Result<SignerCheck, CmsError> {
-        let content =
-            self.encapsulated_content().ok_or_else(|| CmsError::Malformed("no encapsulated content".into()))?;
+        let content = self
+            .encapsulated_content()
+            .ok_or_else(|| CmsError::Malformed("no encapsulated content".into()))?;
         let digest = self.digest_algorithm()?.digest(content)?;
         self.verify(&digest)
     }
@@ -124,7 +139,10 @@ mod tests {
         let at = cms.windows(sig.len()).position(|w| w == sig).unwrap() + 5;
         let mut bad = cms.clone();
         bad[at] ^= 0x80;
-        assert_eq!(parse_signed_data(&bad).unwrap().verify(&digest).unwrap_err().code(), "cms-bad-signature");
+        assert_eq!(
+            parse_signed_data(&bad).unwrap().verify(&digest).unwrap_err().code(),
+            "cms-bad-signature"
+        );
     }
 
     #[test]
@@ -153,7 +171,10 @@ mod tests {
         let ca = test_pki::ca("CA");
         let s = test_pki::signer(&ca, KeyKind::P256, "x", Usage::Signer);
         let d = DigestAlg::Sha256.digest(b"c").unwrap();
-        let cms = sign_detached(&s, &d).unwrap().finish(Some(vec![0x30, 0x03, 0x02, 0x01, 0x01])).unwrap();
+        let cms = sign_detached(&s, &d)
+            .unwrap()
+            .finish(Some(vec![0x30, 0x03, 0x02, 0x01, 0x01]))
+            .unwrap();
         for n in 0..cms.len() {
             assert!(parse_signed_data(&cms[..n]).is_err(), "prefix {n} parsed");
         }

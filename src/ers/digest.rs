@@ -91,10 +91,7 @@ impl DigestAlgorithm {
 }
 
 fn oid_text(arcs: &[u32]) -> String {
-    arcs.iter()
-        .map(|a| a.to_string())
-        .collect::<Vec<_>>()
-        .join(".")
+    arcs.iter().map(|a| a.to_string()).collect::<Vec<_>>().join(".")
 }
 
 #[cfg(test)]

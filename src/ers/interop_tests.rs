@@ -10,9 +10,7 @@ use std::process::Command;
 use time::OffsetDateTime;
 
 use super::test_tsa::{skip, OpensslCheck, TestTsa};
-use super::{
-    build_records, renew_hash_tree, renew_timestamps, verify, DigestAlgorithm, EvidenceRecord,
-};
+use super::{build_records, renew_hash_tree, renew_timestamps, verify, DigestAlgorithm, EvidenceRecord};
 
 const A: DigestAlgorithm = DigestAlgorithm::Sha256;
 const BC_JARS: [&str; 3] = [
@@ -58,11 +56,7 @@ fn bc(args: &[&str]) -> (bool, String) {
 
 /// BC verify of (record, data) pairs; returns (all passed, output).
 fn bc_verify(root: &Path, pairs: &[(PathBuf, PathBuf)]) -> (bool, String) {
-    let mut args = vec![
-        "verify".to_string(),
-        "--trust".into(),
-        root.display().to_string(),
-    ];
+    let mut args = vec!["verify".to_string(), "--trust".into(), root.display().to_string()];
     for (e, d) in pairs {
         args.push(e.display().to_string());
         args.push(d.display().to_string());
@@ -96,19 +90,14 @@ fn write_records(recs: &[EvidenceRecord], docs: &[PathBuf]) -> Vec<(PathBuf, Pat
 }
 
 fn digests(docs: &[PathBuf], alg: DigestAlgorithm) -> Vec<Vec<u8>> {
-    docs.iter()
-        .map(|d| alg.digest(&std::fs::read(d).unwrap()))
-        .collect()
+    docs.iter().map(|d| alg.digest(&std::fs::read(d).unwrap())).collect()
 }
 
 fn sample<T: Clone>(v: &[T]) -> Vec<T> {
     if v.len() <= 4 {
         v.to_vec()
     } else {
-        [0, 1, v.len() / 2, v.len() - 1]
-            .iter()
-            .map(|&i| v[i].clone())
-            .collect()
+        [0, 1, v.len() / 2, v.len() - 1].iter().map(|&i| v[i].clone()).collect()
     }
 }
 
@@ -128,11 +117,7 @@ fn bouncycastle_accepts_hozon_records_and_rejects_bad_pairs() {
         let pairs = write_records(&recs, &docs);
         let (ok, out) = bc_verify(&tsa.root_pem, &sample(&pairs));
         assert!(ok, "BC rejects hozon's {n}-leaf records:\n{out}");
-        assert_eq!(
-            out.matches("PASS ers").count(),
-            sample(&pairs).len(),
-            "{out}"
-        );
+        assert_eq!(out.matches("PASS ers").count(), sample(&pairs).len(), "{out}");
     }
     // negative cases on a 3-leaf batch
     let docs = documents(dir.path(), 3, "neg");
@@ -149,10 +134,7 @@ fn bouncycastle_accepts_hozon_records_and_rejects_bad_pairs() {
     bytes[3] ^= 1;
     std::fs::write(&tampered, bytes).unwrap();
     let (ok, out) = bc_verify(&tsa.root_pem, &[(pairs[2].0.clone(), tampered)]);
-    assert!(
-        !ok && out.contains("FAIL"),
-        "BC accepted a tampered document:\n{out}"
-    );
+    assert!(!ok && out.contains("FAIL"), "BC accepted a tampered document:\n{out}");
     let (ok, out) = bc_verify(&other.root_pem, &pairs[..1]);
     assert!(
         !ok && out.contains("TSA not trusted"),
@@ -191,10 +173,7 @@ fn bouncycastle_accepts_hozon_renewals_and_rejects_a_broken_chain() {
     let e = dir.path().join("broken.ers");
     std::fs::write(&e, broken.to_der().unwrap()).unwrap();
     let (ok, out) = bc_verify(&tsa.root_pem, &[(e, docs[0].clone())]);
-    assert!(
-        !ok && out.contains("FAIL"),
-        "BC accepted a broken chain:\n{out}"
-    );
+    assert!(!ok && out.contains("FAIL"), "BC accepted a broken chain:\n{out}");
     let now = OffsetDateTime::now_utc();
     let doc0 = std::fs::read(&docs[0]).unwrap();
     assert_eq!(
@@ -234,11 +213,7 @@ fn hozon_accepts_bouncycastle_records_and_renews_them() {
             let file_name = d.file_name().unwrap().to_string_lossy();
             let der = std::fs::read(out_dir.join(format!("{file_name}.ers"))).unwrap();
             let rec = EvidenceRecord::from_der(&der).unwrap();
-            assert_eq!(
-                rec.to_der().unwrap(),
-                der,
-                "re-encoding changes BC's record"
-            );
+            assert_eq!(rec.to_der().unwrap(), der, "re-encoding changes BC's record");
             let data = std::fs::read(d).unwrap();
             verify(&rec, &data, &check, now())
                 .unwrap_or_else(|e| panic!("hozon rejects BC's {n}-leaf record {i}: {e}"));
@@ -264,10 +239,7 @@ fn hozon_accepts_bouncycastle_records_and_renews_them() {
         docs[1].to_str().unwrap(),
     ]);
     assert!(ok, "{out}");
-    let e0 = out_dir.join(format!(
-        "{}.ers",
-        docs[0].file_name().unwrap().to_string_lossy()
-    ));
+    let e0 = out_dir.join(format!("{}.ers", docs[0].file_name().unwrap().to_string_lossy()));
     let (ok, out) = bc(&["renew", "--tsa", tsa.url(), e0.to_str().unwrap()]);
     assert!(ok, "{out}");
     let (ok, out) = bc(&[
@@ -281,10 +253,7 @@ fn hozon_accepts_bouncycastle_records_and_renews_them() {
     let (ok, out) = bc(&["renew", "--tsa", tsa.url(), e0.to_str().unwrap()]);
     assert!(ok, "{out}");
     let rec = EvidenceRecord::from_der(&std::fs::read(&e0).unwrap()).unwrap();
-    assert_eq!(
-        rec.chains.iter().map(Vec::len).collect::<Vec<_>>(),
-        vec![2, 2]
-    );
+    assert_eq!(rec.chains.iter().map(Vec::len).collect::<Vec<_>>(), vec![2, 2]);
     let data = std::fs::read(&docs[0]).unwrap();
     let rep = verify(&rec, &data, &check, now()).unwrap();
     assert_eq!(rep.chains[1].algorithm, DigestAlgorithm::Sha512);

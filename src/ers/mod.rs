@@ -25,8 +25,7 @@ pub(crate) mod test_tsa;
 pub use digest::DigestAlgorithm;
 pub use error::ErsError;
 pub use record::{
-    build_records, renew_hash_tree, renew_timestamps, ArchiveTimeStamp, ArchiveTimeStampChain,
-    EvidenceRecord,
+    build_records, renew_hash_tree, renew_timestamps, ArchiveTimeStamp, ArchiveTimeStampChain, EvidenceRecord,
 };
 pub use token::TokenInfo;
 pub use verify::{verify, ChainReport, ErsReport};

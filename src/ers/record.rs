@@ -86,10 +86,7 @@ impl EvidenceRecord {
             return Err(malformed("not DER encoded (or trailing bytes)"));
         }
         if asn.version != 1.into() {
-            return Err(malformed(format!(
-                "version {} (only v1 exists)",
-                asn.version
-            )));
+            return Err(malformed(format!("version {} (only v1 exists)", asn.version)));
         }
         let digest_algorithms = asn
             .digest_algorithms
@@ -101,12 +98,7 @@ impl EvidenceRecord {
             if chain.is_empty() {
                 return Err(malformed("an empty ArchiveTimeStampChain"));
             }
-            chains.push(
-                chain
-                    .into_iter()
-                    .map(from_asn)
-                    .collect::<Result<Vec<_>, _>>()?,
-            );
+            chains.push(chain.into_iter().map(from_asn).collect::<Result<Vec<_>, _>>()?);
         }
         if chains.is_empty() {
             return Err(malformed("an empty ArchiveTimeStampSequence"));
@@ -123,11 +115,7 @@ impl EvidenceRecord {
     pub fn to_der(&self) -> Result<Vec<u8>, ErsError> {
         let asn = EvidenceRecordAsn {
             version: 1.into(),
-            digest_algorithms: self
-                .digest_algorithms
-                .iter()
-                .map(|a| a.identifier())
-                .collect(),
+            digest_algorithms: self.digest_algorithms.iter().map(|a| a.identifier()).collect(),
             crypto_infos: self.crypto_infos.clone(),
             encryption_info: self.encryption_info.clone(),
             archive_time_stamp_sequence: chains_to_asn(&self.chains),
@@ -171,10 +159,7 @@ fn to_asn(a: &ArchiveTimeStamp) -> ArchiveTimeStampAsn {
 }
 
 fn chains_to_asn(chains: &[ArchiveTimeStampChain]) -> Vec<Vec<ArchiveTimeStampAsn>> {
-    chains
-        .iter()
-        .map(|c| c.iter().map(to_asn).collect())
-        .collect()
+    chains.iter().map(|c| c.iter().map(to_asn).collect()).collect()
 }
 
 /// DER of `ArchiveTimeStampSequence` over `chains` (outer SEQUENCE included): the `atsc` that
@@ -217,9 +202,9 @@ fn stamp_groups(
         .iter()
         .zip(&values)
         .map(|(group, value)| {
-            let pos = tree.position(value).ok_or_else(|| {
-                ErsError::InvalidInput("a leaf is missing from its own tree".into())
-            })?;
+            let pos = tree
+                .position(value)
+                .ok_or_else(|| ErsError::InvalidInput("a leaf is missing from its own tree".into()))?;
             let siblings = tree.siblings(pos);
             let reduced = if siblings.is_empty() && group.len() == 1 {
                 None
@@ -270,20 +255,9 @@ pub fn renew_timestamps(
     let mut by_alg: BTreeMap<DigestAlgorithm, Vec<usize>> = BTreeMap::new();
     let mut groups = Vec::with_capacity(records.len());
     for (i, r) in records.iter().enumerate() {
-        let chain = r
-            .chains
-            .last()
-            .ok_or_else(|| malformed("no chain to renew"))?;
-        let alg = chain
-            .first()
-            .ok_or_else(|| malformed("an empty chain"))?
-            .algorithm()?;
-        groups.push(
-            chain
-                .iter()
-                .map(|a| alg.digest(&a.time_stamp))
-                .collect::<Vec<_>>(),
-        );
+        let chain = r.chains.last().ok_or_else(|| malformed("no chain to renew"))?;
+        let alg = chain.first().ok_or_else(|| malformed("an empty chain"))?.algorithm()?;
+        groups.push(chain.iter().map(|a| alg.digest(&a.time_stamp)).collect::<Vec<_>>());
         by_alg.entry(alg).or_default().push(i);
     }
     let mut out = records.to_vec();
@@ -345,9 +319,7 @@ mod tests {
     const A: DigestAlgorithm = DigestAlgorithm::Sha256;
 
     fn docs(n: usize) -> Vec<Vec<u8>> {
-        (0..n)
-            .map(|i| format!("患者記録 {i}").into_bytes())
-            .collect()
+        (0..n).map(|i| format!("患者記録 {i}").into_bytes()).collect()
     }
 
     #[test]
@@ -361,16 +333,9 @@ mod tests {
         let root = recs[0].chains[0][0].token().unwrap().imprint;
         for (r, h) in recs.iter().zip(&digests) {
             let tree = r.chains[0][0].reduced_hash_tree.as_ref().unwrap();
-            assert_eq!(
-                tree[0],
-                vec![h.clone()],
-                "first list: the document's hash alone"
-            );
+            assert_eq!(tree[0], vec![h.clone()], "first list: the document's hash alone");
             assert!(tree[1..].iter().all(|l| l.len() == 1));
-            assert_eq!(
-                recover_root(A, tree, ListRule::SingleIsValue).unwrap(),
-                root
-            );
+            assert_eq!(recover_root(A, tree, ListRule::SingleIsValue).unwrap(), root);
             assert!(Arc::ptr_eq(
                 &r.chains[0][0].time_stamp,
                 &recs[0].chains[0][0].time_stamp
@@ -424,10 +389,7 @@ mod tests {
         }
         let mut trailing = der.clone();
         trailing.push(0);
-        assert_eq!(
-            EvidenceRecord::from_der(&trailing).unwrap_err().code(),
-            "ers-malformed"
-        );
+        assert_eq!(EvidenceRecord::from_der(&trailing).unwrap_err().code(), "ers-malformed");
         // a length claiming 4 GB
         assert_eq!(
             EvidenceRecord::from_der(&[0x30, 0x84, 0xff, 0xff, 0xff, 0xff, 2, 1, 1])
@@ -438,10 +400,7 @@ mod tests {
         let mut v2 = der.clone();
         let at = v2.windows(3).position(|w| w == [2, 1, 1]).unwrap();
         v2[at + 2] = 2;
-        assert_eq!(
-            EvidenceRecord::from_der(&v2).unwrap_err().code(),
-            "ers-malformed"
-        );
+        assert_eq!(EvidenceRecord::from_der(&v2).unwrap_err().code(), "ers-malformed");
     }
 
     #[test]
@@ -451,11 +410,7 @@ mod tests {
         let recs = build_records(&digests, A, &st).unwrap();
         let once = renew_timestamps(&recs, &st).unwrap();
         let twice = renew_timestamps(&once, &st).unwrap();
-        assert_eq!(
-            st.calls.load(Ordering::SeqCst),
-            3,
-            "one call per batch and cycle"
-        );
+        assert_eq!(st.calls.load(Ordering::SeqCst), 3, "one call per batch and cycle");
         for r in &twice {
             assert_eq!(r.chains.len(), 1);
             let c = &r.chains[0];
@@ -463,12 +418,7 @@ mod tests {
             let first = &c[2].reduced_hash_tree.as_ref().unwrap()[0];
             assert!(first.contains(&A.digest(&c[0].time_stamp)));
             assert!(first.contains(&A.digest(&c[1].time_stamp)));
-            let root = recover_root(
-                A,
-                c[2].reduced_hash_tree.as_ref().unwrap(),
-                ListRule::SingleIsValue,
-            )
-            .unwrap();
+            let root = recover_root(A, c[2].reduced_hash_tree.as_ref().unwrap(), ListRule::SingleIsValue).unwrap();
             assert_eq!(root, c[2].token().unwrap().imprint);
         }
     }
@@ -483,11 +433,7 @@ mod tests {
         )
         .unwrap();
         let b = DigestAlgorithm::Sha512;
-        let items: Vec<_> = recs
-            .iter()
-            .cloned()
-            .zip(d.iter().map(|x| b.digest(x)))
-            .collect();
+        let items: Vec<_> = recs.iter().cloned().zip(d.iter().map(|x| b.digest(x))).collect();
         let st = FakeStamper::at("20270401000000Z");
         let renewed = renew_hash_tree(&items, b, &st).unwrap();
         assert_eq!(st.calls.load(Ordering::SeqCst), 1);
@@ -495,14 +441,8 @@ mod tests {
             assert_eq!(r.digest_algorithms, vec![A, b]);
             assert_eq!(r.chains.len(), 2);
             assert_eq!(&r.chains[0], &old.chains[0], "earlier chain untouched");
-            let expect = b.digest_parts(&[
-                &b.digest(doc),
-                &b.digest(&sequence_der(&old.chains).unwrap()),
-            ]);
-            assert_eq!(
-                r.chains[1][0].reduced_hash_tree.as_ref().unwrap()[0],
-                vec![expect]
-            );
+            let expect = b.digest_parts(&[&b.digest(doc), &b.digest(&sequence_der(&old.chains).unwrap())]);
+            assert_eq!(r.chains[1][0].reduced_hash_tree.as_ref().unwrap()[0], vec![expect]);
         }
         assert_eq!(
             renew_hash_tree(&[(recs[0].clone(), vec![0; 32])], b, &st)
@@ -515,9 +455,7 @@ mod tests {
     #[test]
     fn hundred_thousand_records_in_seconds() {
         let n = 100_000;
-        let digests: Vec<_> = (0..n)
-            .map(|i| A.digest(&(i as u64).to_le_bytes()))
-            .collect();
+        let digests: Vec<_> = (0..n).map(|i| A.digest(&(i as u64).to_le_bytes())).collect();
         let st = FakeStamper::at("20260401000000Z");
         let t = std::time::Instant::now();
         let recs = build_records(&digests, A, &st).unwrap();
@@ -530,10 +468,7 @@ mod tests {
             let tree = recs[i].chains[0][0].reduced_hash_tree.as_ref().unwrap();
             assert_eq!(tree[0], vec![digests[i].clone()]);
             assert!(tree.len() <= 18, "~log2 N lists");
-            assert_eq!(
-                recover_root(A, tree, ListRule::SingleIsValue).unwrap(),
-                root
-            );
+            assert_eq!(recover_root(A, tree, ListRule::SingleIsValue).unwrap(), root);
             let der = recs[i].to_der().unwrap();
             assert_eq!(EvidenceRecord::from_der(&der).unwrap(), recs[i]);
         }

@@ -50,9 +50,7 @@ pub fn fake_token(alg: DigestAlgorithm, digest: &[u8], gen_time: &str) -> Vec<u8
         version: 3.into(),
         digest_algorithms: SetOf::new(),
         encap_content_info: EncapsulatedContentInfo {
-            content_type: ObjectIdentifier::new_unchecked(
-                vec![1, 2, 840, 113549, 1, 9, 16, 1, 4].into(),
-            ),
+            content_type: ObjectIdentifier::new_unchecked(vec![1, 2, 840, 113549, 1, 9, 16, 1, 4].into()),
             content: Some(OctetString::from(rasn::der::encode(&tst).unwrap())),
         },
         certificates: None,
@@ -107,10 +105,7 @@ fn openssl(args: &[&str], dir: &Path) -> Result<(), String> {
     if out.status.success() {
         Ok(())
     } else {
-        Err(format!(
-            "openssl {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        ))
+        Err(format!("openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr)))
     }
 }
 
@@ -131,9 +126,7 @@ impl TestTsa {
     /// The TSA shared by all tests of this process, or None (SKIP printed) without openssl.
     pub fn shared() -> Option<&'static TestTsa> {
         static SHARED: OnceLock<Option<TestTsa>> = OnceLock::new();
-        SHARED
-            .get_or_init(|| Self::create("hozon ERS テスト TSA"))
-            .as_ref()
+        SHARED.get_or_init(|| Self::create("hozon ERS テスト TSA")).as_ref()
     }
 
     /// A second, unrelated PKI (its root does not trust the shared TSA).
@@ -164,13 +157,7 @@ impl TestTsa {
         );
         std::fs::write(dir.join("tsa.cnf"), tsa_cnf).ok()?;
         std::fs::write(dir.join("serial"), "01\n").ok()?;
-        let ec = [
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-        ];
+        let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"];
         let steps: Vec<Vec<String>> = vec![
             [
                 &["req", "-x509", "-utf8"][..],
@@ -253,10 +240,8 @@ impl TestTsa {
     }
 
     fn fresh(&self, ext: &str) -> PathBuf {
-        self.dir.join(format!(
-            "f{}.{ext}",
-            self.seq.fetch_add(1, Ordering::SeqCst)
-        ))
+        self.dir
+            .join(format!("f{}.{ext}", self.seq.fetch_add(1, Ordering::SeqCst)))
     }
 
     /// `openssl ts -reply` over a query file; `token` picks token or full response output.
@@ -299,19 +284,14 @@ impl TestTsa {
                         .and_then(|_| self.reply(&q, false));
                     let _ = match resp {
                         Ok(r) => {
-                            let h = tiny_http::Header::from_bytes(
-                                "Content-Type",
-                                "application/timestamp-reply",
-                            );
+                            let h = tiny_http::Header::from_bytes("Content-Type", "application/timestamp-reply");
                             let mut resp = tiny_http::Response::from_data(r);
                             if let Ok(h) = h {
                                 resp.add_header(h);
                             }
                             req.respond(resp)
                         }
-                        Err(e) => {
-                            req.respond(tiny_http::Response::from_string(e).with_status_code(500))
-                        }
+                        Err(e) => req.respond(tiny_http::Response::from_string(e).with_status_code(500)),
                     };
                 }
             });
@@ -362,9 +342,7 @@ impl TokenCheck for OpensslCheck {
     fn check(&self, token_der: &[u8], at: OffsetDateTime) -> Result<OffsetDateTime, ErsError> {
         static SEQ: AtomicUsize = AtomicUsize::new(0);
         let info = read_token(token_der)?;
-        let f = self
-            .work
-            .join(format!("chk{}.tok", SEQ.fetch_add(1, Ordering::SeqCst)));
+        let f = self.work.join(format!("chk{}.tok", SEQ.fetch_add(1, Ordering::SeqCst)));
         std::fs::write(&f, token_der).map_err(|e| ErsError::Stamper(e.to_string()))?;
         let out = Command::new("openssl")
             .args(["ts", "-verify", "-token_in", "-in"])

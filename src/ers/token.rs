@@ -39,17 +39,13 @@ fn is(oid: &ObjectIdentifier, arcs: &[u32]) -> bool {
 /// Parse a TimeStampToken (ContentInfo → SignedData → TSTInfo).
 pub fn read_token(der: &[u8]) -> Result<TokenInfo, ErsError> {
     if der.len() > MAX_TOKEN_BYTES {
-        return Err(malformed(
-            "size",
-            format!("{} bytes is too large", der.len()),
-        ));
+        return Err(malformed("size", format!("{} bytes is too large", der.len())));
     }
     let ci: ContentInfo = rasn::ber::decode(der).map_err(|e| malformed("ContentInfo", e))?;
     if !is(&ci.content_type, SIGNED_DATA) {
         return Err(malformed("content type", "not SignedData"));
     }
-    let sd: SignedData =
-        rasn::ber::decode(ci.content.as_bytes()).map_err(|e| malformed("SignedData", e))?;
+    let sd: SignedData = rasn::ber::decode(ci.content.as_bytes()).map_err(|e| malformed("SignedData", e))?;
     if !is(&sd.encap_content_info.content_type, TST_INFO) {
         return Err(malformed("eContentType", "not id-ct-TSTInfo"));
     }
@@ -62,16 +58,10 @@ pub fn read_token(der: &[u8]) -> Result<TokenInfo, ErsError> {
     let algorithm = DigestAlgorithm::from_oid(&tst.message_imprint.hash_algorithm.algorithm)?;
     let imprint = tst.message_imprint.hashed_message.to_vec();
     if imprint.len() != algorithm.len() {
-        return Err(malformed(
-            "messageImprint",
-            "length does not match its algorithm",
-        ));
+        return Err(malformed("messageImprint", "length does not match its algorithm"));
     }
-    let gen_time = to_offset(
-        tst.gen_time.timestamp(),
-        tst.gen_time.timestamp_subsec_nanos(),
-    )
-    .ok_or_else(|| malformed("genTime", "out of range"))?;
+    let gen_time = to_offset(tst.gen_time.timestamp(), tst.gen_time.timestamp_subsec_nanos())
+        .ok_or_else(|| malformed("genTime", "out of range"))?;
     Ok(TokenInfo {
         algorithm,
         imprint,
@@ -139,15 +129,11 @@ mod tests {
             assert_eq!(read_token(&t[..cut]).unwrap_err().code(), "ers-malformed");
         }
         assert_eq!(
-            read_token(&[0x30, 0x84, 0xff, 0xff, 0xff, 0xff])
-                .unwrap_err()
-                .code(),
+            read_token(&[0x30, 0x84, 0xff, 0xff, 0xff, 0xff]).unwrap_err().code(),
             "ers-malformed"
         );
         assert_eq!(
-            read_token(&vec![0u8; MAX_TOKEN_BYTES + 1])
-                .unwrap_err()
-                .code(),
+            read_token(&vec![0u8; MAX_TOKEN_BYTES + 1]).unwrap_err().code(),
             "ers-malformed"
         );
     }
@@ -160,13 +146,8 @@ mod tests {
         let tok = tsa.stamp(DigestAlgorithm::Sha256, &d).unwrap();
         let info = read_token(&tok).unwrap();
         assert_eq!(info.imprint, d);
-        assert!(
-            info.gen_time >= before
-                && info.gen_time <= OffsetDateTime::now_utc() + time::Duration::seconds(2)
-        );
-        let na = info
-            .tsa_not_after
-            .expect("openssl puts the TSA cert in the token");
+        assert!(info.gen_time >= before && info.gen_time <= OffsetDateTime::now_utc() + time::Duration::seconds(2));
+        let na = info.tsa_not_after.expect("openssl puts the TSA cert in the token");
         assert!(
             na > OffsetDateTime::now_utc() + time::Duration::days(300),
             "TSA cert made for 400 days"

@@ -22,9 +22,7 @@ impl HashTree {
     pub fn build(alg: DigestAlgorithm, leaves: &[Vec<u8>]) -> Result<Self, ErsError> {
         let len = alg.len();
         if leaves.is_empty() {
-            return Err(ErsError::InvalidInput(
-                "no digests to build a hash tree over".into(),
-            ));
+            return Err(ErsError::InvalidInput("no digests to build a hash tree over".into()));
         }
         if let Some(bad) = leaves.iter().find(|l| l.len() != len) {
             return Err(ErsError::InvalidInput(format!(
@@ -138,11 +136,7 @@ pub fn list_value(alg: DigestAlgorithm, list: &[Vec<u8>], rule: ListRule) -> Vec
 
 /// §4.3 steps 2–3: walk the reduced hash tree up to the root. Each list's value joins the next
 /// list (unless already there). `None` for an empty tree.
-pub fn recover_root(
-    alg: DigestAlgorithm,
-    lists: &[Vec<Vec<u8>>],
-    rule: ListRule,
-) -> Option<Vec<u8>> {
+pub fn recover_root(alg: DigestAlgorithm, lists: &[Vec<Vec<u8>>], rule: ListRule) -> Option<Vec<u8>> {
     let (first, rest) = lists.split_first()?;
     let mut cur = list_value(alg, first, rule);
     for list in rest {
@@ -164,9 +158,7 @@ mod tests {
     const A: DigestAlgorithm = DigestAlgorithm::Sha256;
 
     fn leaves(n: usize) -> Vec<Vec<u8>> {
-        (0..n)
-            .map(|i| A.digest(format!("document {i}").as_bytes()))
-            .collect()
+        (0..n).map(|i| A.digest(format!("document {i}").as_bytes())).collect()
     }
 
     fn h2(a: &[u8], b: &[u8]) -> Vec<u8> {
@@ -201,11 +193,7 @@ mod tests {
         assert_eq!(t2.root(), h2(a, b));
         let t3 = HashTree::build(A, &[c.clone(), a.clone(), b.clone()]).unwrap();
         assert_eq!(t3.root(), h2(&h2(a, b), c));
-        assert_eq!(
-            t3.siblings(2),
-            vec![h2(a, b)],
-            "odd leaf promoted: one sibling only"
-        );
+        assert_eq!(t3.siblings(2), vec![h2(a, b)], "odd leaf promoted: one sibling only");
         let t5 = HashTree::build(A, &l).unwrap();
         assert_eq!(t5.root(), h2(&h2(&h2(a, b), &h2(c, d)), e));
     }
@@ -216,15 +204,9 @@ mod tests {
         let t = HashTree::build(A, &[l[0].clone(), l[1].clone(), l[0].clone()]).unwrap();
         assert_eq!(t.leaf_count(), 2);
         assert_eq!(t.root(), h2(&l[0], &l[1]));
-        assert_eq!(
-            HashTree::build(A, &[]).unwrap_err().code(),
-            "ers-invalid-input"
-        );
+        assert_eq!(HashTree::build(A, &[]).unwrap_err().code(), "ers-invalid-input");
         let short = vec![vec![0u8; 31]];
-        assert_eq!(
-            HashTree::build(A, &short).unwrap_err().code(),
-            "ers-invalid-input"
-        );
+        assert_eq!(HashTree::build(A, &short).unwrap_err().code(), "ers-invalid-input");
         assert!(t.position(&l[2]).is_none());
     }
 
@@ -235,17 +217,11 @@ mod tests {
             let t = HashTree::build(A, &l).unwrap();
             for leaf in &l {
                 let lists = path_of(&t, leaf);
-                assert_eq!(
-                    recover_root(A, &lists, ListRule::SingleIsValue).unwrap(),
-                    t.root()
-                );
+                assert_eq!(recover_root(A, &lists, ListRule::SingleIsValue).unwrap(), t.root());
                 if n > 1 {
                     let mut bad = lists.clone();
                     bad[0][0][0] ^= 1;
-                    assert_ne!(
-                        recover_root(A, &bad, ListRule::SingleIsValue).unwrap(),
-                        t.root()
-                    );
+                    assert_ne!(recover_root(A, &bad, ListRule::SingleIsValue).unwrap(), t.root());
                 }
             }
         }
@@ -258,14 +234,8 @@ mod tests {
         l.sort();
         let t = HashTree::build(A, &l).unwrap();
         let lists = vec![vec![l[1].clone(), l[0].clone()], vec![h2(&l[2], &l[3])]];
-        assert_eq!(
-            recover_root(A, &lists, ListRule::SingleIsValue).unwrap(),
-            t.root()
-        );
-        assert_eq!(
-            recover_root(A, &lists, ListRule::HashEvery).unwrap(),
-            t.root()
-        );
+        assert_eq!(recover_root(A, &lists, ListRule::SingleIsValue).unwrap(), t.root());
+        assert_eq!(recover_root(A, &lists, ListRule::HashEvery).unwrap(), t.root());
         // the literal reading hashes a single-member first list, so BC-style paths differ
         let bc = path_of(&t, &l[0]);
         assert_ne!(recover_root(A, &bc, ListRule::HashEvery).unwrap(), t.root());
@@ -282,10 +252,7 @@ mod tests {
         for leaf in l.iter().step_by(997) {
             let lists = path_of(&t, leaf);
             assert!(lists.len() <= 1 + 17, "~log2 N hashes");
-            assert_eq!(
-                recover_root(A, &lists, ListRule::SingleIsValue).unwrap(),
-                t.root()
-            );
+            assert_eq!(recover_root(A, &lists, ListRule::SingleIsValue).unwrap(), t.root());
         }
     }
 }

@@ -44,9 +44,7 @@ fn covers(
         return Ok(candidates.contains(&info.imprint));
     };
     if lists.is_empty() || lists.iter().any(|l| l.is_empty()) {
-        return Err(malformed(
-            "an empty reducedHashtree or PartialHashtree".into(),
-        ));
+        return Err(malformed("an empty reducedHashtree or PartialHashtree".into()));
     }
     if lists.iter().flatten().any(|h| h.len() != alg.len()) {
         return Err(malformed(format!(
@@ -81,9 +79,7 @@ pub fn verify(
     let mut reports = Vec::with_capacity(record.chains.len());
     let mut flat: Vec<(&ArchiveTimeStamp, TokenInfo)> = Vec::new();
     for (c, chain) in record.chains.iter().enumerate() {
-        let first = chain
-            .first()
-            .ok_or_else(|| malformed(format!("chain {c} is empty")))?;
+        let first = chain.first().ok_or_else(|| malformed(format!("chain {c} is empty")))?;
         let alg = first.algorithm()?;
         if !record.digest_algorithms.contains(&alg) {
             return Err(malformed(format!(
@@ -124,10 +120,7 @@ pub fn verify(
                     covers(alg, ats, &info, &cands)?
                 }
                 _ => {
-                    let prev = chain
-                        .get(j - 1)
-                        .map(|p| alg.digest(&p.time_stamp))
-                        .unwrap_or_default();
+                    let prev = chain.get(j - 1).map(|p| alg.digest(&p.time_stamp)).unwrap_or_default();
                     covers(alg, ats, &info, &[prev])?
                 }
             };
@@ -137,13 +130,10 @@ pub fn verify(
                         "the document's {} hash is not what the first timestamp covers",
                         alg.name()
                     )),
-                    (_, 0) => ErsError::ChainBroken(format!(
-                        "chain {c} does not cover the document and the earlier chains"
-                    )),
-                    _ => ErsError::ChainBroken(format!(
-                        "chain {c} timestamp {j} does not cover timestamp {}",
-                        j - 1
-                    )),
+                    (_, 0) => {
+                        ErsError::ChainBroken(format!("chain {c} does not cover the document and the earlier chains"))
+                    }
+                    _ => ErsError::ChainBroken(format!("chain {c} timestamp {j} does not cover timestamp {}", j - 1)),
                 });
             }
             gen_times.push(info.gen_time);
@@ -217,9 +207,7 @@ mod tests {
     const A: DigestAlgorithm = DigestAlgorithm::Sha256;
 
     fn docs(n: usize) -> Vec<Vec<u8>> {
-        (0..n)
-            .map(|i| format!("診療録 {i} — scan").into_bytes())
-            .collect()
+        (0..n).map(|i| format!("診療録 {i} — scan").into_bytes()).collect()
     }
 
     /// Verification time for the fake-token tests (their genTimes run to 2029).
@@ -248,9 +236,7 @@ mod tests {
         let mut tampered = d[2].clone();
         tampered[0] ^= 0x20;
         assert_eq!(
-            verify(&recs[2], &tampered, &TrustAnyToken, now())
-                .unwrap_err()
-                .code(),
+            verify(&recs[2], &tampered, &TrustAnyToken, now()).unwrap_err().code(),
             "ers-digest-mismatch"
         );
     }
@@ -274,11 +260,7 @@ mod tests {
         let recs = batch(&d, &FakeStamper::at("20260401000000Z"));
         let recs = renew_timestamps(&recs, &FakeStamper::at("20270401000000Z")).unwrap();
         let b = DigestAlgorithm::Sha512;
-        let items: Vec<_> = recs
-            .iter()
-            .cloned()
-            .zip(d.iter().map(|x| b.digest(x)))
-            .collect();
+        let items: Vec<_> = recs.iter().cloned().zip(d.iter().map(|x| b.digest(x))).collect();
         let recs = renew_hash_tree(&items, b, &FakeStamper::at("20280401000000Z")).unwrap();
         let recs = renew_timestamps(&recs, &FakeStamper::at("20290401000000Z")).unwrap();
         let rep = verify(&recs[1], &d[1], &TrustAnyToken, now()).unwrap();
@@ -296,18 +278,14 @@ mod tests {
         let mut swapped = recs[1].clone();
         swapped.chains[0][1] = stranger[0].chains[0][1].clone();
         assert_eq!(
-            verify(&swapped, &d[1], &TrustAnyToken, now())
-                .unwrap_err()
-                .code(),
+            verify(&swapped, &d[1], &TrustAnyToken, now()).unwrap_err().code(),
             "ers-chain-broken"
         );
         // the renewal timestamp removed: the later chain's hash over the sequence breaks
         let mut cut = recs[1].clone();
         cut.chains[0].pop();
         assert_eq!(
-            verify(&cut, &d[1], &TrustAnyToken, now())
-                .unwrap_err()
-                .code(),
+            verify(&cut, &d[1], &TrustAnyToken, now()).unwrap_err().code(),
             "ers-chain-broken"
         );
         // out of time order
@@ -317,17 +295,13 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            verify(&late[0], &d[0], &TrustAnyToken, now())
-                .unwrap_err()
-                .code(),
+            verify(&late[0], &d[0], &TrustAnyToken, now()).unwrap_err().code(),
             "ers-chain-broken"
         );
         // the future
         let future = batch(&d, &FakeStamper::at("20990101000000Z"));
         assert_eq!(
-            verify(&future[0], &d[0], &TrustAnyToken, now())
-                .unwrap_err()
-                .code(),
+            verify(&future[0], &d[0], &TrustAnyToken, now()).unwrap_err().code(),
             "ers-timestamp-invalid"
         );
     }
@@ -338,8 +312,7 @@ mod tests {
             return;
         };
         let d = docs(3);
-        let recs =
-            build_records(&d.iter().map(|x| A.digest(x)).collect::<Vec<_>>(), A, tsa).unwrap();
+        let recs = build_records(&d.iter().map(|x| A.digest(x)).collect::<Vec<_>>(), A, tsa).unwrap();
         let recs = renew_timestamps(&recs, tsa).unwrap();
         let good = OpensslCheck::trusting(tsa);
         let rep = verify(&recs[2], &d[2], &good, OffsetDateTime::now_utc()).unwrap();

@@ -32,10 +32,7 @@ fn self_issued(cert: &X509Ref) -> bool {
 
 /// Gather certificates and revocation data for each chain (end entity first, root last). An
 /// OCSP answer is preferred; CRLs are fetched when there is none.
-pub fn collect_validation(
-    chains: &[Vec<X509>],
-    source: &dyn RevocationSource,
-) -> ValidationMaterial {
+pub fn collect_validation(chains: &[Vec<X509>], source: &dyn RevocationSource) -> ValidationMaterial {
     let mut m = ValidationMaterial::default();
     let mut done: Vec<Vec<u8>> = Vec::new();
     for chain in chains {
@@ -57,12 +54,7 @@ pub fn collect_validation(
     m
 }
 
-fn collect_one(
-    cert: &X509,
-    issuer: &X509,
-    source: &dyn RevocationSource,
-    m: &mut ValidationMaterial,
-) {
+fn collect_one(cert: &X509, issuer: &X509, source: &dyn RevocationSource, m: &mut ValidationMaterial) {
     let who = subject_line(cert);
     match source.ocsp_for(cert, issuer) {
         Ok(Some(der)) => match check_signature_only(&der, cert, issuer) {
@@ -70,12 +62,8 @@ fn collect_one(
                 push_unique(&mut m.ocsps, der);
                 return;
             }
-            Ok(None) => m
-                .problems
-                .push(format!("{who}: OCSP response does not answer for it")),
-            Err(e) => m
-                .problems
-                .push(format!("{who}: OCSP response refused: {e}")),
+            Ok(None) => m.problems.push(format!("{who}: OCSP response does not answer for it")),
+            Err(e) => m.problems.push(format!("{who}: OCSP response refused: {e}")),
         },
         Ok(None) => {}
         Err(e) => m.problems.push(format!("{who}: OCSP: {e}")),
@@ -218,17 +206,11 @@ mod tests {
         let _server = TestServer::start_on(port, routes);
         let src = HttpRevocationSource::with_limits(Duration::from_secs(5), 1 << 20).unwrap();
         let m = collect_validation(
-            &[vec![
-                signer.cert.clone(),
-                inter.cert.clone(),
-                root.cert.clone(),
-            ]],
+            &[vec![signer.cert.clone(), inter.cert.clone(), root.cert.clone()]],
             &src,
         );
         assert_eq!(m.crls.len(), 1, "only the root's CRL, for the intermediate");
-        assert!(Crl::from_bytes(&m.crls[0])
-            .unwrap()
-            .is_issued_by(&root.cert));
+        assert!(Crl::from_bytes(&m.crls[0]).unwrap().is_issued_by(&root.cert));
         assert!(
             m.problems
                 .iter()
@@ -265,20 +247,12 @@ mod tests {
         let server = TestServer::start_on(port, routes);
         let src = HttpRevocationSource::with_limits(Duration::from_secs(5), 1 << 20).unwrap();
         let m = collect_validation(
-            &[vec![
-                signer.cert.clone(),
-                inter.cert.clone(),
-                root.cert.clone(),
-            ]],
+            &[vec![signer.cert.clone(), inter.cert.clone(), root.cert.clone()]],
             &src,
         );
         assert!(m.problems.is_empty(), "{:?}", m.problems);
         assert_eq!(m.ocsps, vec![resp]);
-        assert_eq!(
-            server.count("/inter.crl"),
-            0,
-            "CRL not fetched when OCSP answered"
-        );
+        assert_eq!(server.count("/inter.crl"), 0, "CRL not fetched when OCSP answered");
         let bodies = server.bodies.lock().unwrap();
         let (_, ctype, body) = bodies.iter().find(|(p, _, _)| p == "/ocsp").unwrap();
         assert_eq!(ctype, "application/ocsp-request");

@@ -17,9 +17,7 @@ pub struct DirRevocationSource {
 
 impl DirRevocationSource {
     pub fn new(dir: &Path) -> DirRevocationSource {
-        DirRevocationSource {
-            dir: dir.to_path_buf(),
-        }
+        DirRevocationSource { dir: dir.to_path_buf() }
     }
 }
 
@@ -94,20 +92,11 @@ mod tests {
             src.crls_for(&pki.signer.cert, &pki.inter.cert).unwrap(),
             vec![inter_crl]
         );
-        assert_eq!(
-            src.crls_for(&pki.inter.cert, &pki.root.cert).unwrap(),
-            vec![root_crl]
-        );
-        assert_eq!(
-            src.ocsp_for(&pki.signer.cert, &pki.inter.cert).unwrap(),
-            None
-        );
+        assert_eq!(src.crls_for(&pki.inter.cert, &pki.root.cert).unwrap(), vec![root_crl]);
+        assert_eq!(src.ocsp_for(&pki.signer.cert, &pki.inter.cert).unwrap(), None);
         let missing = DirRevocationSource::new(&dir.path().join("nope"));
         assert_eq!(
-            missing
-                .crls_for(&pki.signer.cert, &pki.inter.cert)
-                .unwrap_err()
-                .code(),
+            missing.crls_for(&pki.signer.cert, &pki.inter.cert).unwrap_err().code(),
             "rev-io"
         );
     }

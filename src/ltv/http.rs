@@ -37,10 +37,7 @@ impl HttpRevocationSource {
         HttpRevocationSource::with_limits(Duration::from_secs_f64(secs), cfg.max_response_bytes)
     }
 
-    pub fn with_limits(
-        timeout: Duration,
-        max_bytes: u64,
-    ) -> Result<HttpRevocationSource, RevError> {
+    pub fn with_limits(timeout: Duration, max_bytes: u64) -> Result<HttpRevocationSource, RevError> {
         let client = reqwest::blocking::Client::builder()
             .timeout(timeout)
             .connect_timeout(timeout)
@@ -66,9 +63,7 @@ impl HttpRevocationSource {
     }
 
     fn get(&self, url: &str) -> Fetched {
-        self.cached(format!("GET {url}"), || {
-            self.send(url, self.client.get(url))
-        })
+        self.cached(format!("GET {url}"), || self.send(url, self.client.get(url)))
     }
 
     fn post_ocsp(&self, url: &str, body: Vec<u8>) -> Fetched {
@@ -87,9 +82,7 @@ impl HttpRevocationSource {
     fn send(&self, url: &str, req: reqwest::blocking::RequestBuilder) -> Fetched {
         let net = |e: reqwest::Error| {
             if e.is_timeout() {
-                RevError::Timeout {
-                    url: url.to_string(),
-                }
+                RevError::Timeout { url: url.to_string() }
             } else {
                 RevError::Network {
                     url: url.to_string(),
@@ -116,12 +109,9 @@ impl HttpRevocationSource {
         resp.take(self.max_bytes.saturating_add(1))
             .read_to_end(&mut body)
             .map_err(|e| {
-                let timed_out =
-                    e.kind() == std::io::ErrorKind::TimedOut || e.to_string().contains("timed out");
+                let timed_out = e.kind() == std::io::ErrorKind::TimedOut || e.to_string().contains("timed out");
                 if timed_out {
-                    RevError::Timeout {
-                        url: url.to_string(),
-                    }
+                    RevError::Timeout { url: url.to_string() }
                 } else {
                     RevError::Network {
                         url: url.to_string(),
@@ -228,9 +218,7 @@ pub(crate) mod tests {
                                 std::thread::sleep(wait);
                                 req.respond(tiny_http::Response::from_data(d))
                             }
-                            Some(Route::Status(code)) => {
-                                req.respond(tiny_http::Response::empty(code))
-                            }
+                            Some(Route::Status(code)) => req.respond(tiny_http::Response::empty(code)),
                             None => req.respond(tiny_http::Response::empty(404)),
                         };
                     });
@@ -261,8 +249,7 @@ pub(crate) mod tests {
             "/a.crl".to_string(),
             Route::Slow(Duration::from_millis(200), b"crl".to_vec()),
         )]));
-        let src =
-            Arc::new(HttpRevocationSource::with_limits(Duration::from_secs(5), 1000).unwrap());
+        let src = Arc::new(HttpRevocationSource::with_limits(Duration::from_secs(5), 1000).unwrap());
         let url = format!("{}/a.crl", server.base);
         let handles: Vec<_> = (0..4)
             .map(|_| {
@@ -291,10 +278,7 @@ pub(crate) mod tests {
         let src = HttpRevocationSource::with_limits(Duration::from_millis(500), 1000).unwrap();
         let e = src.get(&format!("{}/big", server.base)).unwrap_err();
         assert_eq!(e.code(), "rev-too-large", "{e}");
-        assert_eq!(
-            src.get(&format!("{}/exact", server.base)).unwrap().len(),
-            1000
-        );
+        assert_eq!(src.get(&format!("{}/exact", server.base)).unwrap().len(), 1000);
         let started = std::time::Instant::now();
         let e = src.get(&format!("{}/slow", server.base)).unwrap_err();
         assert_eq!(e.code(), "rev-timeout", "{e}");

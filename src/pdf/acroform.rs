@@ -48,10 +48,7 @@ fn collect(
     let Ok(d) = view.dict_at(f, "field") else {
         return Ok(());
     };
-    let part = d
-        .get("T")
-        .and_then(Object::as_string)
-        .map(super::text::decode_text);
+    let part = d.get("T").and_then(Object::as_string).map(super::text::decode_text);
     let name = match (&part, prefix.is_empty()) {
         (Some(p), true) => p.clone(),
         (Some(p), false) => format!("{prefix}.{p}"),

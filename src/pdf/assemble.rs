@@ -20,9 +20,7 @@ pub fn points(pixels: u32, dpi: f64) -> f64 {
 /// Build the whole PDF for `pages`, in order.
 pub fn assemble(pages: &[ImagePage], meta: &PdfMetadata) -> Result<Vec<u8>, PdfError> {
     if pages.is_empty() {
-        return Err(PdfError::InvalidRequest(
-            "a document needs at least one page".into(),
-        ));
+        return Err(PdfError::InvalidRequest("a document needs at least one page".into()));
     }
     for (i, p) in pages.iter().enumerate() {
         let ok = |d: f64| d.is_finite() && (1.0..=100_000.0).contains(&d);
@@ -47,16 +45,11 @@ pub fn assemble(pages: &[ImagePage], meta: &PdfMetadata) -> Result<Vec<u8>, PdfE
     let mut kids = Vec::with_capacity(pages.len());
     for (i, page) in pages.iter().enumerate() {
         let img = image_xobject(page).map_err(|e| match e {
-            PdfError::UnsupportedImage(m) => {
-                PdfError::UnsupportedImage(format!("page {}: {m}", i + 1))
-            }
+            PdfError::UnsupportedImage(m) => PdfError::UnsupportedImage(format!("page {}: {m}", i + 1)),
             PdfError::InvalidImage(m) => PdfError::InvalidImage(format!("page {}: {m}", i + 1)),
             other => other,
         })?;
-        let (pw, ph) = (
-            points(img.width, page.dpi_x),
-            points(img.height, page.dpi_y),
-        );
+        let (pw, ph) = (points(img.width, page.dpi_x), points(img.height, page.dpi_y));
         let mut dict = img.dict;
         if let Some((mdict, mdata)) = &img.smask {
             let mask = w.alloc();
@@ -77,21 +70,13 @@ pub fn assemble(pages: &[ImagePage], meta: &PdfMetadata) -> Result<Vec<u8>, PdfE
         w.write_stream(content_id, &Dict::new(), &content);
 
         let page_id = w.alloc();
-        let resources = Dict::new().with(
-            "XObject",
-            Object::Dict(Dict::new().with("Im0", Object::Ref(image))),
-        );
+        let resources = Dict::new().with("XObject", Object::Dict(Dict::new().with("Im0", Object::Ref(image))));
         let page_dict = Dict::new()
             .with("Type", Object::name("Page"))
             .with("Parent", Object::Ref(page_tree))
             .with(
                 "MediaBox",
-                Object::Array(vec![
-                    Object::Int(0),
-                    Object::Int(0),
-                    Object::Real(pw),
-                    Object::Real(ph),
-                ]),
+                Object::Array(vec![Object::Int(0), Object::Int(0), Object::Real(pw), Object::Real(ph)]),
             )
             .with("Resources", Object::Dict(resources))
             .with("Contents", Object::Ref(content_id));

@@ -23,8 +23,7 @@ fn one(data: &[u8], kind: ImageKind, dpi: f64) -> Vec<u8> {
 fn info_of(pdf: &[u8]) -> Dict {
     let chain = XrefChain::parse(pdf).unwrap();
     let view = PdfView::latest(pdf, &chain).unwrap();
-    view.dict_at(view.trailer.get("Info").unwrap(), "info")
-        .unwrap()
+    view.dict_at(view.trailer.get("Info").unwrap(), "info").unwrap()
 }
 
 #[test]
@@ -36,20 +35,14 @@ fn a4_jpeg_is_embedded_byte_for_byte_at_the_right_size() {
     assert_eq!(imgs[0].raw, jpg);
     assert!(imgs[0].dict.name_is("ColorSpace", "DeviceRGB"));
     let mb = &imgs[0].media_box;
-    assert!(
-        (mb[2] - 595.2).abs() < 0.01 && (mb[3] - 841.92).abs() < 0.01,
-        "{mb:?}"
-    );
+    assert!((mb[2] - 595.2).abs() < 0.01 && (mb[3] - 841.92).abs() < 0.01, "{mb:?}");
     peers::qpdf_check(&pdf, "a4_jpeg");
     if peers::have("pdfimages", "a4_jpeg") {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("a.pdf");
         std::fs::write(&p, &pdf).unwrap();
         let prefix = dir.path().join("img");
-        let (ok, out) = peers::run(
-            "pdfimages",
-            &["-j", peers::path_str(&p), peers::path_str(&prefix)],
-        );
+        let (ok, out) = peers::run("pdfimages", &["-j", peers::path_str(&p), peers::path_str(&prefix)]);
         assert!(ok, "{out}");
         assert_eq!(std::fs::read(dir.path().join("img-000.jpg")).unwrap(), jpg);
     }
@@ -102,18 +95,8 @@ fn png_variants_round_trip_exactly() {
         (ColorType::Rgb, BitDepth::Eight, None, "rgb8"),
         (ColorType::Rgb, BitDepth::Sixteen, None, "rgb16"),
         (ColorType::Grayscale, BitDepth::Sixteen, None, "gray16"),
-        (
-            ColorType::Indexed,
-            BitDepth::Eight,
-            Some(palette.clone()),
-            "palette8",
-        ),
-        (
-            ColorType::Indexed,
-            BitDepth::Four,
-            Some(palette),
-            "palette4",
-        ),
+        (ColorType::Indexed, BitDepth::Eight, Some(palette.clone()), "palette8"),
+        (ColorType::Indexed, BitDepth::Four, Some(palette), "palette4"),
         (ColorType::Grayscale, BitDepth::One, None, "bilevel"),
     ];
     for (color, depth, pal, name) in cases {
@@ -123,11 +106,7 @@ fn png_variants_round_trip_exactly() {
         assert_eq!(img.samples.as_deref(), Some(&samples[..]), "{name}");
         assert_eq!(img.bits_per_component, depth as i64, "{name}");
         if let Some(p) = pal {
-            let cs = img
-                .dict
-                .get("ColorSpace")
-                .and_then(Object::as_array)
-                .unwrap();
+            let cs = img.dict.get("ColorSpace").and_then(Object::as_array).unwrap();
             assert_eq!(cs[0], Object::name("Indexed"), "{name}");
             assert_eq!(cs[3].as_string(), Some(&p[..]), "{name}");
         }
@@ -156,14 +135,9 @@ fn pdfimages_returns_the_source_pixels_of_png() {
     let p = dir.path().join("a.pdf");
     std::fs::write(&p, &pdf).unwrap();
     let prefix = dir.path().join("img");
-    let (ok, out) = peers::run(
-        "pdfimages",
-        &["-png", peers::path_str(&p), peers::path_str(&prefix)],
-    );
+    let (ok, out) = peers::run("pdfimages", &["-png", peers::path_str(&p), peers::path_str(&prefix)]);
     assert!(ok, "{out}");
-    let got = image::open(dir.path().join("img-000.png"))
-        .unwrap()
-        .to_rgb8();
+    let got = image::open(dir.path().join("img-000.png")).unwrap().to_rgb8();
     let want = image::load_from_memory(&file).unwrap().to_rgb8();
     assert_eq!(got.as_raw(), want.as_raw());
 }
@@ -202,10 +176,7 @@ fn g4_tiff_passes_through_and_renders_the_same_pixels() {
     std::fs::write(&src, &png_file).unwrap();
     let tif = dir.path().join("g4.tif");
     let script = "import sys\nfrom PIL import Image\nImage.open(sys.argv[1]).convert('1').save(sys.argv[2], compression='group4')";
-    let (ok, out) = peers::run(
-        "python3",
-        &["-c", script, peers::path_str(&src), peers::path_str(&tif)],
-    );
+    let (ok, out) = peers::run("python3", &["-c", script, peers::path_str(&src), peers::path_str(&tif)]);
     if !ok && out.contains("No module named") {
         eprintln!("SKIP g4_tiff: Pillow not installed");
         return;
@@ -218,14 +189,9 @@ fn g4_tiff_passes_through_and_renders_the_same_pixels() {
     let p = dir.path().join("a.pdf");
     std::fs::write(&p, &pdf).unwrap();
     let prefix = dir.path().join("img");
-    let (ok, out) = peers::run(
-        "pdfimages",
-        &["-png", peers::path_str(&p), peers::path_str(&prefix)],
-    );
+    let (ok, out) = peers::run("pdfimages", &["-png", peers::path_str(&p), peers::path_str(&prefix)]);
     assert!(ok, "{out}");
-    let got = image::open(dir.path().join("img-000.png"))
-        .unwrap()
-        .to_luma8();
+    let got = image::open(dir.path().join("img-000.png")).unwrap().to_luma8();
     let want = image::load_from_memory(&png_file).unwrap().to_luma8();
     assert_eq!(got.as_raw(), want.as_raw());
     peers::qpdf_check(&pdf, "g4_tiff");
@@ -257,13 +223,7 @@ fn add_metadata_appends_and_keeps_old_bytes() {
     let updated = add_metadata(base.clone(), &m).unwrap();
     assert!(updated.starts_with(&base));
     assert_eq!(
-        decode_text(
-            info_of(&updated)
-                .get("Author")
-                .unwrap()
-                .as_string()
-                .unwrap()
-        ),
+        decode_text(info_of(&updated).get("Author").unwrap().as_string().unwrap()),
         "佐藤 一郎"
     );
     assert_eq!(XrefChain::parse(&updated).unwrap().sections.len(), 2);
@@ -272,10 +232,7 @@ fn add_metadata_appends_and_keeps_old_bytes() {
 
 #[test]
 fn bad_requests_are_refused() {
-    assert_eq!(
-        assemble(&[], &fixtures::meta()).unwrap_err().code(),
-        "invalid-request"
-    );
+    assert_eq!(assemble(&[], &fixtures::meta()).unwrap_err().code(), "invalid-request");
     let jpg = fixtures::jpeg(16, 16, false);
     let p = ImagePage {
         data: &jpg,
@@ -283,20 +240,14 @@ fn bad_requests_are_refused() {
         dpi_x: 0.0,
         dpi_y: 300.0,
     };
-    assert_eq!(
-        assemble(&[p], &fixtures::meta()).unwrap_err().code(),
-        "invalid-request"
-    );
+    assert_eq!(assemble(&[p], &fixtures::meta()).unwrap_err().code(), "invalid-request");
     let p = ImagePage {
         data: b"\xFF\xD8\xFF",
         kind: ImageKind::Jpeg,
         dpi_x: 300.0,
         dpi_y: 300.0,
     };
-    assert_eq!(
-        assemble(&[p], &fixtures::meta()).unwrap_err().code(),
-        "invalid-image"
-    );
+    assert_eq!(assemble(&[p], &fixtures::meta()).unwrap_err().code(), "invalid-image");
 }
 
 /// Timing probe (run with `--ignored --nocapture`): a ~2 MB A4 JPEG page, assembled and signed.
@@ -390,38 +341,23 @@ assert a.size == b.size and a.tobytes() == b.tobytes(), (a.size, b.size)\n";
         "cmyk",
     ] {
         let tif = dir.path().join(format!("{name}.tif"));
-        let pdf = one(
-            &std::fs::read(&tif).unwrap(),
-            ImageKind::Tiff { page: 0 },
-            300.0,
-        );
+        let pdf = one(&std::fs::read(&tif).unwrap(), ImageKind::Tiff { page: 0 }, 300.0);
         peers::qpdf_check(&pdf, name);
         let p = dir.path().join(format!("{name}.pdf"));
         std::fs::write(&p, &pdf).unwrap();
         let prefix = dir.path().join(name);
-        let (ok, out) = peers::run(
-            "pdfimages",
-            &["-png", peers::path_str(&p), peers::path_str(&prefix)],
-        );
+        let (ok, out) = peers::run("pdfimages", &["-png", peers::path_str(&p), peers::path_str(&prefix)]);
         assert!(ok, "{name}: {out}");
         let extracted = dir.path().join(format!("{name}-000.png"));
         if name == "cmyk" {
             // pdfimages cannot write CMYK as PNG; compare the decoded samples instead.
             let img = &extract_page_images(&pdf).unwrap()[0];
-            assert_eq!(
-                img.dict.get("ColorSpace"),
-                Some(&Object::name("DeviceCMYK"))
-            );
+            assert_eq!(img.dict.get("ColorSpace"), Some(&Object::name("DeviceCMYK")));
             continue;
         }
         let (ok, out) = peers::run(
             "python3",
-            &[
-                "-c",
-                compare,
-                peers::path_str(&tif),
-                peers::path_str(&extracted),
-            ],
+            &["-c", compare, peers::path_str(&tif), peers::path_str(&extracted)],
         );
         assert!(ok, "{name}: pixels differ: {out}");
     }

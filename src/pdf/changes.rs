@@ -63,18 +63,12 @@ pub fn classify_changes(pdf: &[u8], after_offset: usize) -> Result<Vec<Change>, 
             })
         };
         if before.trailer.get("Root") != after.trailer.get("Root") {
-            push(
-                None,
-                ChangeKind::Disallowed("trailer /Root replaced".into()),
-            );
+            push(None, ChangeKind::Disallowed("trailer /Root replaced".into()));
         }
         for (num, entry) in &section.entries {
             if matches!(entry, Entry::Free) {
                 if before.entry(*num).is_some_and(|e| e != Entry::Free) {
-                    push(
-                        Some(*num),
-                        ChangeKind::Disallowed(format!("object {num} deleted")),
-                    );
+                    push(Some(*num), ChangeKind::Disallowed(format!("object {num} deleted")));
                 }
                 continue;
             }
@@ -138,11 +132,7 @@ impl Roles {
             catalog: cat_id.0,
             ..Roles::default()
         };
-        r.info = v
-            .trailer
-            .get("Info")
-            .and_then(Object::as_ref_id)
-            .map(|i| i.0);
+        r.info = v.trailer.get("Info").and_then(Object::as_ref_id).map(|i| i.0);
         r.metadata = cat.get("Metadata").and_then(Object::as_ref_id).map(|i| i.0);
         if let Some(dss) = cat.get("DSS") {
             reach(v, dss, &mut r.dss)?;
@@ -178,16 +168,10 @@ impl Roles {
             return Ok(());
         };
         if depth > super::parse::MAX_DEPTH || !seen.insert(id.0) {
-            return Err(super::error::malformed(
-                "cyclic or too deep form field tree",
-            ));
+            return Err(super::error::malformed("cyclic or too deep form field tree"));
         }
         let d = v.dict_at(f, "form field")?;
-        let ft = d
-            .get("FT")
-            .and_then(Object::as_name)
-            .map(<[u8]>::to_vec)
-            .or(ft);
+        let ft = d.get("FT").and_then(Object::as_name).map(<[u8]>::to_vec).or(ft);
         if ft.as_deref() == Some(b"Sig") {
             self.sig.insert(id.0);
             for key in ["V", "AP"] {
@@ -204,14 +188,7 @@ impl Roles {
         Ok(())
     }
 
-    fn judge(
-        &self,
-        num: u32,
-        bv: &PdfView,
-        old: &Object,
-        av: &PdfView,
-        new: &Object,
-    ) -> Result<ChangeKind, PdfError> {
+    fn judge(&self, num: u32, bv: &PdfView, old: &Object, av: &PdfView, new: &Object) -> Result<ChangeKind, PdfError> {
         use ChangeKind::{Allowed, Disallowed};
         let is_new = *old == Object::Null;
         if self.dss.contains(&num) {
@@ -228,9 +205,7 @@ impl Roles {
             return catalog_change(bv, old, av, new);
         }
         if Some(num) == self.info {
-            return Ok(Allowed(format!(
-                "document Info dictionary (object {num}) updated"
-            )));
+            return Ok(Allowed(format!("document Info dictionary (object {num}) updated")));
         }
         if Some(num) == self.acroform {
             return self.form_change(bv, old, av, new, num);
@@ -257,9 +232,7 @@ impl Roles {
         if Some(num) == self.metadata && !is_new {
             // pyHanko refreshes the XMP packet when it signs; like Info, allowed but reported.
             // Pointing the catalog at a different /Metadata object stays disallowed.
-            return Ok(Allowed(format!(
-                "XMP metadata stream (object {num}) updated in place"
-            )));
+            return Ok(Allowed(format!("XMP metadata stream (object {num}) updated in place")));
         }
         Ok(Disallowed(describe(num, new, is_new)))
     }
@@ -287,12 +260,8 @@ impl Roles {
                 "form dictionary (object {num}) changed beyond signature fields"
             )));
         }
-        let of = bv
-            .get_key(&od, "Fields")?
-            .unwrap_or(Object::Array(Vec::new()));
-        let nf = av
-            .get_key(&nd, "Fields")?
-            .unwrap_or(Object::Array(Vec::new()));
+        let of = bv.get_key(&od, "Fields")?.unwrap_or(Object::Array(Vec::new()));
+        let nf = av.get_key(&nd, "Fields")?.unwrap_or(Object::Array(Vec::new()));
         Ok(if self.only_adds_sig(bv, &of, av, &nf)? {
             ChangeKind::Allowed("form gained signature fields".into())
         } else {
@@ -320,9 +289,7 @@ impl Roles {
                 nd.0.iter()
                     .chain(od.0.iter())
                     .filter(|(k, _)| {
-                        k != b"Annots"
-                            && od.0.iter().find(|(ok, _)| ok == k)
-                                != nd.0.iter().find(|(nk, _)| nk == k)
+                        k != b"Annots" && od.0.iter().find(|(ok, _)| ok == k) != nd.0.iter().find(|(nk, _)| nk == k)
                     })
                     .map(|(k, _)| format!("/{}", String::from_utf8_lossy(k)))
                     .collect();
@@ -331,44 +298,27 @@ impl Roles {
                 keys.join(", ")
             )));
         }
-        let oa = bv
-            .get_key(od, "Annots")?
-            .unwrap_or(Object::Array(Vec::new()));
-        let na = av
-            .get_key(nd, "Annots")?
-            .unwrap_or(Object::Array(Vec::new()));
+        let oa = bv.get_key(od, "Annots")?.unwrap_or(Object::Array(Vec::new()));
+        let na = av.get_key(nd, "Annots")?.unwrap_or(Object::Array(Vec::new()));
         Ok(if self.only_adds_sig(bv, &oa, av, &na)? {
             ChangeKind::Allowed(format!("page {page_no} gained signature widgets"))
         } else {
-            ChangeKind::Disallowed(format!(
-                "page {page_no} annotations changed beyond signature widgets"
-            ))
+            ChangeKind::Disallowed(format!("page {page_no} annotations changed beyond signature widgets"))
         })
     }
 
     /// Whether `new` (an array) is `old` plus references to signature objects only.
-    fn only_adds_sig(
-        &self,
-        bv: &PdfView,
-        old: &Object,
-        av: &PdfView,
-        new: &Object,
-    ) -> Result<bool, PdfError> {
+    fn only_adds_sig(&self, bv: &PdfView, old: &Object, av: &PdfView, new: &Object) -> Result<bool, PdfError> {
         let old = bv.resolve(old)?;
         let new = av.resolve(new)?;
         let (Some(o), Some(n)) = (
-            old.as_array()
-                .or(Some(&[][..]).filter(|_| old == Object::Null)),
+            old.as_array().or(Some(&[][..]).filter(|_| old == Object::Null)),
             new.as_array(),
         ) else {
             return Ok(false);
         };
         // Annotation and field arrays hold references; compare them as sets.
-        let refs = |a: &[Object]| {
-            a.iter()
-                .map(Object::as_ref_id)
-                .collect::<Option<HashSet<_>>>()
-        };
+        let refs = |a: &[Object]| a.iter().map(Object::as_ref_id).collect::<Option<HashSet<_>>>();
         let (Some(o), Some(n)) = (refs(o), refs(n)) else {
             return Ok(false);
         };
@@ -379,12 +329,7 @@ impl Roles {
     }
 }
 
-fn catalog_change(
-    bv: &PdfView,
-    old: &Object,
-    av: &PdfView,
-    new: &Object,
-) -> Result<ChangeKind, PdfError> {
+fn catalog_change(bv: &PdfView, old: &Object, av: &PdfView, new: &Object) -> Result<ChangeKind, PdfError> {
     let (Some(od), Some(nd)) = (old.as_dict(), new.as_dict()) else {
         return Ok(ChangeKind::Disallowed("catalog replaced".into()));
     };
@@ -402,24 +347,13 @@ fn catalog_change(
     }
     if !changed.is_empty() {
         let list: Vec<String> = changed.iter().map(|k| format!("/{k}")).collect();
-        return Ok(ChangeKind::Disallowed(format!(
-            "catalog changed: {}",
-            list.join(", ")
-        )));
+        return Ok(ChangeKind::Disallowed(format!("catalog changed: {}", list.join(", "))));
     }
     // A direct form dictionary inside the catalog: same rule as an indirect one.
-    if let (Some(Object::Dict(of)), Some(Object::Dict(nf))) =
-        (od.get("AcroForm"), nd.get("AcroForm"))
-    {
+    if let (Some(Object::Dict(of)), Some(Object::Dict(nf))) = (od.get("AcroForm"), nd.get("AcroForm")) {
         if of != nf {
             let roles = Roles::collect(av)?;
-            return roles.form_change(
-                bv,
-                &Object::Dict(of.clone()),
-                av,
-                &Object::Dict(nf.clone()),
-                0,
-            );
+            return roles.form_change(bv, &Object::Dict(of.clone()), av, &Object::Dict(nf.clone()), 0);
         }
     }
     Ok(ChangeKind::Allowed(

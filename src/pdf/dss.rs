@@ -113,29 +113,14 @@ mod tests {
     fn appending_twice_keeps_old_bytes_and_merges_without_duplicates() {
         let signed = sign_dummy(base_pdf(), SigKind::Cades);
         assert_eq!(read_dss(&signed).unwrap(), Validation::default());
-        let once = append_dss(
-            signed.clone(),
-            &v(&[b"cert-a", b"cert-b", b"cert-a"], &[b"crl-1"], &[]),
-        )
-        .unwrap();
+        let once = append_dss(signed.clone(), &v(&[b"cert-a", b"cert-b", b"cert-a"], &[b"crl-1"], &[])).unwrap();
         assert!(once.starts_with(&signed));
-        assert_eq!(
-            read_dss(&once).unwrap(),
-            v(&[b"cert-a", b"cert-b"], &[b"crl-1"], &[])
-        );
-        let twice = append_dss(
-            once.clone(),
-            &v(&[b"cert-b", b"cert-c"], &[b"crl-1"], &[b"ocsp-x"]),
-        )
-        .unwrap();
+        assert_eq!(read_dss(&once).unwrap(), v(&[b"cert-a", b"cert-b"], &[b"crl-1"], &[]));
+        let twice = append_dss(once.clone(), &v(&[b"cert-b", b"cert-c"], &[b"crl-1"], &[b"ocsp-x"])).unwrap();
         assert!(twice.starts_with(&once));
         assert_eq!(
             read_dss(&twice).unwrap(),
-            v(
-                &[b"cert-a", b"cert-b", b"cert-c"],
-                &[b"crl-1"],
-                &[b"ocsp-x"]
-            )
+            v(&[b"cert-a", b"cert-b", b"cert-c"], &[b"crl-1"], &[b"ocsp-x"])
         );
         // The signature still covers its own revision, not the whole file.
         let sig = &crate::pdf::read_signatures(&twice).unwrap()[0];

@@ -106,10 +106,7 @@ impl<'a> PdfView<'a> {
                     .get(*index)
                     .ok_or_else(|| malformed("object stream index out of range"))?;
                 if num != id.0 {
-                    return Err(malformed(format!(
-                        "object stream {stream} holds {num}, not {}",
-                        id.0
-                    )));
+                    return Err(malformed(format!("object stream {stream} holds {num}, not {}", id.0)));
                 }
                 let at = stm
                     .first
@@ -169,8 +166,7 @@ impl<'a> PdfView<'a> {
     pub fn decode(&self, dict: &Dict, range: &std::ops::Range<usize>) -> Result<Vec<u8>, PdfError> {
         let cap = self.budget.get().min(MAX_STREAM);
         let data = decode_stream(dict, self.raw(range), cap)?;
-        self.budget
-            .set(self.budget.get().saturating_sub(data.len()));
+        self.budget.set(self.budget.get().saturating_sub(data.len()));
         Ok(data)
     }
 
@@ -192,8 +188,7 @@ impl<'a> PdfView<'a> {
             }
         }
         // A wrong /Length: fall back to the keyword, as viewers do.
-        let at = find(self.bytes, b"endstream", start)
-            .ok_or_else(|| malformed("stream without endstream"))?;
+        let at = find(self.bytes, b"endstream", start).ok_or_else(|| malformed("stream without endstream"))?;
         let mut end = at;
         if end > start && self.bytes[end - 1] == b'\n' {
             end -= 1;
@@ -209,9 +204,7 @@ impl<'a> PdfView<'a> {
             return Ok(Rc::clone(s));
         }
         if !matches!(self.map.get(&num), Some(Entry::InFile { .. })) {
-            return Err(malformed(format!(
-                "object stream {num} is not a plain object"
-            )));
+            return Err(malformed(format!("object stream {num} is not a plain object")));
         }
         let (dict, range) = match self.get(ObjId(num, 0))? {
             Object::Stream(d, r) => (d, r),
@@ -241,11 +234,7 @@ impl<'a> PdfView<'a> {
                 off as usize,
             ));
         }
-        let stm = Rc::new(ObjStm {
-            data,
-            first,
-            offsets,
-        });
+        let stm = Rc::new(ObjStm { data, first, offsets });
         self.objstms.borrow_mut().insert(num, Rc::clone(&stm));
         Ok(stm)
     }

@@ -27,9 +27,7 @@ pub fn jpeg(width: u32, height: u32, rgb: bool) -> Vec<u8> {
     } else {
         (image::ExtendedColorType::L8, 1)
     };
-    let px: Vec<u8> = (0..width * height * n)
-        .map(|i| ((i / n) % 251) as u8)
-        .collect();
+    let px: Vec<u8> = (0..width * height * n).map(|i| ((i / n) % 251) as u8).collect();
     image::ImageEncoder::write_image(enc, &px, width, height, ct).expect("jpeg encode");
     out
 }
@@ -51,10 +49,7 @@ pub fn png(
     };
     let bits = depth as usize * channels;
     let row = (bits * width as usize).div_ceil(8);
-    let mut samples = noise(
-        row * height as usize,
-        width ^ (channels as u32 * 7) ^ (depth as u32),
-    );
+    let mut samples = noise(row * height as usize, width ^ (channels as u32 * 7) ^ (depth as u32));
     if let Some(p) = &palette {
         let entries = (p.len() / 3) as u8;
         if depth == png::BitDepth::Eight {
@@ -86,10 +81,8 @@ pub fn tiff_two_pages() -> (Vec<u8>, Vec<Vec<u8>>) {
         .collect();
     {
         let mut enc = TiffEncoder::new(&mut out).expect("tiff");
-        enc.write_image::<colortype::Gray8>(40, 30, &gray)
-            .expect("page 0");
-        enc.write_image::<colortype::RGB16>(20, 10, &rgb16)
-            .expect("page 1");
+        enc.write_image::<colortype::Gray8>(40, 30, &gray).expect("page 0");
+        enc.write_image::<colortype::RGB16>(20, 10, &rgb16).expect("page 1");
     }
     let rgb16_be = rgb16.iter().flat_map(|v| v.to_be_bytes()).collect();
     (out.into_inner(), vec![gray, rgb16_be])
@@ -120,9 +113,7 @@ pub fn raw_pdf(objects: &[&[u8]], trailer: &str) -> Vec<u8> {
         out.extend_from_slice(b"\nendobj\n");
     }
     let xref = out.len();
-    out.extend_from_slice(
-        format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes(),
-    );
+    out.extend_from_slice(format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes());
     for o in offsets {
         out.extend_from_slice(format!("{o:010} 00000 n \n").as_bytes());
     }

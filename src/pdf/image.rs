@@ -136,9 +136,7 @@ pub fn jpeg_info(data: &[u8]) -> Result<JpegInfo, PdfError> {
                 });
             }
             0xC3 | 0xC5..=0xC7 | 0xC9..=0xCB | 0xCD..=0xCF => {
-                return Err(unsupported(
-                    "lossless, hierarchical or arithmetic-coded JPEG",
-                ));
+                return Err(unsupported("lossless, hierarchical or arithmetic-coded JPEG"));
             }
             _ => {}
         }
@@ -154,8 +152,7 @@ fn jpeg(data: &[u8]) -> Result<ImageXObject<'_>, PdfError> {
         4 => "DeviceCMYK",
         n => return Err(unsupported(format!("JPEG with {n} components"))),
     };
-    let mut dict = base_dict(info.width, info.height, Object::name(cs), 8)
-        .with("Filter", Object::name("DCTDecode"));
+    let mut dict = base_dict(info.width, info.height, Object::name(cs), 8).with("Filter", Object::name("DCTDecode"));
     if info.components == 4 && info.adobe {
         // Adobe writes CMYK JPEGs inverted.
         dict.set(
@@ -193,8 +190,7 @@ fn png_chunks(data: &[u8]) -> Result<PngChunks<'_>, PdfError> {
     let mut ihdr: Option<&[u8]> = None;
     let (mut palette, mut has_trns, mut idat) = (None, false, Vec::new());
     while pos + 8 <= data.len() {
-        let len =
-            u32::from_be_bytes([data[pos], data[pos + 1], data[pos + 2], data[pos + 3]]) as usize;
+        let len = u32::from_be_bytes([data[pos], data[pos + 1], data[pos + 2], data[pos + 3]]) as usize;
         let kind = &data[pos + 4..pos + 8];
         let body = data
             .get(pos + 8..pos + 8 + len)
@@ -289,9 +285,7 @@ fn png_decoded(data: &[u8]) -> Result<ImageXObject<'static>, PdfError> {
         .filter(|s| *s <= MAX_DECODED)
         .ok_or_else(|| unsupported("PNG too large"))?;
     let mut buf = vec![0; size];
-    let info = reader
-        .next_frame(&mut buf)
-        .map_err(|e| invalid(format!("PNG: {e}")))?;
+    let info = reader.next_frame(&mut buf).map_err(|e| invalid(format!("PNG: {e}")))?;
     buf.truncate(info.buffer_size());
     let bpc: u8 = match info.bit_depth {
         png::BitDepth::Sixteen => 16,
@@ -332,14 +326,13 @@ fn raw_image(
             color.extend_from_slice(&px[..colors * bytes]);
             mask.extend_from_slice(&px[colors * bytes..]);
         }
-        let mdict = base_dict(width, height, Object::name("DeviceGray"), bpc)
-            .with("Filter", Object::name("FlateDecode"));
+        let mdict =
+            base_dict(width, height, Object::name("DeviceGray"), bpc).with("Filter", Object::name("FlateDecode"));
         (color, Some((mdict, deflate(&mask))))
     } else {
         (samples, None)
     };
-    let dict =
-        base_dict(width, height, Object::name(cs), bpc).with("Filter", Object::name("FlateDecode"));
+    let dict = base_dict(width, height, Object::name(cs), bpc).with("Filter", Object::name("FlateDecode"));
     Ok(ImageXObject {
         width,
         height,
@@ -375,8 +368,7 @@ pub fn tiff_page_count(data: &[u8]) -> Result<usize, PdfError> {
         if n >= 10_000 {
             return Err(unsupported("TIFF with more than 10000 pages"));
         }
-        dec.next_image()
-            .map_err(|e| invalid(format!("TIFF: {e}")))?;
+        dec.next_image().map_err(|e| invalid(format!("TIFF: {e}")))?;
         n += 1;
     }
     Ok(n)
@@ -391,10 +383,7 @@ fn tiff_image(data: &[u8], page: usize) -> Result<ImageXObject<'_>, PdfError> {
         .map_err(|e| invalid(format!("TIFF page {page}: {e}")))?;
     let (width, height) = dec.dimensions().map_err(terr)?;
     let color = dec.colortype().map_err(terr)?;
-    let compression: u16 = dec
-        .find_tag_unsigned(Tag::Compression)
-        .map_err(terr)?
-        .unwrap_or(1);
+    let compression: u16 = dec.find_tag_unsigned(Tag::Compression).map_err(terr)?.unwrap_or(1);
     if compression == 4 && color == ColorType::Gray(1) {
         if let Some(x) = tiff_g4_passthrough(&mut dec, data, width, height)? {
             return Ok(x);
@@ -407,8 +396,8 @@ fn tiff_image(data: &[u8], page: usize) -> Result<ImageXObject<'_>, PdfError> {
     };
     match color {
         ColorType::Gray(1) => {
-            let dict = base_dict(width, height, Object::name("DeviceGray"), 1)
-                .with("Filter", Object::name("FlateDecode"));
+            let dict =
+                base_dict(width, height, Object::name("DeviceGray"), 1).with("Filter", Object::name("FlateDecode"));
             Ok(ImageXObject {
                 width,
                 height,
@@ -443,10 +432,7 @@ fn tiff_g4_passthrough<'a>(
         .find_tag_unsigned_vec(Tag::StripByteCounts)
         .map_err(terr)?
         .unwrap_or_default();
-    let fill_order: u16 = dec
-        .find_tag_unsigned(Tag::FillOrder)
-        .map_err(terr)?
-        .unwrap_or(1);
+    let fill_order: u16 = dec.find_tag_unsigned(Tag::FillOrder).map_err(terr)?.unwrap_or(1);
     let photometric: u16 = dec
         .find_tag_unsigned(Tag::PhotometricInterpretation)
         .map_err(terr)?

@@ -16,19 +16,14 @@ pub fn inflate_capped(data: &[u8], cap: usize) -> Result<Vec<u8>, PdfError> {
     dec.read_to_end(&mut out)
         .map_err(|e| malformed(format!("bad Flate data: {e}")))?;
     if out.len() > cap {
-        return Err(PdfError::Limit(format!(
-            "stream inflates beyond {cap} bytes"
-        )));
+        return Err(PdfError::Limit(format!("stream inflates beyond {cap} bytes")));
     }
     Ok(out)
 }
 
 /// Deflate for new streams (default level: images are already dense or predictor-filtered).
 pub fn deflate(data: &[u8]) -> Vec<u8> {
-    let mut enc = flate2::write::ZlibEncoder::new(
-        Vec::with_capacity(data.len() / 2),
-        flate2::Compression::default(),
-    );
+    let mut enc = flate2::write::ZlibEncoder::new(Vec::with_capacity(data.len() / 2), flate2::Compression::default());
     // Writing into a Vec cannot fail.
     let _ = enc.write_all(data);
     enc.finish().unwrap_or_default()
@@ -77,15 +72,8 @@ pub fn unpredict(parms: &Dict, data: Vec<u8>) -> Result<Vec<u8>, PdfError> {
     if !(10..=15).contains(&predictor) {
         return Err(malformed(format!("unsupported predictor {predictor}")));
     }
-    let (colors, bpc, columns) = (
-        get("Colors", 1),
-        get("BitsPerComponent", 8),
-        get("Columns", 1),
-    );
-    if !(1..=32).contains(&colors)
-        || ![1, 2, 4, 8, 16].contains(&bpc)
-        || !(1..=1 << 24).contains(&columns)
-    {
+    let (colors, bpc, columns) = (get("Colors", 1), get("BitsPerComponent", 8), get("Columns", 1));
+    if !(1..=32).contains(&colors) || ![1, 2, 4, 8, 16].contains(&bpc) || !(1..=1 << 24).contains(&columns) {
         return Err(malformed("bad predictor parameters"));
     }
     let bits_per_pixel = (colors * bpc) as usize;
@@ -147,29 +135,20 @@ mod tests {
     fn flate_bomb_is_capped() {
         let bomb = deflate(&vec![0u8; 4 << 20]);
         assert!(bomb.len() < 64 << 10);
-        assert_eq!(
-            inflate_capped(&bomb, 1 << 20).unwrap_err().code(),
-            "limit-exceeded"
-        );
+        assert_eq!(inflate_capped(&bomb, 1 << 20).unwrap_err().code(), "limit-exceeded");
         assert_eq!(inflate_capped(&bomb, 4 << 20).unwrap().len(), 4 << 20);
     }
 
     #[test]
     fn garbage_is_an_error() {
-        assert_eq!(
-            inflate_capped(b"not zlib at all", 100).unwrap_err().code(),
-            "malformed"
-        );
+        assert_eq!(inflate_capped(b"not zlib at all", 100).unwrap_err().code(), "malformed");
     }
 
     #[test]
     fn png_up_and_sub_filters_are_undone() {
         // Two rows of 3 bytes: row 0 Sub, row 1 Up.
         let data = [1, 10, 5, 5, 2, 1, 1, 1];
-        assert_eq!(
-            png_unfilter(&data, 3, 1).unwrap(),
-            vec![10, 15, 20, 11, 16, 21]
-        );
+        assert_eq!(png_unfilter(&data, 3, 1).unwrap(), vec![10, 15, 20, 11, 16, 21]);
         assert!(png_unfilter(&[9, 0, 0, 0], 3, 1).is_err());
     }
 }

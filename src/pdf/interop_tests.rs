@@ -72,9 +72,7 @@ impl Pki {
             ],
         );
         assert!(ok, "{out}");
-        prepared
-            .finish(&std::fs::read(self.path("cms.der")).unwrap())
-            .unwrap()
+        prepared.finish(&std::fs::read(self.path("cms.der")).unwrap()).unwrap()
     }
 
     /// pyHanko adds an invisible PAdES signature in field `field`.
@@ -171,15 +169,9 @@ print('intact', st.intact, 'level', st.modification_level, 'coverage', st.covera
 assert st.intact and st.modification_level in (ModificationLevel.LTA_UPDATES, ModificationLevel.FORM_FILLING)\n";
     let (ok, out) = peers::run("python3", &["-c", script, &pki.path("updated.pdf")]);
     assert!(ok, "pyHanko rejected our updates:\n{out}");
-    let changes = classify_changes(
-        &updated,
-        read_signatures(&updated).unwrap()[0].covered_end(),
-    )
-    .unwrap();
+    let changes = classify_changes(&updated, read_signatures(&updated).unwrap()[0].covered_end()).unwrap();
     assert!(
-        changes
-            .iter()
-            .all(|c| matches!(c.kind, ChangeKind::Allowed(_))),
+        changes.iter().all(|c| matches!(c.kind, ChangeKind::Allowed(_))),
         "{changes:?}"
     );
 }
@@ -201,10 +193,7 @@ fn pdfsig_and_pyhanko_verify_a_real_cms_in_our_placeholder() {
     std::fs::write(pki.path("ours.pdf"), &with_dss).unwrap();
     if peers::have("pdfsig", "real_cms") {
         let (_, out) = peers::run("pdfsig", &[&pki.path("ours.pdf")]);
-        assert!(
-            out.contains("Signature Validation: Signature is Valid."),
-            "{out}"
-        );
+        assert!(out.contains("Signature Validation: Signature is Valid."), "{out}");
         assert!(
             out.contains("Signer full Distinguished Name: CN=Hozon Test Signer"),
             "{out}"

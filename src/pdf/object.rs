@@ -80,10 +80,7 @@ impl Dict {
         Dict(Vec::new())
     }
     pub fn get(&self, key: &str) -> Option<&Object> {
-        self.0
-            .iter()
-            .find(|(k, _)| k == key.as_bytes())
-            .map(|(_, v)| v)
+        self.0.iter().find(|(k, _)| k == key.as_bytes()).map(|(_, v)| v)
     }
     /// Insert or replace, keeping the position of an existing key.
     pub fn set(&mut self, key: &str, value: Object) {
@@ -209,19 +206,14 @@ mod tests {
 
     #[test]
     fn strings_and_names_are_escaped() {
-        assert_eq!(
-            ser(&Object::Str(b"a(b)\\c\r".to_vec())),
-            "(a\\(b\\)\\\\c\\r)"
-        );
+        assert_eq!(ser(&Object::Str(b"a(b)\\c\r".to_vec())), "(a\\(b\\)\\\\c\\r)");
         assert_eq!(ser(&Object::Name(b"A B#/".to_vec())), "/A#20B#23#2F");
         assert_eq!(ser(&Object::Hex(vec![0xfe, 0xff])), "<FEFF>");
     }
 
     #[test]
     fn dict_set_replaces_in_place() {
-        let mut d = Dict::new()
-            .with("A", Object::Int(1))
-            .with("B", Object::Int(2));
+        let mut d = Dict::new().with("A", Object::Int(1)).with("B", Object::Int(2));
         d.set("A", Object::Int(3));
         assert_eq!(ser(&Object::Dict(d)), "<</A 3/B 2>>");
     }

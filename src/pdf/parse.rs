@@ -20,10 +20,7 @@ pub fn is_white(b: u8) -> bool {
 }
 
 pub fn is_delim(b: u8) -> bool {
-    matches!(
-        b,
-        b'(' | b')' | b'<' | b'>' | b'[' | b']' | b'{' | b'}' | b'/' | b'%'
-    )
+    matches!(b, b'(' | b')' | b'<' | b'>' | b'[' | b']' | b'{' | b'}' | b'/' | b'%')
 }
 
 impl<'a> Parser<'a> {
@@ -83,8 +80,7 @@ impl<'a> Parser<'a> {
     pub fn parse_uint(&mut self) -> Result<u64, PdfError> {
         let at = self.pos;
         let w = self.word();
-        parse_u64(w)
-            .ok_or_else(|| malformed(format!("expected an unsigned integer at offset {at}")))
+        parse_u64(w).ok_or_else(|| malformed(format!("expected an unsigned integer at offset {at}")))
     }
 
     /// One direct object (references `n g R` included; streams are handled by the caller).
@@ -94,18 +90,14 @@ impl<'a> Parser<'a> {
         }
         self.skip_ws();
         let start = self.pos;
-        let b = self
-            .peek()
-            .ok_or_else(|| malformed("unexpected end of file"))?;
+        let b = self.peek().ok_or_else(|| malformed("unexpected end of file"))?;
         match b {
             b'/' => {
                 self.pos += 1;
                 Ok(Object::Name(self.parse_name_body()?))
             }
             b'(' => Ok(Object::Str(self.parse_literal()?)),
-            b'<' if self.src.get(self.pos + 1) == Some(&b'<') => {
-                Ok(Object::Dict(self.parse_dict_body(depth)?))
-            }
+            b'<' if self.src.get(self.pos + 1) == Some(&b'<') => Ok(Object::Dict(self.parse_dict_body(depth)?)),
             b'<' => Ok(Object::Hex(self.parse_hex()?)),
             b'[' => {
                 self.pos += 1;
@@ -148,8 +140,7 @@ impl<'a> Parser<'a> {
             }
             self.pos = save;
         }
-        let text =
-            std::str::from_utf8(w).map_err(|_| malformed(format!("bad token at {start}")))?;
+        let text = std::str::from_utf8(w).map_err(|_| malformed(format!("bad token at {start}")))?;
         if text.is_empty() {
             return Err(malformed(format!("unexpected byte at offset {start}")));
         }
@@ -193,9 +184,7 @@ impl<'a> Parser<'a> {
         let mut out = Vec::new();
         let mut level = 1usize;
         loop {
-            let c = self
-                .peek()
-                .ok_or_else(|| malformed("unterminated string"))?;
+            let c = self.peek().ok_or_else(|| malformed("unterminated string"))?;
             self.pos += 1;
             match c {
                 b'(' => {
@@ -210,9 +199,7 @@ impl<'a> Parser<'a> {
                     out.push(c);
                 }
                 b'\\' => {
-                    let e = self
-                        .peek()
-                        .ok_or_else(|| malformed("unterminated string"))?;
+                    let e = self.peek().ok_or_else(|| malformed("unterminated string"))?;
                     self.pos += 1;
                     match e {
                         b'n' => out.push(b'\n'),
@@ -297,12 +284,7 @@ impl<'a> Parser<'a> {
                         d.0.push((key, value));
                     }
                 }
-                Some(_) => {
-                    return Err(malformed(format!(
-                        "expected a name key at offset {}",
-                        self.pos
-                    )))
-                }
+                Some(_) => return Err(malformed(format!("expected a name key at offset {}", self.pos))),
                 None => return Err(malformed("unterminated dictionary")),
             }
         }
@@ -319,9 +301,7 @@ pub enum Indirect {
 /// Parse `n g obj <object> [stream]` at `offset`.
 pub fn parse_indirect(src: &[u8], offset: usize) -> Result<Indirect, PdfError> {
     if offset >= src.len() {
-        return Err(malformed(format!(
-            "object offset {offset} beyond end of file"
-        )));
+        return Err(malformed(format!("object offset {offset} beyond end of file")));
     }
     let mut p = Parser::new(src, offset);
     let num = p.parse_uint()?;
@@ -375,14 +355,10 @@ mod tests {
 
     #[test]
     fn parses_nested_structures_and_refs() {
-        let o =
-            obj("<</Type/Page/Kids[1 0 R 2 0 R]/N -3/R 1.5/S(a\\(b\\)\\101)/H<4142 4>>>").unwrap();
+        let o = obj("<</Type/Page/Kids[1 0 R 2 0 R]/N -3/R 1.5/S(a\\(b\\)\\101)/H<4142 4>>>").unwrap();
         let d = o.as_dict().unwrap();
         assert!(d.name_is("Type", "Page"));
-        assert_eq!(
-            d.get("Kids").unwrap().as_array().unwrap()[1],
-            Object::Ref(ObjId(2, 0))
-        );
+        assert_eq!(d.get("Kids").unwrap().as_array().unwrap()[1], Object::Ref(ObjId(2, 0)));
         assert_eq!(d.get("N"), Some(&Object::Int(-3)));
         assert_eq!(d.get("R"), Some(&Object::Real(1.5)));
         assert_eq!(d.get("S").unwrap().as_string(), Some(&b"a(b)A"[..]));
@@ -409,10 +385,7 @@ mod tests {
     #[test]
     fn oversized_dictionaries_are_rejected() {
         let big: String = (0..5000).map(|i| format!("/K{i} 1")).collect();
-        assert_eq!(
-            obj(&format!("<<{big}>>")).unwrap_err().code(),
-            "limit-exceeded"
-        );
+        assert_eq!(obj(&format!("<<{big}>>")).unwrap_err().code(), "limit-exceeded");
     }
 
     #[test]

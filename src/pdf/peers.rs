@@ -44,10 +44,7 @@ pub fn qpdf_check(pdf: &[u8], test: &str) {
     let path = dir.path().join("t.pdf");
     std::fs::write(&path, pdf).expect("write");
     let (ok, out) = run("qpdf", &["--check", path_str(&path)]);
-    assert!(
-        ok && !out.contains("WARNING"),
-        "qpdf --check failed:\n{out}"
-    );
+    assert!(ok && !out.contains("WARNING"), "qpdf --check failed:\n{out}");
 }
 
 pub fn path_str(p: &Path) -> &str {

@@ -49,10 +49,7 @@ impl SignatureEntry {
     /// The two covered slices of `pdf` (which must be the file this entry was read from).
     pub fn covered<'a>(&self, pdf: &'a [u8]) -> [&'a [u8]; 2] {
         let [_, a, b, c] = self.byte_range;
-        [
-            pdf.get(..a).unwrap_or(&[]),
-            pdf.get(b..b + c).unwrap_or(&[]),
-        ]
+        [pdf.get(..a).unwrap_or(&[]), pdf.get(b..b + c).unwrap_or(&[])]
     }
 }
 
@@ -62,12 +59,8 @@ pub fn der_prefix(data: &[u8]) -> &[u8] {
         [_, l, ..] if *l < 0x80 => Some(2 + usize::from(*l)),
         [_, l, rest @ ..] if (0x81..=0x84).contains(l) => {
             let n = usize::from(l - 0x80);
-            rest.get(..n).map(|bytes| {
-                2 + n
-                    + bytes
-                        .iter()
-                        .fold(0usize, |acc, b| acc << 8 | usize::from(*b))
-            })
+            rest.get(..n)
+                .map(|bytes| 2 + n + bytes.iter().fold(0usize, |acc, b| acc << 8 | usize::from(*b)))
         }
         _ => None,
     };
@@ -151,9 +144,10 @@ fn walk(
     let ft = ft.as_deref().or(inherited_ft);
     if ft == Some(b"Sig") {
         if let Some(v) = view.get_key(&d, "V")? {
-            let v = v.as_dict().cloned().ok_or_else(|| {
-                malformed(format!("signature value of {name} is not a dictionary"))
-            })?;
+            let v = v
+                .as_dict()
+                .cloned()
+                .ok_or_else(|| malformed(format!("signature value of {name} is not a dictionary")))?;
             out.push(entry(view, &name, &v, ends)?);
         }
     }
@@ -165,12 +159,7 @@ fn walk(
     Ok(())
 }
 
-fn entry(
-    view: &PdfView,
-    field: &str,
-    v: &Dict,
-    ends: &[usize],
-) -> Result<SignatureEntry, PdfError> {
+fn entry(view: &PdfView, field: &str, v: &Dict, ends: &[usize]) -> Result<SignatureEntry, PdfError> {
     let text = |k: &str| -> Result<Option<String>, PdfError> {
         Ok(view
             .get_key(v, k)?
@@ -182,19 +171,14 @@ fn entry(
         .get("SubFilter")
         .and_then(Object::as_name)
         .map(|n| String::from_utf8_lossy(n).into_owned());
-    let kind = if v.name_is("Type", "DocTimeStamp") || sub_filter.as_deref() == Some("ETSI.RFC3161")
-    {
+    let kind = if v.name_is("Type", "DocTimeStamp") || sub_filter.as_deref() == Some("ETSI.RFC3161") {
         SigKind::DocTimestamp
     } else {
         SigKind::Cades
     };
     let contents = match view.get_key(v, "Contents")? {
         Some(Object::Hex(c) | Object::Str(c)) => c,
-        _ => {
-            return Err(PdfError::BadByteRange(format!(
-                "{field}: no /Contents string"
-            )))
-        }
+        _ => return Err(PdfError::BadByteRange(format!("{field}: no /Contents string"))),
     };
     let byte_range = check_byte_range(view.bytes, field, view.get_key(v, "ByteRange")?, &contents)?;
     let m_raw = text("M")?;
@@ -227,12 +211,7 @@ fn trailing_eol(pdf: &[u8], from: usize, to: usize) -> bool {
 
 /// Validate a /ByteRange: four non-negative integers, starting at 0, inside the file, one gap,
 /// and the gap is exactly the hexadecimal /Contents string, brackets included.
-fn check_byte_range(
-    pdf: &[u8],
-    field: &str,
-    br: Option<Object>,
-    contents: &[u8],
-) -> Result<[usize; 4], PdfError> {
+fn check_byte_range(pdf: &[u8], field: &str, br: Option<Object>, contents: &[u8]) -> Result<[usize; 4], PdfError> {
     let bad = |m: &str| PdfError::BadByteRange(format!("{field}: {m}"));
     let arr = match br {
         Some(Object::Array(a)) => a,

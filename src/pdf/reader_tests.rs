@@ -113,10 +113,7 @@ fn cyclic_prev_and_huge_xref_counts_are_errors() {
     let cyclic = raw_pdf(&MINIMAL, &format!("/Size 4/Root 1 0 R/Prev {xref}"));
     assert_eq!(read_signatures(&cyclic).unwrap_err().code(), "malformed");
     let huge = String::from_utf8_lossy(&base).replace("xref\n0 4\n", "xref\n0 1000000000\n");
-    assert_eq!(
-        read_signatures(huge.as_bytes()).unwrap_err().code(),
-        "limit-exceeded"
-    );
+    assert_eq!(read_signatures(huge.as_bytes()).unwrap_err().code(), "limit-exceeded");
     assert!(read_signatures(&base).unwrap().is_empty());
 }
 
@@ -138,11 +135,7 @@ fn cyclic_references_and_deep_nesting_are_errors() {
             .code(),
         "malformed"
     );
-    let deep = format!(
-        "<</Type/Catalog/Pages 2 0 R/X {}{}>>",
-        "[".repeat(200),
-        "]".repeat(200)
-    );
+    let deep = format!("<</Type/Catalog/Pages 2 0 R/X {}{}>>", "[".repeat(200), "]".repeat(200));
     let mut objs = MINIMAL.to_vec();
     objs[0] = deep.as_bytes();
     assert_eq!(
@@ -176,14 +169,8 @@ fn der_prefix_cuts_padding_only_when_the_header_says_so() {
         der_prefix(&[0x30, 0x82, 0x00, 0x02, 1, 2, 0, 0]),
         &[0x30, 0x82, 0x00, 0x02, 1, 2]
     );
-    assert_eq!(
-        der_prefix(&[0x30, 0x03, 1, 2, 3, 0]),
-        &[0x30, 0x03, 1, 2, 3]
-    );
+    assert_eq!(der_prefix(&[0x30, 0x03, 1, 2, 3, 0]), &[0x30, 0x03, 1, 2, 3]);
     // Declared longer than the data: keep everything.
-    assert_eq!(
-        der_prefix(&[0x30, 0x82, 0xFF, 0xFF, 1]),
-        &[0x30, 0x82, 0xFF, 0xFF, 1]
-    );
+    assert_eq!(der_prefix(&[0x30, 0x82, 0xFF, 0xFF, 1]), &[0x30, 0x82, 0xFF, 0xFF, 1]);
     assert_eq!(der_prefix(&[]), &[] as &[u8]);
 }

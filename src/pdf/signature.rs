@@ -96,10 +96,7 @@ impl PreparedSignature {
 }
 
 /// Append a signature (or document timestamp) revision with placeholders to `pdf`.
-pub fn prepare_signature(
-    pdf: Vec<u8>,
-    req: &SignatureRequest,
-) -> Result<PreparedSignature, PdfError> {
+pub fn prepare_signature(pdf: Vec<u8>, req: &SignatureRequest) -> Result<PreparedSignature, PdfError> {
     if req.contents_len == 0 || req.contents_len > MAX_CONTENTS {
         return Err(PdfError::InvalidRequest(format!(
             "contents_len {} out of range",
@@ -118,26 +115,18 @@ pub fn prepare_signature(
         (field_name, sig_offset)
     };
     let mut bytes = w.finish_update(pdf, Dict::new());
-    let br = find(&bytes, BYTE_RANGE_PLACEHOLDER, sig_offset)
-        .ok_or_else(|| malformed("ByteRange placeholder not found"))?;
-    let lt = find(&bytes, b"/Contents <", sig_offset)
-        .ok_or_else(|| malformed("Contents placeholder not found"))?
-        + 10;
+    let br =
+        find(&bytes, BYTE_RANGE_PLACEHOLDER, sig_offset).ok_or_else(|| malformed("ByteRange placeholder not found"))?;
+    let lt = find(&bytes, b"/Contents <", sig_offset).ok_or_else(|| malformed("Contents placeholder not found"))? + 10;
     let gt = lt + 1 + 2 * req.contents_len;
     if bytes.get(gt) != Some(&b'>') {
         return Err(malformed("Contents placeholder is not where expected"));
     }
     let range = [0, lt, gt + 1, bytes.len() - (gt + 1)];
     let mut patched = Vec::with_capacity(BYTE_RANGE_PLACEHOLDER.len());
-    let _ = write!(
-        patched,
-        "/ByteRange [0 {} {} {}",
-        range[1], range[2], range[3]
-    );
+    let _ = write!(patched, "/ByteRange [0 {} {} {}", range[1], range[2], range[3]);
     if patched.len() + 1 > BYTE_RANGE_PLACEHOLDER.len() {
-        return Err(PdfError::Limit(
-            "file too large for the /ByteRange placeholder".into(),
-        ));
+        return Err(PdfError::Limit("file too large for the /ByteRange placeholder".into()));
     }
     patched.resize(BYTE_RANGE_PLACEHOLDER.len() - 1, b' ');
     patched.push(b']');

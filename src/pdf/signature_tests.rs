@@ -89,23 +89,11 @@ fn too_big_container_is_refused_and_unsigned_bytes_come_back() {
         .unwrap()
         .finish(&dummy_der(200))
         .unwrap_err();
-    assert!(
-        matches!(
-            err,
-            PdfError::TooSmall {
-                needed: 204,
-                room: 100
-            }
-        ),
-        "{err:?}"
-    );
+    assert!(matches!(err, PdfError::TooSmall { needed: 204, room: 100 }), "{err:?}");
     assert_eq!(err.code(), "signature-too-small");
     assert_eq!(prepared.into_unsigned(), base);
     // Exactly full is fine.
-    assert!(prepare_signature(base, &req)
-        .unwrap()
-        .finish(&dummy_der(96))
-        .is_ok());
+    assert!(prepare_signature(base, &req).unwrap().finish(&dummy_der(96)).is_ok());
 }
 
 #[test]
@@ -134,14 +122,10 @@ fn pdfsig_lists_the_signature_fields() {
     let p = dir.path().join("s.pdf");
     std::fs::write(&p, &signed).unwrap();
     let (_, out) = peers::run("pdfsig", &["-nocert", peers::path_str(&p)]);
-    assert!(
-        out.contains("Signature #1") && out.contains("Signature #2"),
-        "{out}"
-    );
+    assert!(out.contains("Signature #1") && out.contains("Signature #2"), "{out}");
     assert!(out.contains("Signature Type: ETSI.CAdES.detached"), "{out}");
     assert!(
-        out.contains("Signed Document: Total document signed")
-            || out.contains("Total document signed"),
+        out.contains("Signed Document: Total document signed") || out.contains("Total document signed"),
         "{out}"
     );
 }
@@ -201,8 +185,7 @@ fn encrypted_pdfs_are_refused() {
     ];
     let (ok, out) = peers::run("qpdf", &args);
     assert!(ok, "{out}");
-    let err =
-        prepare_signature(std::fs::read(&enc).unwrap(), &request(SigKind::Cades)).unwrap_err();
+    let err = prepare_signature(std::fs::read(&enc).unwrap(), &request(SigKind::Cades)).unwrap_err();
     assert_eq!(err.code(), "encrypted");
 }
 

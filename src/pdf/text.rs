@@ -24,10 +24,7 @@ pub fn text_string(s: &str) -> Object {
 /// (decoded as Latin-1, which agrees on the printable ASCII range that matters here).
 pub fn decode_text(bytes: &[u8]) -> String {
     if let Some(rest) = bytes.strip_prefix(&[0xFE, 0xFF]) {
-        let units: Vec<u16> = rest
-            .chunks_exact(2)
-            .map(|c| u16::from_be_bytes([c[0], c[1]]))
-            .collect();
+        let units: Vec<u16> = rest.chunks_exact(2).map(|c| u16::from_be_bytes([c[0], c[1]])).collect();
         String::from_utf16_lossy(&units)
     } else if let Some(rest) = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
         String::from_utf8_lossy(rest).into_owned()
@@ -65,8 +62,7 @@ pub fn parse_pdf_date(s: &str) -> Option<OffsetDateTime> {
     };
     let year = i32::try_from(field(0, 4, 0)?).ok()?;
     let month = time::Month::try_from(u8::try_from(field(4, 2, 1)?).ok()?).ok()?;
-    let date =
-        time::Date::from_calendar_date(year, month, u8::try_from(field(6, 2, 1)?).ok()?).ok()?;
+    let date = time::Date::from_calendar_date(year, month, u8::try_from(field(6, 2, 1)?).ok()?).ok()?;
     let tod = time::Time::from_hms(
         u8::try_from(field(8, 2, 0)?).ok()?,
         u8::try_from(field(10, 2, 0)?).ok()?,
@@ -81,10 +77,7 @@ pub fn parse_pdf_date(s: &str) -> Option<OffsetDateTime> {
                 .filter(|p| !p.is_empty())
                 .filter_map(|p| p.parse().ok())
                 .collect();
-            let (h, m) = (
-                nums.first().copied().unwrap_or(0),
-                nums.get(1).copied().unwrap_or(0),
-            );
+            let (h, m) = (nums.first().copied().unwrap_or(0), nums.get(1).copied().unwrap_or(0));
             let k = if sign == '-' { -1 } else { 1 };
             time::UtcOffset::from_hms(k * h, k * m, 0).ok()?
         }
@@ -118,10 +111,7 @@ mod tests {
         assert_eq!(pdf_date(t), "D:20261127040506+00'00'");
         assert_eq!(parse_pdf_date(&pdf_date(t)), Some(t));
         assert_eq!(parse_pdf_date("D:20261127130506+09'00'"), Some(t));
-        assert_eq!(
-            parse_pdf_date("D:2026"),
-            Some(datetime!(2026-01-01 00:00 UTC))
-        );
+        assert_eq!(parse_pdf_date("D:2026"), Some(datetime!(2026-01-01 00:00 UTC)));
         assert_eq!(parse_pdf_date("garbage"), None);
     }
 }

@@ -71,19 +71,13 @@ mod tests {
         let a = from_offset(t).unwrap();
         assert_eq!(to_offset(&a).unwrap(), t);
         let before_epoch = datetime!(1969-07-20 20:17:00 UTC);
-        assert_eq!(
-            to_offset(&from_offset(before_epoch).unwrap()).unwrap(),
-            before_epoch
-        );
+        assert_eq!(to_offset(&from_offset(before_epoch).unwrap()).unwrap(), before_epoch);
     }
 
     #[test]
     fn generalized_time_from_printed_form() {
         let g = Asn1GeneralizedTime::from_str("20300102030405Z").unwrap();
-        assert_eq!(
-            generalized_to_offset(&g).unwrap(),
-            datetime!(2030-01-02 03:04:05 UTC)
-        );
+        assert_eq!(generalized_to_offset(&g).unwrap(), datetime!(2030-01-02 03:04:05 UTC));
         assert_eq!(parse_printed("Feb 30 00:00:00 2030 GMT"), None);
         assert_eq!(
             parse_printed("Jan  2 03:04:05.123 2030 GMT"),

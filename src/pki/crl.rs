@@ -59,10 +59,7 @@ impl Crl {
 
     /// True when `issuer` issued this CRL: same name and a valid signature by its key.
     pub fn is_issued_by(&self, issuer: &X509Ref) -> bool {
-        let same_name = match (
-            self.crl.issuer_name().to_der(),
-            issuer.subject_name().to_der(),
-        ) {
+        let same_name = match (self.crl.issuer_name().to_der(), issuer.subject_name().to_der()) {
             (Ok(a), Ok(b)) => a == b,
             _ => false,
         };
@@ -130,26 +127,20 @@ pub struct CrlSpec {
 }
 
 /// Issue a v2 CRL signed (SHA-256) by `issuer_key`; returns its DER.
-pub fn issue_crl(
-    spec: &CrlSpec,
-    issuer: &X509Ref,
-    issuer_key: &PKeyRef<Private>,
-) -> Result<Vec<u8>, PkiError> {
+pub fn issue_crl(spec: &CrlSpec, issuer: &X509Ref, issuer_key: &PKeyRef<Private>) -> Result<Vec<u8>, PkiError> {
     let asn1 = |e: rasn::error::EncodeError| PkiError::Asn1(e.to_string());
     let issuer_name_der = issuer
         .subject_name()
         .to_der()
         .map_err(PkiError::ossl("encoding the issuer name"))?;
-    let issuer_name: rasn_pkix::Name = rasn::der::decode(&issuer_name_der)
-        .map_err(|e| PkiError::Parse(format!("issuer name: {e}")))?;
+    let issuer_name: rasn_pkix::Name =
+        rasn::der::decode(&issuer_name_der).map_err(|e| PkiError::Parse(format!("issuer name: {e}")))?;
     let algorithm = signature_algorithm(issuer_key)?;
 
     let mut crl_extensions = vec![rasn_pkix::Extension {
         extn_id: oid(&[2, 5, 29, 20]),
         critical: false,
-        extn_value: OctetString::from(
-            rasn::der::encode(&Integer::from(spec.number)).map_err(asn1)?,
-        ),
+        extn_value: OctetString::from(rasn::der::encode(&Integer::from(spec.number)).map_err(asn1)?),
     }];
     if let Some(ski) = issuer.subject_key_id() {
         // AuthorityKeyIdentifier ::= SEQUENCE { keyIdentifier [0] IMPLICIT OCTET STRING }
@@ -239,9 +230,7 @@ fn serial_from_be(bytes: &[u8]) -> Result<u128, PkiError> {
             digits.len()
         )));
     }
-    Ok(digits
-        .iter()
-        .fold(0u128, |acc, b| (acc << 8) | u128::from(*b)))
+    Ok(digits.iter().fold(0u128, |acc, b| (acc << 8) | u128::from(*b)))
 }
 
 /// sha256WithRSAEncryption (NULL parameters) or ecdsa-with-SHA256 (no parameters).
@@ -255,9 +244,7 @@ fn signature_algorithm(key: &PKeyRef<Private>) -> Result<rasn_pkix::AlgorithmIde
             algorithm: oid(&[1, 2, 840, 10045, 4, 3, 2]),
             parameters: None,
         }),
-        other => Err(PkiError::Parse(format!(
-            "unsupported CRL signing key type {other:?}"
-        ))),
+        other => Err(PkiError::Parse(format!("unsupported CRL signing key type {other:?}"))),
     }
 }
 
@@ -321,10 +308,7 @@ mod tests {
         }
         // Flip a byte inside the revoked serial (inside the signed part): parses, fails the signature.
         let mut bad = der.clone();
-        let pos = der
-            .windows(3)
-            .position(|w| w == [0x02, 0x01, 0x05])
-            .unwrap();
+        let pos = der.windows(3).position(|w| w == [0x02, 0x01, 0x05]).unwrap();
         bad[pos + 2] = 0x06;
         let crl = Crl::from_bytes(&bad).unwrap();
         assert!(!crl.is_issued_by(&pki.inter.cert));
@@ -374,15 +358,7 @@ mod tests {
             "inter.pem",
         ]);
         assert!(ok && text.contains("verify OK"), "{text}");
-        let (ok, text) = run(&[
-            "crl",
-            "-inform",
-            "DER",
-            "-in",
-            "inter.crl",
-            "-noout",
-            "-text",
-        ]);
+        let (ok, text) = run(&["crl", "-inform", "DER", "-in", "inter.crl", "-noout", "-text"]);
         assert!(
             ok && text.contains("Key Compromise") && text.contains("X509v3 CRL Number"),
             "{text}"
@@ -419,9 +395,6 @@ mod tests {
         let (ok, text) = verify("tsa.pem");
         assert!(ok, "tsa should verify: {text}");
         let (ok, text) = verify("signer.pem");
-        assert!(
-            !ok && text.contains("revoked"),
-            "signer should be revoked: {text}"
-        );
+        assert!(!ok && text.contains("revoked"), "signer should be revoked: {text}");
     }
 }

@@ -153,8 +153,7 @@ impl DemoPki {
             self.reissued.push("tsa");
         }
         let crl = Crl::from_bytes(&read_bounded(&p.crl)?)?;
-        let outdated =
-            crl.next_update.is_none_or(|n| n <= now + Duration::days(1)) || crl.this_update > now;
+        let outdated = crl.next_update.is_none_or(|n| n <= now + Duration::days(1)) || crl.this_update > now;
         if outdated {
             replace_file(&p.crl, &new_crl(&self.root, &root_key, now)?, 0o644)?;
             self.reissued.push("crl");
@@ -211,8 +210,8 @@ fn create_atomically(dir: &Path, base_url: &str, now: OffsetDateTime) -> Result<
 fn write_all(d: &Path, base_url: &str, now: OffsetDateTime) -> Result<(), PkiError> {
     let p = Paths::in_dir(d);
     let root_key = new_rsa_key(3072)?;
-    let root_spec = CertSpec::ca(ROOT_CN, now - BACKDATE, now + ROOT_LIFETIME)
-        .with_subject(Nid::ORGANIZATIONNAME, ORGANIZATION);
+    let root_spec =
+        CertSpec::ca(ROOT_CN, now - BACKDATE, now + ROOT_LIFETIME).with_subject(Nid::ORGANIZATIONNAME, ORGANIZATION);
     let root = issue(&root_spec, &root_key, None)?;
     write_new(&p.root_key, &key_pem(&root_key)?, 0o600)?;
     write_new(&p.root_pem, &pem(&root)?, 0o644)?;
@@ -246,8 +245,7 @@ fn new_signer(
     spec.crl_urls = vec![DemoPki::crl_url(base_url)];
     let cert = issue(&spec, &key, Some((root, root_key)))?;
     let mut ca = Stack::new().map_err(PkiError::ossl("making a stack"))?;
-    ca.push(root.clone())
-        .map_err(PkiError::ossl("making a stack"))?;
+    ca.push(root.clone()).map_err(PkiError::ossl("making a stack"))?;
     let p12 = Pkcs12::builder()
         .name("hozon demo signer")
         .pkey(&key)
@@ -258,11 +256,7 @@ fn new_signer(
         .mac_md(MessageDigest::sha256())
         .build2(pass)
         .map_err(PkiError::ossl("building signer.p12"))?;
-    Ok((
-        p12.to_der()
-            .map_err(PkiError::ossl("encoding signer.p12"))?,
-        cert,
-    ))
+    Ok((p12.to_der().map_err(PkiError::ossl("encoding signer.p12"))?, cert))
 }
 
 fn new_tsa(
@@ -272,18 +266,14 @@ fn new_tsa(
     now: OffsetDateTime,
 ) -> Result<(PKey<Private>, X509), PkiError> {
     let key = new_rsa_key(2048)?;
-    let mut spec = CertSpec::tsa(TSA_CN, now - BACKDATE, now + TSA_LIFETIME)
-        .with_subject(Nid::ORGANIZATIONNAME, ORGANIZATION);
+    let mut spec =
+        CertSpec::tsa(TSA_CN, now - BACKDATE, now + TSA_LIFETIME).with_subject(Nid::ORGANIZATIONNAME, ORGANIZATION);
     spec.crl_urls = vec![DemoPki::crl_url(base_url)];
     let cert = issue(&spec, &key, Some((root, root_key)))?;
     Ok((key, cert))
 }
 
-fn new_crl(
-    root: &X509,
-    root_key: &PKeyRef<Private>,
-    now: OffsetDateTime,
-) -> Result<Vec<u8>, PkiError> {
+fn new_crl(root: &X509, root_key: &PKeyRef<Private>, now: OffsetDateTime) -> Result<Vec<u8>, PkiError> {
     let this_update = now - BACKDATE;
     // cRLNumber must increase; the issue time in seconds does as long as time moves forward.
     let number = u64::try_from(this_update.unix_timestamp()).unwrap_or(1);
@@ -320,11 +310,7 @@ fn load(dir: &Path) -> Result<DemoPki, PkiError> {
     }
     let root = read_cert(&p.root_pem)?;
     let root_key = read_key(&p.root_key)?;
-    if !root
-        .public_key()
-        .map(|k| k.public_eq(&root_key))
-        .unwrap_or(false)
-    {
+    if !root.public_key().map(|k| k.public_eq(&root_key)).unwrap_or(false) {
         return Err(PkiError::DemoIncomplete {
             dir: dir.to_path_buf(),
             missing: "root.key matching root.pem".into(),
@@ -334,11 +320,7 @@ fn load(dir: &Path) -> Result<DemoPki, PkiError> {
     let tsa = read_cert(&p.tsa_cert)?;
     let tsa_key = read_key(&p.tsa_key)?;
     // A key/cert mismatch (crash during renewal) makes the TSA look expired: renewal repairs it.
-    let tsa = if tsa
-        .public_key()
-        .map(|k| k.public_eq(&tsa_key))
-        .unwrap_or(false)
-    {
+    let tsa = if tsa.public_key().map(|k| k.public_eq(&tsa_key)).unwrap_or(false) {
         tsa
     } else {
         expired_placeholder(&tsa_key)?
@@ -379,14 +361,7 @@ fn open_p12(p12: &Path, pass_file: &Path) -> Result<(PKey<Private>, X509, Vec<X5
         .and_then(|p| p.parse2(&pass))
         .map_err(|e| PkiError::Parse(format!("{}: {e}", p12.display())))?;
     match (parsed.pkey, parsed.cert) {
-        (Some(k), Some(c)) => Ok((
-            k,
-            c,
-            parsed
-                .ca
-                .map(|s| s.into_iter().collect())
-                .unwrap_or_default(),
-        )),
+        (Some(k), Some(c)) => Ok((k, c, parsed.ca.map(|s| s.into_iter().collect()).unwrap_or_default())),
         _ => Err(PkiError::Parse(format!(
             "{}: no key or certificate inside",
             p12.display()
@@ -399,10 +374,7 @@ fn read_pass(path: &Path) -> Result<String, PkiError> {
         .map_err(|_| PkiError::Parse(format!("{}: not UTF-8", path.display())))?;
     let pass = text.trim_end_matches(['\n', '\r']).to_string();
     if pass.contains('\0') {
-        return Err(PkiError::Parse(format!(
-            "{}: NUL in password",
-            path.display()
-        )));
+        return Err(PkiError::Parse(format!("{}: NUL in password", path.display())));
     }
     Ok(pass)
 }
@@ -420,23 +392,19 @@ fn read_bounded(path: &Path) -> Result<Vec<u8>, PkiError> {
 }
 
 fn read_cert(path: &Path) -> Result<X509, PkiError> {
-    X509::from_pem(&read_bounded(path)?)
-        .map_err(|e| PkiError::Parse(format!("{}: {e}", path.display())))
+    X509::from_pem(&read_bounded(path)?).map_err(|e| PkiError::Parse(format!("{}: {e}", path.display())))
 }
 
 fn read_key(path: &Path) -> Result<PKey<Private>, PkiError> {
-    PKey::private_key_from_pem(&read_bounded(path)?)
-        .map_err(|e| PkiError::Parse(format!("{}: {e}", path.display())))
+    PKey::private_key_from_pem(&read_bounded(path)?).map_err(|e| PkiError::Parse(format!("{}: {e}", path.display())))
 }
 
 fn pem(cert: &X509) -> Result<Vec<u8>, PkiError> {
-    cert.to_pem()
-        .map_err(PkiError::ossl("encoding a certificate"))
+    cert.to_pem().map_err(PkiError::ossl("encoding a certificate"))
 }
 
 fn key_pem(key: &PKeyRef<Private>) -> Result<Vec<u8>, PkiError> {
-    key.private_key_to_pem_pkcs8()
-        .map_err(PkiError::ossl("encoding a key"))
+    key.private_key_to_pem_pkcs8().map_err(PkiError::ossl("encoding a key"))
 }
 
 fn random_bytes(n: usize) -> Result<Vec<u8>, PkiError> {
@@ -477,9 +445,7 @@ fn replace_file(path: &Path, bytes: &[u8], mode: u32) -> Result<(), PkiError> {
 }
 
 fn sync_dir(dir: &Path) -> Result<(), PkiError> {
-    File::open(dir)
-        .and_then(|f| f.sync_all())
-        .map_err(PkiError::io(dir))
+    File::open(dir).and_then(|f| f.sync_all()).map_err(PkiError::io(dir))
 }
 
 #[cfg(test)]
@@ -535,11 +501,7 @@ mod tests {
 
         // Reload: nothing regenerated.
         let again = DemoPki::ensure(&dir, BASE, &FixedClock(t0 + Duration::days(100))).unwrap();
-        assert!(
-            !again.created && again.reissued.is_empty(),
-            "{:?}",
-            again.reissued
-        );
+        assert!(!again.created && again.reissued.is_empty(), "{:?}", again.reissued);
         assert_eq!(again.root.to_der().unwrap(), pki.root.to_der().unwrap());
         assert_eq!(
             again.signer_certificate.to_der().unwrap(),
@@ -569,15 +531,7 @@ mod tests {
             true,
         );
         assert_eq!(r.status, PathStatus::Valid, "{:?}", r.status);
-        let r = validate_path(
-            &again.tsa_certificate,
-            &[],
-            &trust,
-            at,
-            &rev,
-            Usage::TimeStamping,
-            true,
-        );
+        let r = validate_path(&again.tsa_certificate, &[], &trust, at, &rev, Usage::TimeStamping, true);
         assert_eq!(r.status, PathStatus::Valid, "{:?}", r.status);
 
         // Three years on: signer (2 years) and CRL (1 year) renewed, TSA and root kept.
@@ -623,9 +577,7 @@ mod tests {
 
     #[test]
     fn openssl_cli_opens_p12_and_verifies_with_crl() {
-        let Some(tmp) =
-            crate::pki::fixtures::openssl_cli("demo::openssl_cli_opens_p12_and_verifies_with_crl")
-        else {
+        let Some(tmp) = crate::pki::fixtures::openssl_cli("demo::openssl_cli_opens_p12_and_verifies_with_crl") else {
             return;
         };
         let dir = tmp.path().join("demo");
@@ -637,14 +589,9 @@ mod tests {
             .arg(format!("file:{}", pki.signer_pass.display()))
             .output()
             .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         let crl_pem = tmp.path().join("crl.pem");
-        let crl = openssl::x509::X509Crl::from_der(&fs::read(pki.crl_dir.join(CRL_FILE)).unwrap())
-            .unwrap();
+        let crl = openssl::x509::X509Crl::from_der(&fs::read(pki.crl_dir.join(CRL_FILE)).unwrap()).unwrap();
         fs::write(&crl_pem, crl.to_pem().unwrap()).unwrap();
         let out = std::process::Command::new("openssl")
             .args(["verify", "-crl_check", "-CRLfile"])

@@ -72,21 +72,16 @@ pub struct RawExtension {
 /// The extension with `oid`, if the certificate has one. A certificate rasn cannot decode is an
 /// error (the caller decides whether that is fatal).
 pub fn find_extension(cert: &X509Ref, oid: &[u32]) -> Result<Option<RawExtension>, PkiError> {
-    let der = cert
-        .to_der()
-        .map_err(PkiError::ossl("encoding a certificate"))?;
-    let parsed: rasn_pkix::Certificate = rasn::ber::decode(&der)
-        .map_err(|e| PkiError::Parse(format!("certificate extensions: {e}")))?;
+    let der = cert.to_der().map_err(PkiError::ossl("encoding a certificate"))?;
+    let parsed: rasn_pkix::Certificate =
+        rasn::ber::decode(&der).map_err(|e| PkiError::Parse(format!("certificate extensions: {e}")))?;
     let Some(exts) = parsed.tbs_certificate.extensions else {
         return Ok(None);
     };
-    Ok(exts
-        .iter()
-        .find(|e| e.extn_id.as_ref() == oid)
-        .map(|e| RawExtension {
-            critical: e.critical,
-            value: e.extn_value.to_vec(),
-        }))
+    Ok(exts.iter().find(|e| e.extn_id.as_ref() == oid).map(|e| RawExtension {
+        critical: e.critical,
+        value: e.extn_value.to_vec(),
+    }))
 }
 
 /// The keyUsage extension's bits; `None` when the certificate has no keyUsage.
@@ -107,14 +102,12 @@ pub fn key_usage(cert: &X509Ref) -> Result<Option<KeyUsageBits>, PkiError> {
 }
 
 /// The extendedKeyUsage purposes and whether the extension is critical; `None` when absent.
-pub fn extended_key_usage(
-    cert: &X509Ref,
-) -> Result<Option<(bool, Vec<ObjectIdentifier>)>, PkiError> {
+pub fn extended_key_usage(cert: &X509Ref) -> Result<Option<(bool, Vec<ObjectIdentifier>)>, PkiError> {
     let Some(ext) = find_extension(cert, OID_EXT_KEY_USAGE)? else {
         return Ok(None);
     };
-    let purposes: rasn_pkix::ExtKeyUsageSyntax = rasn::ber::decode(&ext.value)
-        .map_err(|e| PkiError::Parse(format!("extendedKeyUsage: {e}")))?;
+    let purposes: rasn_pkix::ExtKeyUsageSyntax =
+        rasn::ber::decode(&ext.value).map_err(|e| PkiError::Parse(format!("extendedKeyUsage: {e}")))?;
     Ok(Some((ext.critical, purposes)))
 }
 
@@ -163,8 +156,5 @@ fn is_http(uri: &str) -> bool {
 
 /// Dotted text of an OID, for messages.
 pub fn oid_text(oid: &ObjectIdentifier) -> String {
-    oid.iter()
-        .map(|n| n.to_string())
-        .collect::<Vec<_>>()
-        .join(".")
+    oid.iter().map(|n| n.to_string()).collect::<Vec<_>>().join(".")
 }

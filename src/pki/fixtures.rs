@@ -40,12 +40,7 @@ pub struct TestPki {
 
 pub fn party(spec: &CertSpec, issuer: Option<&Party>) -> Party {
     let key = new_ec_key().expect("key");
-    let cert = issue(
-        spec,
-        &key,
-        issuer.map(|p| (p.cert.as_ref(), p.key.as_ref())),
-    )
-    .expect("issue");
+    let cert = issue(spec, &key, issuer.map(|p| (p.cert.as_ref(), p.key.as_ref()))).expect("issue");
     Party { key, cert }
 }
 

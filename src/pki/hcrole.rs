@@ -73,10 +73,7 @@ pub fn role_from_extension_value(der: &[u8]) -> Option<String> {
 
 fn role_from_actor_data(der: &[u8]) -> Option<String> {
     if let Ok(actors) = rasn::ber::decode::<Vec<HcActor>>(der) {
-        if let Some(r) = actors
-            .iter()
-            .find_map(|a| a.coded_data.as_ref().and_then(text_of))
-        {
+        if let Some(r) = actors.iter().find_map(|a| a.coded_data.as_ref().and_then(text_of)) {
             return Some(r);
         }
     }
@@ -90,9 +87,7 @@ fn role_from_actor_data(der: &[u8]) -> Option<String> {
         }
     }
     let actors = rasn::ber::decode::<Vec<HcActorImplicit>>(der).ok()?;
-    actors
-        .into_iter()
-        .find_map(|a| a.coded_data.and_then(|c| c.free_text))
+    actors.into_iter().find_map(|a| a.coded_data.and_then(|c| c.free_text))
 }
 
 fn text_of(c: &CodedData) -> Option<String> {
@@ -114,9 +109,7 @@ fn text_of(c: &CodedData) -> Option<String> {
 pub fn hc_role_extension(role: &str) -> Result<Vec<u8>, PkiError> {
     let actor = HcActor {
         coded_data: Some(CodedData {
-            coding_scheme_reference: ObjectIdentifier::new_unchecked(
-                OID_HPKI_ROLE_SCHEME.to_vec().into(),
-            ),
+            coding_scheme_reference: ObjectIdentifier::new_unchecked(OID_HPKI_ROLE_SCHEME.to_vec().into()),
             coding_scheme_version: None,
             free_text: Some(role.to_string()),
             directory_text: None,
@@ -155,16 +148,10 @@ mod tests {
 
     fn hand_written(explicit: bool, text_tag: u8, role: &str) -> Vec<u8> {
         // 1.2.392.100495.1.6.1.1 → 2a 83 08 86 91 0f 01 06 01 01
-        let scheme = tlv(
-            0x06,
-            &[0x2a, 0x83, 0x08, 0x86, 0x91, 0x0f, 0x01, 0x06, 0x01, 0x01],
-        );
+        let scheme = tlv(0x06, &[0x2a, 0x83, 0x08, 0x86, 0x91, 0x0f, 0x01, 0x06, 0x01, 0x01]);
         let text = tlv(0x0c, role.as_bytes());
         let coded = if explicit {
-            tlv(
-                0x31,
-                &[tlv(0xa0, &scheme), tlv(0xa0 | text_tag, &text)].concat(),
-            )
+            tlv(0x31, &[tlv(0xa0, &scheme), tlv(0xa0 | text_tag, &text)].concat())
         } else {
             let scheme_i = [&[0x80u8][..], &scheme[1..]].concat();
             let text_i = [&[0x80u8 | text_tag][..], &text[1..]].concat();
@@ -176,10 +163,7 @@ mod tests {
             tlv(0x30, &coded)
         };
         let actor_data = tlv(0x30, &actor);
-        let attr = tlv(
-            0x30,
-            &[OID_HC_ROLE_DER.to_vec(), tlv(0x31, &actor_data)].concat(),
-        );
+        let attr = tlv(0x30, &[OID_HC_ROLE_DER.to_vec(), tlv(0x31, &actor_data)].concat());
         tlv(0x30, &attr)
     }
 
@@ -187,10 +171,7 @@ mod tests {
     fn hand_written_der_parses() {
         // 1.0.17090.0.1: 1*40+0 = 0x28, 17090 = 0x81 0x85 0x42, 0, 1
         assert_eq!(
-            rasn::der::encode(&ObjectIdentifier::new_unchecked(
-                OID_HC_ROLE.to_vec().into()
-            ))
-            .unwrap(),
+            rasn::der::encode(&ObjectIdentifier::new_unchecked(OID_HC_ROLE.to_vec().into())).unwrap(),
             OID_HC_ROLE_DER
         );
         assert_eq!(
@@ -216,19 +197,12 @@ mod tests {
     fn hostile_input_gives_none() {
         let good = hand_written(true, 2, "Medical Doctor");
         for cut in 0..good.len() {
-            assert_eq!(
-                role_from_extension_value(&good[..cut]),
-                None,
-                "cut at {cut}"
-            );
+            assert_eq!(role_from_extension_value(&good[..cut]), None, "cut at {cut}");
         }
         let mut bad = good.clone();
         bad[1] = 0x7f; // length beyond the input
         assert_eq!(role_from_extension_value(&bad), None);
-        assert_eq!(
-            role_from_extension_value(&[0x30, 0x84, 0xff, 0xff, 0xff, 0xff]),
-            None
-        );
+        assert_eq!(role_from_extension_value(&[0x30, 0x84, 0xff, 0xff, 0xff, 0xff]), None);
     }
 
     #[test]

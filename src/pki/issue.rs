@@ -48,11 +48,7 @@ pub struct CertSpec {
 
 impl CertSpec {
     /// An end-entity spec with subject CN, no extensions besides the key identifiers.
-    pub fn new(
-        common_name: &str,
-        not_before: OffsetDateTime,
-        not_after: OffsetDateTime,
-    ) -> CertSpec {
+    pub fn new(common_name: &str, not_before: OffsetDateTime, not_after: OffsetDateTime) -> CertSpec {
         CertSpec {
             subject: vec![(Nid::COMMONNAME, common_name.to_string())],
             serial: None,
@@ -70,11 +66,7 @@ impl CertSpec {
     }
 
     /// A CA: basicConstraints cA, keyCertSign + cRLSign.
-    pub fn ca(
-        common_name: &str,
-        not_before: OffsetDateTime,
-        not_after: OffsetDateTime,
-    ) -> CertSpec {
+    pub fn ca(common_name: &str, not_before: OffsetDateTime, not_after: OffsetDateTime) -> CertSpec {
         CertSpec {
             ca: Some(None),
             key_usage: KeyUsageBits::CA,
@@ -83,11 +75,7 @@ impl CertSpec {
     }
 
     /// A document signer: digitalSignature + nonRepudiation.
-    pub fn signer(
-        common_name: &str,
-        not_before: OffsetDateTime,
-        not_after: OffsetDateTime,
-    ) -> CertSpec {
+    pub fn signer(common_name: &str, not_before: OffsetDateTime, not_after: OffsetDateTime) -> CertSpec {
         CertSpec {
             key_usage: KeyUsageBits::SIGNING,
             ..CertSpec::new(common_name, not_before, not_after)
@@ -95,11 +83,7 @@ impl CertSpec {
     }
 
     /// A TSA: digitalSignature + nonRepudiation, critical EKU timeStamping only (RFC 3161 2.3).
-    pub fn tsa(
-        common_name: &str,
-        not_before: OffsetDateTime,
-        not_after: OffsetDateTime,
-    ) -> CertSpec {
+    pub fn tsa(common_name: &str, not_before: OffsetDateTime, not_after: OffsetDateTime) -> CertSpec {
         CertSpec {
             key_usage: KeyUsageBits::SIGNING,
             ext_key_usage: vec![dotted(OID_KP_TIME_STAMPING)],
@@ -109,11 +93,7 @@ impl CertSpec {
     }
 
     /// An OCSP responder: digitalSignature, EKU OCSPSigning, ocsp-nocheck.
-    pub fn ocsp_responder(
-        common_name: &str,
-        not_before: OffsetDateTime,
-        not_after: OffsetDateTime,
-    ) -> CertSpec {
+    pub fn ocsp_responder(common_name: &str, not_before: OffsetDateTime, not_after: OffsetDateTime) -> CertSpec {
         CertSpec {
             key_usage: KeyUsageBits {
                 digital_signature: true,
@@ -133,10 +113,7 @@ impl CertSpec {
 }
 
 fn dotted(oid: &[u32]) -> String {
-    oid.iter()
-        .map(|n| n.to_string())
-        .collect::<Vec<_>>()
-        .join(".")
+    oid.iter().map(|n| n.to_string()).collect::<Vec<_>>().join(".")
 }
 
 /// A fresh RSA key.
@@ -147,8 +124,7 @@ pub fn new_rsa_key(bits: u32) -> Result<PKey<Private>, PkiError> {
 
 /// A fresh P-256 key (fast; for tests).
 pub fn new_ec_key() -> Result<PKey<Private>, PkiError> {
-    let group =
-        EcGroup::from_curve_name(Nid::X9_62_PRIME256V1).map_err(PkiError::ossl("loading P-256"))?;
+    let group = EcGroup::from_curve_name(Nid::X9_62_PRIME256V1).map_err(PkiError::ossl("loading P-256"))?;
     let ec = EcKey::generate(&group).map_err(PkiError::ossl("generating an EC key"))?;
     PKey::from_ec_key(ec).map_err(PkiError::ossl("wrapping an EC key"))
 }
@@ -168,8 +144,7 @@ pub fn issue(
         None => random_serial()?,
     };
     let serial = Asn1Integer::from_bn(&serial).map_err(e("setting the serial"))?;
-    b.set_serial_number(&serial)
-        .map_err(e("setting the serial"))?;
+    b.set_serial_number(&serial).map_err(e("setting the serial"))?;
 
     let mut name = X509NameBuilder::new().map_err(e("building a name"))?;
     for (nid, value) in &spec.subject {
@@ -182,8 +157,7 @@ pub fn issue(
             .map_err(e("adding a subject attribute"))?;
     }
     let name = name.build();
-    b.set_subject_name(&name)
-        .map_err(e("setting the subject"))?;
+    b.set_subject_name(&name).map_err(e("setting the subject"))?;
     match issuer {
         Some((cert, _)) => b
             .set_issuer_name(cert.subject_name())
@@ -191,11 +165,9 @@ pub fn issue(
         None => b.set_issuer_name(&name).map_err(e("setting the issuer"))?,
     }
     let (not_before, not_after) = (from_offset(spec.not_before)?, from_offset(spec.not_after)?);
-    b.set_not_before(&not_before)
-        .map_err(e("setting notBefore"))?;
+    b.set_not_before(&not_before).map_err(e("setting notBefore"))?;
     b.set_not_after(&not_after).map_err(e("setting notAfter"))?;
-    b.set_pubkey(subject_key)
-        .map_err(e("setting the public key"))?;
+    b.set_pubkey(subject_key).map_err(e("setting the public key"))?;
 
     if let Some(path_len) = spec.ca {
         let mut bc = BasicConstraints::new();
@@ -247,8 +219,7 @@ pub fn issue(
         .keyid(true)
         .build(&b.x509v3_context(issuer.map(|(c, _)| c), None))
         .map_err(e("authorityKeyIdentifier"))?;
-    b.append_extension(aki)
-        .map_err(e("authorityKeyIdentifier"))?;
+    b.append_extension(aki).map_err(e("authorityKeyIdentifier"))?;
 
     if !spec.crl_urls.is_empty() {
         b.append_extension(der_extension(
@@ -302,8 +273,7 @@ fn der_extension(oid: &str, critical: bool, der: &[u8]) -> Result<X509Extension,
 }
 
 fn uri(url: &str) -> Result<rasn_pkix::GeneralName, PkiError> {
-    let s = Ia5String::try_from(url.to_string())
-        .map_err(|e| PkiError::Asn1(format!("URL {url:?}: {e}")))?;
+    let s = Ia5String::try_from(url.to_string()).map_err(|e| PkiError::Asn1(format!("URL {url:?}: {e}")))?;
     Ok(rasn_pkix::GeneralName::Uri(s))
 }
 
@@ -320,8 +290,7 @@ fn crl_distribution_points(urls: &[String]) -> Result<Vec<u8>, PkiError> {
 }
 
 fn authority_info_access(ocsp_urls: &[String]) -> Result<Vec<u8>, PkiError> {
-    let ad_ocsp =
-        rasn::types::ObjectIdentifier::new_unchecked(vec![1, 3, 6, 1, 5, 5, 7, 48, 1].into());
+    let ad_ocsp = rasn::types::ObjectIdentifier::new_unchecked(vec![1, 3, 6, 1, 5, 5, 7, 48, 1].into());
     let mut aia: rasn_pkix::AuthorityInfoAccessSyntax = Vec::new();
     for url in ocsp_urls {
         aia.push(rasn_pkix::AccessDescription {
@@ -370,33 +339,22 @@ mod tests {
         let na = crate::pki::asn1_time::to_offset(cert.not_after()).unwrap();
         assert_eq!(
             (nb, na),
-            (
-                datetime!(2024-01-01 0:00 UTC),
-                datetime!(2051-06-01 0:00 UTC)
-            )
+            (datetime!(2024-01-01 0:00 UTC), datetime!(2051-06-01 0:00 UTC))
         );
         assert_eq!(key_usage(&cert).unwrap(), Some(KeyUsageBits::SIGNING));
         let (critical, purposes) = extended_key_usage(&cert).unwrap().unwrap();
         assert!(critical);
         assert_eq!(purposes.len(), 1);
         assert_eq!(purposes[0].as_ref(), OID_KP_TIME_STAMPING);
-        assert_eq!(
-            crl_urls(&cert),
-            vec!["http://127.0.0.1:1/crl/root.crl".to_string()]
-        );
-        assert_eq!(
-            ocsp_urls(&cert),
-            vec!["http://127.0.0.1:1/ocsp".to_string()]
-        );
+        assert_eq!(crl_urls(&cert), vec!["http://127.0.0.1:1/crl/root.crl".to_string()]);
+        assert_eq!(ocsp_urls(&cert), vec!["http://127.0.0.1:1/ocsp".to_string()]);
         assert_eq!(key_usage(&ca).unwrap(), Some(KeyUsageBits::CA));
         assert!(extended_key_usage(&ca).unwrap().is_none());
     }
 
     #[test]
     fn openssl_cli_reads_the_extensions() {
-        let Some(dir) =
-            crate::pki::fixtures::openssl_cli("issue::openssl_cli_reads_the_extensions")
-        else {
+        let Some(dir) = crate::pki::fixtures::openssl_cli("issue::openssl_cli_reads_the_extensions") else {
             return;
         };
         let key = new_ec_key().unwrap();
@@ -417,15 +375,9 @@ mod tests {
             .unwrap();
         let text = String::from_utf8_lossy(&out.stdout);
         assert!(out.status.success(), "{text}");
-        assert!(
-            text.contains("Digital Signature, Non Repudiation"),
-            "{text}"
-        );
+        assert!(text.contains("Digital Signature, Non Repudiation"), "{text}");
         assert!(text.contains("URI:http://example.test/a.crl"), "{text}");
-        assert!(
-            text.contains("X509v3 Subject Directory Attributes"),
-            "{text}"
-        );
+        assert!(text.contains("X509v3 Subject Directory Attributes"), "{text}");
         assert!(
             text.contains("CN = デモ 医師") || text.contains("CN=デモ 医師"),
             "{text}"

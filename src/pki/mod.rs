@@ -25,8 +25,7 @@ pub use extensions::KeyUsageBits;
 pub use hcrole::{hc_role, hc_role_extension};
 pub use issue::{issue, new_ec_key, new_rsa_key, CertSpec};
 pub use trust::{
-    check_signer_before_signing, validate_path, PathReport, PathStatus, RevocationData, TrustStore,
-    Usage,
+    check_signer_before_signing, validate_path, PathReport, PathStatus, RevocationData, TrustStore, Usage,
 };
 
 /// Errors of certificate handling. `code()` gives the stable reason code for reports.
@@ -34,10 +33,7 @@ pub use trust::{
 #[non_exhaustive]
 pub enum PkiError {
     #[error("cannot read or write {path}: {source}")]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Io { path: PathBuf, source: std::io::Error },
     #[error("not a certificate, key or CRL: {0}")]
     Parse(String),
     #[error("OpenSSL failed while {context}: {source}")]
@@ -67,9 +63,7 @@ pub enum PkiError {
     SignerKeyUsage(String),
     #[error("signer certificate was revoked at {at} ({reason})")]
     SignerRevoked { at: String, reason: String },
-    #[error(
-        "demo PKI in {dir} is incomplete ({missing} missing); move the folder away to recreate it"
-    )]
+    #[error("demo PKI in {dir} is incomplete ({missing} missing); move the folder away to recreate it")]
     DemoIncomplete { dir: PathBuf, missing: String },
 }
 
@@ -95,9 +89,7 @@ impl PkiError {
         move |source| PkiError::Io { path, source }
     }
 
-    pub(crate) fn ossl(
-        context: &'static str,
-    ) -> impl FnOnce(openssl::error::ErrorStack) -> PkiError {
+    pub(crate) fn ossl(context: &'static str) -> impl FnOnce(openssl::error::ErrorStack) -> PkiError {
         move |source| PkiError::OpenSsl { context, source }
     }
 }

@@ -3,8 +3,7 @@
 
 use openssl::hash::MessageDigest;
 use openssl::ocsp::{
-    OcspBasicResponse, OcspCertId, OcspCertStatus, OcspFlag, OcspRequest, OcspResponse,
-    OcspResponseStatus,
+    OcspBasicResponse, OcspCertId, OcspCertStatus, OcspFlag, OcspRequest, OcspResponse, OcspResponseStatus,
 };
 use openssl::stack::Stack;
 use openssl::x509::store::X509StoreBuilder;
@@ -21,13 +20,11 @@ pub const MAX_OCSP_BYTES: usize = 1 << 20;
 
 /// DER of an OCSP request for `cert` issued by `issuer` (SHA-1 CertID, what responders expect).
 pub fn request_der(cert: &X509Ref, issuer: &X509Ref) -> Result<Vec<u8>, PkiError> {
-    let id = OcspCertId::from_cert(MessageDigest::sha1(), cert, issuer)
-        .map_err(PkiError::ossl("making an OCSP CertID"))?;
+    let id =
+        OcspCertId::from_cert(MessageDigest::sha1(), cert, issuer).map_err(PkiError::ossl("making an OCSP CertID"))?;
     let mut req = OcspRequest::new().map_err(PkiError::ossl("making an OCSP request"))?;
-    req.add_id(id)
-        .map_err(PkiError::ossl("making an OCSP request"))?;
-    req.to_der()
-        .map_err(PkiError::ossl("encoding an OCSP request"))
+    req.add_id(id).map_err(PkiError::ossl("making an OCSP request"))?;
+    req.to_der().map_err(PkiError::ossl("encoding an OCSP request"))
 }
 
 /// What one OCSP response says about one certificate.
@@ -61,42 +58,28 @@ pub fn check_response(
     // OpenSSL builds and checks the responder's chain against a store pinned to time `at`.
     let mut store = X509StoreBuilder::new().map_err(PkiError::ossl("making a store"))?;
     for r in roots {
-        store
-            .add_cert(r.clone())
-            .map_err(PkiError::ossl("adding a root"))?;
+        store.add_cert(r.clone()).map_err(PkiError::ossl("adding a root"))?;
     }
     let mut param = X509VerifyParam::new().map_err(PkiError::ossl("making verify params"))?;
     param.set_time(at.unix_timestamp());
-    store
-        .set_param(&param)
-        .map_err(PkiError::ossl("setting the time"))?;
+    store.set_param(&param).map_err(PkiError::ossl("setting the time"))?;
     let store = store.build();
     let mut certs = Stack::new().map_err(PkiError::ossl("making a stack"))?;
     certs
         .push(issuer.to_owned())
         .map_err(PkiError::ossl("making a stack"))?;
     for h in helpers {
-        certs
-            .push(h.clone())
-            .map_err(PkiError::ossl("making a stack"))?;
+        certs.push(h.clone()).map_err(PkiError::ossl("making a stack"))?;
     }
     basic
         .verify(&certs, &store, OcspFlag::NO_EXPLICIT)
-        .map_err(|e| {
-            PkiError::Parse(format!(
-                "OCSP response signature or responder not accepted: {e}"
-            ))
-        })?;
+        .map_err(|e| PkiError::Parse(format!("OCSP response signature or responder not accepted: {e}")))?;
     find(&basic, cert, issuer)
 }
 
 /// Signature check only (responder = a certificate in the response or `issuer`, not
 /// chain-validated): used when collecting, before the data is stored for later validation.
-pub fn check_signature_only(
-    der: &[u8],
-    cert: &X509Ref,
-    issuer: &X509Ref,
-) -> Result<Option<OcspAnswer>, PkiError> {
+pub fn check_signature_only(der: &[u8], cert: &X509Ref, issuer: &X509Ref) -> Result<Option<OcspAnswer>, PkiError> {
     let basic = parse_basic(der)?;
     let store = X509StoreBuilder::new()
         .map_err(PkiError::ossl("making a store"))?
@@ -118,8 +101,7 @@ fn parse_basic(der: &[u8]) -> Result<OcspBasicResponse, PkiError> {
             der.len()
         )));
     }
-    let resp =
-        OcspResponse::from_der(der).map_err(|e| PkiError::Parse(format!("OCSP response: {e}")))?;
+    let resp = OcspResponse::from_der(der).map_err(|e| PkiError::Parse(format!("OCSP response: {e}")))?;
     if resp.status() != OcspResponseStatus::SUCCESSFUL {
         return Err(PkiError::Parse(format!(
             "OCSP response status {}",
@@ -130,15 +112,10 @@ fn parse_basic(der: &[u8]) -> Result<OcspBasicResponse, PkiError> {
         .map_err(|e| PkiError::Parse(format!("OCSP basic response: {e}")))
 }
 
-fn find(
-    basic: &OcspBasicResponse,
-    cert: &X509Ref,
-    issuer: &X509Ref,
-) -> Result<Option<OcspAnswer>, PkiError> {
+fn find(basic: &OcspBasicResponse, cert: &X509Ref, issuer: &X509Ref) -> Result<Option<OcspAnswer>, PkiError> {
     // CertIDs compare with their hash algorithm; responders echo the request's, usually SHA-1.
     for md in [MessageDigest::sha1(), MessageDigest::sha256()] {
-        let id = OcspCertId::from_cert(md, cert, issuer)
-            .map_err(PkiError::ossl("making an OCSP CertID"))?;
+        let id = OcspCertId::from_cert(md, cert, issuer).map_err(PkiError::ossl("making an OCSP CertID"))?;
         let Some(st) = basic.find_status(&id) else {
             continue;
         };
@@ -210,11 +187,7 @@ pub(crate) mod tests {
         std::fs::write(dir.join("index.txt"), index).unwrap();
         std::fs::write(dir.join("ca.pem"), ca.to_pem().unwrap()).unwrap();
         std::fs::write(dir.join("rsigner.pem"), responder.cert.to_pem().unwrap()).unwrap();
-        std::fs::write(
-            dir.join("rkey.pem"),
-            responder.key.private_key_to_pem_pkcs8().unwrap(),
-        )
-        .unwrap();
+        std::fs::write(dir.join("rkey.pem"), responder.key.private_key_to_pem_pkcs8().unwrap()).unwrap();
         std::fs::write(dir.join("req.der"), req).unwrap();
         let out = Command::new("openssl")
             .current_dir(dir)
@@ -232,11 +205,7 @@ pub(crate) mod tests {
             .args(["-reqin", "req.der", "-respout", "resp.der", "-ndays", "7"])
             .output()
             .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         std::fs::read(dir.join("resp.der")).unwrap()
     }
 
@@ -248,35 +217,17 @@ pub(crate) mod tests {
         let pki = TestPki::new();
         let now = OffsetDateTime::now_utc();
         let responder = party(
-            &CertSpec::ocsp_responder(
-                "OCSP 応答者",
-                crate::pki::fixtures::T0,
-                crate::pki::fixtures::T_END,
-            ),
+            &CertSpec::ocsp_responder("OCSP 応答者", crate::pki::fixtures::T0, crate::pki::fixtures::T_END),
             Some(&pki.inter),
         );
         let roots = [pki.root.cert.clone()];
         let helpers = [pki.inter.cert.clone()];
 
         let req = request_der(&pki.signer.cert, &pki.inter.cert).unwrap();
-        let good = openssl_ocsp_response(
-            dir.path(),
-            &req,
-            &pki.inter.cert,
-            &responder,
-            &[&pki.signer.cert],
-            &[],
-        );
-        let a = check_response(
-            &good,
-            &pki.signer.cert,
-            &pki.inter.cert,
-            &roots,
-            &helpers,
-            now,
-        )
-        .unwrap()
-        .unwrap();
+        let good = openssl_ocsp_response(dir.path(), &req, &pki.inter.cert, &responder, &[&pki.signer.cert], &[]);
+        let a = check_response(&good, &pki.signer.cert, &pki.inter.cert, &roots, &helpers, now)
+            .unwrap()
+            .unwrap();
         assert_eq!(a.status, OcspCertState::Good);
         assert!((a.this_update - now).abs() < time::Duration::minutes(5));
         assert!(a.next_update.unwrap() > now + time::Duration::days(6));
@@ -287,11 +238,7 @@ pub(crate) mod tests {
         );
         // Not trusted without the right root, and not at a time the responder cert was not valid.
         let other = party(
-            &CertSpec::ca(
-                "Other Root",
-                crate::pki::fixtures::T0,
-                crate::pki::fixtures::T_END,
-            ),
+            &CertSpec::ca("Other Root", crate::pki::fixtures::T0, crate::pki::fixtures::T_END),
             None,
         );
         assert!(check_response(
@@ -304,41 +251,14 @@ pub(crate) mod tests {
         )
         .is_err());
         let before = crate::pki::fixtures::T0 - time::Duration::days(1);
-        assert!(check_response(
-            &good,
-            &pki.signer.cert,
-            &pki.inter.cert,
-            &roots,
-            &helpers,
-            before
-        )
-        .is_err());
+        assert!(check_response(&good, &pki.signer.cert, &pki.inter.cert, &roots, &helpers, before).is_err());
         // A responder the issuer did not certify is refused even though its chain is trusted.
         let stranger = party(
-            &CertSpec::ocsp_responder(
-                "Stranger",
-                crate::pki::fixtures::T0,
-                crate::pki::fixtures::T_END,
-            ),
+            &CertSpec::ocsp_responder("Stranger", crate::pki::fixtures::T0, crate::pki::fixtures::T_END),
             Some(&pki.root),
         );
-        let forged = openssl_ocsp_response(
-            dir.path(),
-            &req,
-            &pki.inter.cert,
-            &stranger,
-            &[&pki.signer.cert],
-            &[],
-        );
-        assert!(check_response(
-            &forged,
-            &pki.signer.cert,
-            &pki.inter.cert,
-            &roots,
-            &helpers,
-            now
-        )
-        .is_err());
+        let forged = openssl_ocsp_response(dir.path(), &req, &pki.inter.cert, &stranger, &[&pki.signer.cert], &[]);
+        assert!(check_response(&forged, &pki.signer.cert, &pki.inter.cert, &roots, &helpers, now).is_err());
 
         let revoked = openssl_ocsp_response(
             dir.path(),
@@ -360,9 +280,7 @@ pub(crate) mod tests {
         );
         // Hostile bytes: errors, no panic.
         for cut in [0, 5, revoked.len() / 2, revoked.len() - 1] {
-            assert!(
-                check_signature_only(&revoked[..cut], &pki.signer.cert, &pki.inter.cert).is_err()
-            );
+            assert!(check_signature_only(&revoked[..cut], &pki.signer.cert, &pki.inter.cert).is_err());
         }
     }
 }

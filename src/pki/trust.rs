@@ -70,17 +70,15 @@ impl TrustStore {
     /// Trust every certificate in a PEM file (`--trust PEM`).
     pub fn add_root_pem(&mut self, path: &Path) -> Result<(), PkiError> {
         let bytes = read_pem_file(path)?;
-        self.roots.extend(
-            parse_pem(&bytes).map_err(|e| PkiError::Parse(format!("{}: {e}", path.display())))?,
-        );
+        self.roots
+            .extend(parse_pem(&bytes).map_err(|e| PkiError::Parse(format!("{}: {e}", path.display())))?);
         Ok(())
     }
 
     pub fn add_intermediate_pem(&mut self, path: &Path) -> Result<(), PkiError> {
         let bytes = read_pem_file(path)?;
-        self.intermediates.extend(
-            parse_pem(&bytes).map_err(|e| PkiError::Parse(format!("{}: {e}", path.display())))?,
-        );
+        self.intermediates
+            .extend(parse_pem(&bytes).map_err(|e| PkiError::Parse(format!("{}: {e}", path.display())))?);
         Ok(())
     }
 
@@ -116,8 +114,7 @@ fn read_pem_file(path: &Path) -> Result<Vec<u8>, PkiError> {
 }
 
 fn parse_pem(pem: &[u8]) -> Result<Vec<X509>, PkiError> {
-    let certs =
-        X509::stack_from_pem(pem).map_err(|e| PkiError::Parse(format!("PEM certificates: {e}")))?;
+    let certs = X509::stack_from_pem(pem).map_err(|e| PkiError::Parse(format!("PEM certificates: {e}")))?;
     if certs.is_empty() {
         return Err(PkiError::Parse("no certificate in PEM".into()));
     }
@@ -259,11 +256,7 @@ pub fn validate_path(
     let mut helpers: Vec<X509> = extra.to_vec();
     helpers.extend(trust.intermediates.iter().cloned());
     helpers.extend(report.chain.iter().cloned());
-    let crls: Vec<Crl> = revocation
-        .crls
-        .iter()
-        .filter_map(|d| Crl::from_bytes(d).ok())
-        .collect();
+    let crls: Vec<Crl> = revocation.crls.iter().filter_map(|d| Crl::from_bytes(d).ok()).collect();
     let mut revoked_now: Option<PathStatus> = None;
     let mut missing: Vec<String> = Vec::new();
     let anchors = report.chain.len().saturating_sub(1);
@@ -271,15 +264,7 @@ pub fn validate_path(
         let (Some(c), Some(issuer)) = (report.chain.get(i), report.chain.get(i + 1)) else {
             break;
         };
-        let found = revocation_of(
-            c,
-            issuer,
-            at,
-            &crls,
-            &revocation.ocsps,
-            trust.roots(),
-            &helpers,
-        );
+        let found = revocation_of(c, issuer, at, &crls, &revocation.ocsps, trust.roots(), &helpers);
         for (when, reason) in found.revocations {
             if when <= at {
                 if revoked_now.is_none() {
@@ -343,10 +328,7 @@ pub fn check_signer_before_signing(
             not_after: fmt_time(not_after),
             now: now_s,
         }),
-        PathStatus::NotYetValid {
-            subject,
-            not_before,
-        } => Err(PkiError::SignerNotYetValid {
+        PathStatus::NotYetValid { subject, not_before } => Err(PkiError::SignerNotYetValid {
             subject,
             not_before: fmt_time(not_before),
             now: now_s,
@@ -363,14 +345,8 @@ pub fn check_signer_before_signing(
 
 /// Path from `cert` to a root, by OpenSSL. First at time `at`; when that fails, again without
 /// time checks, so that an expired path still yields its chain (times are judged separately).
-fn build_chain(
-    cert: &X509,
-    extra: &[X509],
-    trust: &TrustStore,
-    at: OffsetDateTime,
-) -> Result<Vec<X509>, String> {
-    let at_time =
-        verify_with_openssl(cert, extra, trust, Some(at)).map_err(|e| format!("OpenSSL: {e}"))?;
+fn build_chain(cert: &X509, extra: &[X509], trust: &TrustStore, at: OffsetDateTime) -> Result<Vec<X509>, String> {
+    let at_time = verify_with_openssl(cert, extra, trust, Some(at)).map_err(|e| format!("OpenSSL: {e}"))?;
     if let Ok(chain) = at_time {
         return Ok(chain);
     }
@@ -463,12 +439,7 @@ fn check_usage(cert: &X509Ref, usage: Usage) -> Result<(), String> {
     match usage {
         Usage::DocumentSigning => {
             match ku {
-                None => {
-                    return Err(
-                        "no keyUsage extension (digitalSignature or nonRepudiation required)"
-                            .into(),
-                    )
-                }
+                None => return Err("no keyUsage extension (digitalSignature or nonRepudiation required)".into()),
                 Some(k) if !signs(&k) => {
                     return Err(format!(
                         "keyUsage {:?} has neither digitalSignature nor nonRepudiation",
@@ -478,10 +449,7 @@ fn check_usage(cert: &X509Ref, usage: Usage) -> Result<(), String> {
                 Some(_) => {}
             }
             if let Some((true, purposes)) = eku {
-                if !purposes
-                    .iter()
-                    .any(|p| SIGNING_PURPOSES.contains(&p.as_ref()))
-                {
+                if !purposes.iter().any(|p| SIGNING_PURPOSES.contains(&p.as_ref())) {
                     let names: Vec<String> = purposes.iter().map(oid_text).collect();
                     return Err(format!(
                         "critical extendedKeyUsage {names:?} does not allow document signing"
@@ -492,19 +460,10 @@ fn check_usage(cert: &X509Ref, usage: Usage) -> Result<(), String> {
         }
         Usage::TimeStamping => {
             match eku {
-                None => {
-                    return Err(
-                        "TSA certificate has no extendedKeyUsage (critical timeStamping required)"
-                            .into(),
-                    )
-                }
-                Some((false, _)) => {
-                    return Err("TSA certificate's extendedKeyUsage is not critical".into())
-                }
+                None => return Err("TSA certificate has no extendedKeyUsage (critical timeStamping required)".into()),
+                Some((false, _)) => return Err("TSA certificate's extendedKeyUsage is not critical".into()),
                 Some((true, purposes)) => {
-                    if purposes.len() != 1
-                        || purposes.first().map(|p| p.as_ref()) != Some(OID_KP_TIME_STAMPING)
-                    {
+                    if purposes.len() != 1 || purposes.first().map(|p| p.as_ref()) != Some(OID_KP_TIME_STAMPING) {
                         let names: Vec<String> = purposes.iter().map(oid_text).collect();
                         return Err(format!(
                             "TSA extendedKeyUsage must be timeStamping only, found {names:?}"
@@ -540,8 +499,7 @@ fn covers(
     at: OffsetDateTime,
 ) -> bool {
     let current = this_update <= at + SKEW && next_update.is_some_and(|n| at <= n + SKEW);
-    let later_while_valid =
-        this_update > at && to_offset(cert.not_after()).is_ok_and(|na| this_update <= na);
+    let later_while_valid = this_update > at && to_offset(cert.not_after()).is_ok_and(|na| this_update <= na);
     current || later_while_valid
 }
 
@@ -566,9 +524,7 @@ fn revocation_of(
         if let CrlEntry::Revoked { at: when, reason } = entry {
             found.revocations.push((when, reason));
         }
-        if found.evidence == RevocationEvidence::Missing
-            && covers(cert, crl.this_update, crl.next_update, at)
-        {
+        if found.evidence == RevocationEvidence::Missing && covers(cert, crl.this_update, crl.next_update, at) {
             found.evidence = RevocationEvidence::Crl {
                 this_update: crl.this_update,
             };
@@ -579,8 +535,7 @@ fn revocation_of(
         let Ok(Some(first)) = check_signature_only(der, cert, issuer) else {
             continue;
         };
-        let Ok(Some(answer)) = check_response(der, cert, issuer, roots, helpers, first.this_update)
-        else {
+        let Ok(Some(answer)) = check_response(der, cert, issuer, roots, helpers, first.this_update) else {
             continue;
         };
         match answer.status {
@@ -588,9 +543,7 @@ fn revocation_of(
             OcspCertState::Good => {}
             OcspCertState::Unknown => continue,
         }
-        if found.evidence == RevocationEvidence::Missing
-            && covers(cert, answer.this_update, answer.next_update, at)
-        {
+        if found.evidence == RevocationEvidence::Missing && covers(cert, answer.this_update, answer.next_update, at) {
             found.evidence = RevocationEvidence::Ocsp {
                 this_update: answer.this_update,
             };
@@ -625,15 +578,7 @@ mod tests {
         usage: Usage,
         require: bool,
     ) -> PathReport {
-        validate_path(
-            cert,
-            &[pki.inter.cert.clone()],
-            &trust(pki),
-            at,
-            rev,
-            usage,
-            require,
-        )
+        validate_path(cert, &[pki.inter.cert.clone()], &trust(pki), at, rev, usage, require)
     }
 
     fn crl(
@@ -676,19 +621,9 @@ mod tests {
         );
         assert_eq!(r.status, PathStatus::Valid);
         assert_eq!(r.chain.len(), 3);
-        assert_eq!(
-            r.chain[2].to_der().unwrap(),
-            pki.root.cert.to_der().unwrap()
-        );
-        assert_eq!(
-            r.revocation.len(),
-            2,
-            "signer and intermediate, not the root"
-        );
-        assert!(r
-            .revocation
-            .iter()
-            .all(|c| c.evidence == RevocationEvidence::Missing));
+        assert_eq!(r.chain[2].to_der().unwrap(), pki.root.cert.to_der().unwrap());
+        assert_eq!(r.revocation.len(), 2, "signer and intermediate, not the root");
+        assert!(r.revocation.iter().all(|c| c.evidence == RevocationEvidence::Missing));
     }
 
     #[test]
@@ -778,19 +713,9 @@ mod tests {
         );
 
         // Before the revocation: valid at T, and the later revocation is reported for the caller.
-        let before = check(
-            &pki,
-            &pki.signer.cert,
-            MID,
-            &rev,
-            Usage::DocumentSigning,
-            true,
-        );
+        let before = check(&pki, &pki.signer.cert, MID, &rev, Usage::DocumentSigning, true);
         assert_eq!(before.status, PathStatus::Valid, "{:?}", before.status);
-        assert_eq!(
-            before.revoked_later,
-            Some((revoked_at, "keyCompromise".to_string()))
-        );
+        assert_eq!(before.revoked_later, Some((revoked_at, "keyCompromise".to_string())));
         // The later CRL (issued while the signer was still valid) vouches for T.
         assert_eq!(
             before.revocation[0].evidence,
@@ -804,29 +729,14 @@ mod tests {
             crls: vec![inter_crl],
             ocsps: vec![],
         };
-        let r = check(
-            &pki,
-            &pki.signer.cert,
-            MID,
-            &partial,
-            Usage::DocumentSigning,
-            true,
-        );
+        let r = check(&pki, &pki.signer.cert, MID, &partial, Usage::DocumentSigning, true);
         assert!(
             matches!(&r.status, PathStatus::RevocationUnknown(m) if m.contains("Test Intermediate") && !m.contains("署名者")),
             "{:?}",
             r.status
         );
         assert_eq!(
-            check(
-                &pki,
-                &pki.signer.cert,
-                MID,
-                &partial,
-                Usage::DocumentSigning,
-                false
-            )
-            .status,
+            check(&pki, &pki.signer.cert, MID, &partial, Usage::DocumentSigning, false).status,
             PathStatus::Valid
         );
     }
@@ -853,14 +763,7 @@ mod tests {
             crls: vec![root_crl.clone(), stale, foreign],
             ocsps: vec![],
         };
-        let r = check(
-            &pki,
-            &pki.signer.cert,
-            MID,
-            &rev,
-            Usage::DocumentSigning,
-            true,
-        );
+        let r = check(&pki, &pki.signer.cert, MID, &rev, Usage::DocumentSigning, true);
         assert!(
             matches!(&r.status, PathStatus::RevocationUnknown(m) if m.contains("署名者")),
             "{:?}",
@@ -878,15 +781,7 @@ mod tests {
             ocsps: vec![],
         };
         assert_eq!(
-            check(
-                &pki,
-                &pki.signer.cert,
-                MID,
-                &rev,
-                Usage::DocumentSigning,
-                true
-            )
-            .status,
+            check(&pki, &pki.signer.cert, MID, &rev, Usage::DocumentSigning, true).status,
             PathStatus::Valid
         );
     }
@@ -907,11 +802,7 @@ mod tests {
             Usage::DocumentSigning,
             false,
         );
-        assert!(
-            matches!(r.status, PathStatus::Untrusted(_)),
-            "{:?}",
-            r.status
-        );
+        assert!(matches!(r.status, PathStatus::Untrusted(_)), "{:?}", r.status);
         assert_eq!(r.status.code(), "untrusted-chain");
 
         let r = validate_path(
@@ -923,23 +814,11 @@ mod tests {
             Usage::DocumentSigning,
             false,
         );
-        assert!(
-            matches!(r.status, PathStatus::Untrusted(_)),
-            "{:?}",
-            r.status
-        );
+        assert!(matches!(r.status, PathStatus::Untrusted(_)), "{:?}", r.status);
         // The intermediate supplied from the trust store's helpers instead of `extra`.
         let mut t = trust(&pki);
         t.add_intermediate(pki.inter.cert.clone());
-        let r = validate_path(
-            &pki.signer.cert,
-            &[],
-            &t,
-            MID,
-            &none,
-            Usage::DocumentSigning,
-            false,
-        );
+        let r = validate_path(&pki.signer.cert, &[], &t, MID, &none, Usage::DocumentSigning, false);
         assert_eq!(r.status, PathStatus::Valid);
         // Trust store from PEM.
         let t = TrustStore::from_pems(
@@ -948,16 +827,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            validate_path(
-                &pki.signer.cert,
-                &[],
-                &t,
-                MID,
-                &none,
-                Usage::DocumentSigning,
-                false
-            )
-            .status,
+            validate_path(&pki.signer.cert, &[], &t, MID, &none, Usage::DocumentSigning, false).status,
             PathStatus::Valid
         );
         assert!(TrustStore::from_pems(&[b"not pem"], &[]).is_err());
@@ -967,16 +837,8 @@ mod tests {
     fn trust_store_from_config_resolves_paths() {
         let pki = TestPki::new();
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(
-            dir.path().join("roots.pem"),
-            pki.root.cert.to_pem().unwrap(),
-        )
-        .unwrap();
-        std::fs::write(
-            dir.path().join("inter.pem"),
-            pki.inter.cert.to_pem().unwrap(),
-        )
-        .unwrap();
+        std::fs::write(dir.path().join("roots.pem"), pki.root.cert.to_pem().unwrap()).unwrap();
+        std::fs::write(dir.path().join("inter.pem"), pki.inter.cert.to_pem().unwrap()).unwrap();
         let toml = "[tsa]\nurl = 'builtin:demo'\n[trust]\nroots = ['roots.pem']\nintermediates = ['inter.pem']\n[profiles.chart]\n";
         let cfg = Config::from_toml(toml, &dir.path().join("hozon.toml"), dir.path()).unwrap();
         let t = TrustStore::from_config(&cfg).unwrap();
@@ -991,13 +853,9 @@ mod tests {
             false,
         );
         assert_eq!(r.status, PathStatus::Valid);
-        let bad =
-            "[tsa]\nurl = 'builtin:demo'\n[trust]\nroots = ['missing.pem']\n[profiles.chart]\n";
+        let bad = "[tsa]\nurl = 'builtin:demo'\n[trust]\nroots = ['missing.pem']\n[profiles.chart]\n";
         let cfg = Config::from_toml(bad, &dir.path().join("hozon.toml"), dir.path()).unwrap();
-        assert_eq!(
-            TrustStore::from_config(&cfg).err().unwrap().code(),
-            "pki-io"
-        );
+        assert_eq!(TrustStore::from_config(&cfg).err().unwrap().code(), "pki-io");
     }
 
     #[test]
@@ -1032,27 +890,11 @@ mod tests {
             PathStatus::Valid
         );
         assert!(matches!(
-            check(
-                &pki,
-                &pki.tsa.cert,
-                MID,
-                &none,
-                Usage::DocumentSigning,
-                false
-            )
-            .status,
+            check(&pki, &pki.tsa.cert, MID, &none, Usage::DocumentSigning, false).status,
             PathStatus::BadUsage(_)
         ));
         assert!(matches!(
-            check(
-                &pki,
-                &pki.signer.cert,
-                MID,
-                &none,
-                Usage::TimeStamping,
-                false
-            )
-            .status,
+            check(&pki, &pki.signer.cert, MID, &none, Usage::TimeStamping, false).status,
             PathStatus::BadUsage(_)
         ));
         let mut spec = CertSpec::tsa("TSA non-critical", T0, T_END);
@@ -1097,13 +939,7 @@ mod tests {
             code(check_signer_before_signing(&pki.tsa.cert, &chain, &t, MID)),
             "signer-key-usage"
         );
-        let e = check_signer_before_signing(
-            &pki.signer.cert,
-            &chain,
-            &t,
-            datetime!(2030-01-01 0:00 UTC),
-        )
-        .unwrap_err();
+        let e = check_signer_before_signing(&pki.signer.cert, &chain, &t, datetime!(2030-01-01 0:00 UTC)).unwrap_err();
         assert!(
             e.to_string().contains("署名者 一郎") && e.to_string().contains("2027-01-01"),
             "{e}"
@@ -1116,10 +952,7 @@ mod tests {
             return;
         };
         let pki = TestPki::new();
-        let responder = party(
-            &CertSpec::ocsp_responder("OCSP", T0, T_END),
-            Some(&pki.inter),
-        );
+        let responder = party(&CertSpec::ocsp_responder("OCSP", T0, T_END), Some(&pki.inter));
         let req = crate::pki::ocsp::request_der(&pki.signer.cert, &pki.inter.cert).unwrap();
         let now = OffsetDateTime::now_utc();
         let good = crate::pki::ocsp::tests::openssl_ocsp_response(
@@ -1130,12 +963,7 @@ mod tests {
             &[&pki.signer.cert],
             &[],
         );
-        let root_crl = crl(
-            &pki.root,
-            now - Duration::days(1),
-            now + Duration::days(30),
-            vec![],
-        );
+        let root_crl = crl(&pki.root, now - Duration::days(1), now + Duration::days(30), vec![]);
         let rev = RevocationData {
             crls: vec![root_crl.clone()],
             ocsps: vec![good],
@@ -1149,10 +977,7 @@ mod tests {
             true,
         );
         assert_eq!(r.status, PathStatus::Valid, "{:?}", r.status);
-        assert!(matches!(
-            r.revocation[0].evidence,
-            RevocationEvidence::Ocsp { .. }
-        ));
+        assert!(matches!(r.revocation[0].evidence, RevocationEvidence::Ocsp { .. }));
 
         let revoked = crate::pki::ocsp::tests::openssl_ocsp_response(
             dir.path(),
@@ -1175,14 +1000,7 @@ mod tests {
             true,
         );
         assert_eq!(r.status.code(), "revoked");
-        let r = check(
-            &pki,
-            &pki.signer.cert,
-            MID,
-            &rev,
-            Usage::DocumentSigning,
-            true,
-        );
+        let r = check(&pki, &pki.signer.cert, MID, &rev, Usage::DocumentSigning, true);
         assert_eq!(
             r.revoked_later,
             Some((datetime!(2025-04-01 0:00 UTC), "superseded".to_string()))

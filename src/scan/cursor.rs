@@ -10,23 +10,13 @@ pub(crate) enum Endian {
 }
 
 /// The bytes `data[offset..offset + len]`, or a truncation error naming `what`.
-pub(crate) fn slice<'a>(
-    data: &'a [u8],
-    offset: usize,
-    len: usize,
-    what: &str,
-) -> Result<&'a [u8], ScanError> {
-    let end = offset
-        .checked_add(len)
-        .ok_or_else(|| ScanError::truncated(what))?;
-    data.get(offset..end)
-        .ok_or_else(|| ScanError::truncated(what))
+pub(crate) fn slice<'a>(data: &'a [u8], offset: usize, len: usize, what: &str) -> Result<&'a [u8], ScanError> {
+    let end = offset.checked_add(len).ok_or_else(|| ScanError::truncated(what))?;
+    data.get(offset..end).ok_or_else(|| ScanError::truncated(what))
 }
 
 pub(crate) fn u8_at(data: &[u8], offset: usize, what: &str) -> Result<u8, ScanError> {
-    data.get(offset)
-        .copied()
-        .ok_or_else(|| ScanError::truncated(what))
+    data.get(offset).copied().ok_or_else(|| ScanError::truncated(what))
 }
 
 pub(crate) fn u16_at(data: &[u8], offset: usize, e: Endian, what: &str) -> Result<u16, ScanError> {
@@ -59,10 +49,7 @@ mod tests {
         assert_eq!(u16_at(&d, 0, Endian::Big, "x").unwrap(), 0x1234);
         assert_eq!(u16_at(&d, 2, Endian::Little, "x").unwrap(), 0x7856);
         assert_eq!(u32_at(&d, 0, Endian::Big, "x").unwrap(), 0x12345678);
-        assert_eq!(
-            u32_at(&d, 1, Endian::Big, "x").unwrap_err().code(),
-            "unreadable"
-        );
+        assert_eq!(u32_at(&d, 1, Endian::Big, "x").unwrap_err().code(), "unreadable");
         assert!(slice(&d, usize::MAX, 2, "x").is_err());
         assert!(u8_at(&d, 4, "x").is_err());
     }

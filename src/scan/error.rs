@@ -28,15 +28,11 @@ impl ScanError {
     }
 
     pub(crate) fn unreadable(reason: impl Into<String>) -> Self {
-        ScanError::Unreadable {
-            reason: reason.into(),
-        }
+        ScanError::Unreadable { reason: reason.into() }
     }
 
     pub(crate) fn unsupported(reason: impl Into<String>) -> Self {
-        ScanError::Unsupported {
-            reason: reason.into(),
-        }
+        ScanError::Unsupported { reason: reason.into() }
     }
 
     /// A read past the end of the data: the file is truncated or a length field lies.

@@ -36,14 +36,12 @@ struct Header {
 pub(super) fn inspect(bytes: &[u8]) -> Result<PageInfo, ScanError> {
     let mut h = Header::default();
     walk(bytes, false, &mut h)?;
-    let f = h.frame.ok_or_else(|| {
-        ScanError::unreadable("JPEG has no frame header (SOF) before its scan data")
-    })?;
+    let f = h
+        .frame
+        .ok_or_else(|| ScanError::unreadable("JPEG has no frame header (SOF) before its scan data"))?;
     if f.height == 0 {
         // Height given later by a DNL marker: legal but never produced by scanners.
-        return Err(ScanError::unsupported(
-            "JPEG with its height in a DNL marker",
-        ));
+        return Err(ScanError::unsupported("JPEG with its height in a DNL marker"));
     }
     let color = match (f.components, f.precision) {
         (1, p) if p <= 8 => ColorMode::Gray8,
@@ -51,11 +49,7 @@ pub(super) fn inspect(bytes: &[u8]) -> Result<PageInfo, ScanError> {
         (3, p) if p <= 8 => ColorMode::Rgb8,
         (3, _) => ColorMode::Rgb16,
         (4, p) if p <= 8 => ColorMode::Cmyk8,
-        (n, p) => {
-            return Err(ScanError::unsupported(format!(
-                "JPEG with {n} components at {p} bits"
-            )))
-        }
+        (n, p) => return Err(ScanError::unsupported(format!("JPEG with {n} components at {p} bits"))),
     };
     // Both JFIF and EXIF may state a resolution; when they disagree the lower one is the
     // honest claim for a precision check.
@@ -105,9 +99,7 @@ fn walk(bytes: &[u8], full: bool, h: &mut Header) -> Result<(), ScanError> {
     let mut pos = 2usize;
     loop {
         if u8_at(bytes, pos, "JPEG marker")? != 0xFF {
-            return Err(ScanError::unreadable(format!(
-                "JPEG: expected a marker at byte {pos}"
-            )));
+            return Err(ScanError::unreadable(format!("JPEG: expected a marker at byte {pos}")));
         }
         // Any number of 0xFF fill bytes may precede a marker code.
         while u8_at(bytes, pos, "JPEG marker")? == 0xFF {
@@ -141,9 +133,7 @@ fn walk(bytes: &[u8], full: bool, h: &mut Header) -> Result<(), ScanError> {
         read_segment(marker, seg, h)?;
         if marker == SOS {
             if h.frame.is_none() {
-                return Err(ScanError::unreadable(
-                    "JPEG scan data before the frame header",
-                ));
+                return Err(ScanError::unreadable("JPEG scan data before the frame header"));
             }
             h.scans += 1;
             if !full {
@@ -158,16 +148,13 @@ fn walk(bytes: &[u8], full: bool, h: &mut Header) -> Result<(), ScanError> {
 fn skip_entropy_data(bytes: &[u8], mut pos: usize) -> Result<usize, ScanError> {
     loop {
         let rest = bytes.get(pos..).unwrap_or(&[]);
-        let ff = rest.iter().position(|&b| b == 0xFF).ok_or_else(|| {
-            ScanError::unreadable("JPEG is truncated: scan data ends without EOI")
-        })?;
+        let ff = rest
+            .iter()
+            .position(|&b| b == 0xFF)
+            .ok_or_else(|| ScanError::unreadable("JPEG is truncated: scan data ends without EOI"))?;
         pos += ff;
         match bytes.get(pos + 1) {
-            None => {
-                return Err(ScanError::unreadable(
-                    "JPEG is truncated: scan data ends without EOI",
-                ))
-            }
+            None => return Err(ScanError::unreadable("JPEG is truncated: scan data ends without EOI")),
             Some(0x00) | Some(0xD0..=0xD7) => pos += 2,
             Some(0xFF) => pos += 1,
             Some(_) => return Ok(pos),
@@ -187,9 +174,7 @@ fn read_segment(marker: u8, seg: &[u8], h: &mut Header) -> Result<(), ScanError>
             let components = u8_at(seg, 5, "JPEG SOF")?;
             // Each component takes three bytes; a short SOF is corrupt.
             slice(seg, 6, usize::from(components) * 3, "JPEG SOF components")?;
-            if components == 0
-                || !(precision == 8 || precision == 12 || (2..=16).contains(&precision))
-            {
+            if components == 0 || !(precision == 8 || precision == 12 || (2..=16).contains(&precision)) {
                 return Err(ScanError::unreadable(format!(
                     "JPEG SOF: {components} components at {precision} bits"
                 )));
@@ -212,9 +197,7 @@ fn read_segment(marker: u8, seg: &[u8], h: &mut Header) -> Result<(), ScanError>
                 2 => DensityUnit::Centimetre,
                 _ => DensityUnit::None,
             };
-            if let (Some(dx), Some(dy)) =
-                (dpi_from(f64::from(x), unit), dpi_from(f64::from(y), unit))
-            {
+            if let (Some(dx), Some(dy)) = (dpi_from(f64::from(x), unit), dpi_from(f64::from(y), unit)) {
                 h.jfif_dpi = Some((dx, dy));
             }
         }
@@ -269,14 +252,10 @@ pub(crate) mod tests {
             },
         });
         if gray {
-            let img = image::GrayImage::from_fn(w, h, |x, y| {
-                image::Luma([((x * 7 + y * 3) % 256) as u8])
-            });
+            let img = image::GrayImage::from_fn(w, h, |x, y| image::Luma([((x * 7 + y * 3) % 256) as u8]));
             enc.encode_image(&img).unwrap();
         } else {
-            let img = image::RgbImage::from_fn(w, h, |x, y| {
-                image::Rgb([(x % 256) as u8, (y % 256) as u8, 128])
-            });
+            let img = image::RgbImage::from_fn(w, h, |x, y| image::Rgb([(x % 256) as u8, (y % 256) as u8, 128]));
             enc.encode_image(&img).unwrap();
         }
         out
@@ -376,9 +355,7 @@ pub(crate) mod tests {
         assert_eq!(inspect(&bad).unwrap_err().code(), "unreadable");
         // Segment length running past the end.
         assert_eq!(
-            inspect(&[0xFF, SOI, 0xFF, 0xE0, 0x40, 0x00, 1, 2])
-                .unwrap_err()
-                .code(),
+            inspect(&[0xFF, SOI, 0xFF, 0xE0, 0x40, 0x00, 1, 2]).unwrap_err().code(),
             "unreadable"
         );
         // SOF claiming more components than it carries.
@@ -386,19 +363,13 @@ pub(crate) mod tests {
         short.truncate(short.len() - 4);
         assert_eq!(inspect(&short).unwrap_err().code(), "unreadable");
         // Zero components, zero height (DNL), bare SOI.
-        assert_eq!(
-            inspect(&sof(0, 8, 10, 10, SOS_TAIL)).unwrap_err().code(),
-            "unreadable"
-        );
+        assert_eq!(inspect(&sof(0, 8, 10, 10, SOS_TAIL)).unwrap_err().code(), "unreadable");
         assert_eq!(
             inspect(&sof(1, 8, 10, 0, SOS_TAIL)).unwrap_err().code(),
             "unsupported-format"
         );
         assert_eq!(inspect(&[0xFF, SOI]).unwrap_err().code(), "unreadable");
-        assert_eq!(
-            inspect(&[0xFF, SOI, 0xFF, EOI]).unwrap_err().code(),
-            "unreadable"
-        );
+        assert_eq!(inspect(&[0xFF, SOI, 0xFF, EOI]).unwrap_err().code(), "unreadable");
         // Scan data with no frame header.
         let mut nosof = vec![0xFF, SOI];
         nosof.extend_from_slice(SOS_TAIL);

@@ -65,10 +65,7 @@ pub fn inspect(path: &Path, bytes: &[u8], limits: &Limits) -> Result<ScanFile, S
     let size = bytes.len() as u64;
     if size > limits.max_file_bytes {
         return Err(ScanError::TooLarge {
-            reason: format!(
-                "file is {size} bytes, limit is {} bytes",
-                limits.max_file_bytes
-            ),
+            reason: format!("file is {size} bytes, limit is {} bytes", limits.max_file_bytes),
         });
     }
     let format = sniff(bytes).ok_or_else(|| ScanError::Unsupported {

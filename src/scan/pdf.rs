@@ -55,21 +55,16 @@ pub(super) fn inspect(bytes: &[u8], limits: &Limits) -> Result<Vec<PageInfo>, Sc
         let mut worst: Option<(Option<(f64, f64)>, &Image)> = None;
         for (name, img) in &images {
             let size = drawn.get(name.as_slice()).copied().or(media);
-            let dpi = size.filter(|s| s.0 > 0.0 && s.1 > 0.0).map(|(w, h)| {
-                (
-                    f64::from(img.width) * 72.0 / w,
-                    f64::from(img.height) * 72.0 / h,
-                )
-            });
+            let dpi = size
+                .filter(|s| s.0 > 0.0 && s.1 > 0.0)
+                .map(|(w, h)| (f64::from(img.width) * 72.0 / w, f64::from(img.height) * 72.0 / h));
             let key = |d: Option<(f64, f64)>| d.map(|d| d.0.min(d.1)).unwrap_or(f64::NEG_INFINITY);
             if worst.as_ref().is_none_or(|w| key(dpi) < key(w.0)) {
                 worst = Some((dpi, img));
             }
         }
         let Some((dpi, img)) = worst else {
-            return Err(ScanError::unsupported(format!(
-                "PDF page {p} has no image: not a scan"
-            )));
+            return Err(ScanError::unsupported(format!("PDF page {p} has no image: not a scan")));
         };
         pages.push(PageInfo {
             index,
@@ -113,12 +108,7 @@ pub(super) fn verify(bytes: &[u8]) -> Result<(), ScanError> {
             [b"FlateDecode"] => {
                 let data = stream
                     .decompressed_content_with_limit(MAX_STREAM)
-                    .map_err(|e| {
-                        ScanError::unreadable(format!(
-                            "PDF image {} {} does not inflate: {e}",
-                            id.0, id.1
-                        ))
-                    })?;
+                    .map_err(|e| ScanError::unreadable(format!("PDF image {} {} does not inflate: {e}", id.0, id.1)))?;
                 let w = int(&stream.dict, b"Width").unwrap_or(0);
                 let h = int(&stream.dict, b"Height").unwrap_or(0);
                 let bpc = int(&stream.dict, b"BitsPerComponent").unwrap_or(8);
@@ -197,19 +187,11 @@ fn resources(doc: &Document, page_id: ObjectId) -> Option<&Dictionary> {
 }
 
 /// Image XObjects named in the page's resources.
-fn page_images(
-    doc: &Document,
-    page_id: ObjectId,
-    p: usize,
-) -> Result<Vec<(Vec<u8>, Image)>, ScanError> {
+fn page_images(doc: &Document, page_id: ObjectId, p: usize) -> Result<Vec<(Vec<u8>, Image)>, ScanError> {
     let Some(res) = resources(doc, page_id) else {
         return Ok(Vec::new());
     };
-    let Ok(xobjects) = res
-        .get(b"XObject")
-        .map(|o| deref(doc, o))
-        .and_then(Object::as_dict)
-    else {
+    let Ok(xobjects) = res.get(b"XObject").map(|o| deref(doc, o)).and_then(Object::as_dict) else {
         return Ok(Vec::new());
     };
     let mut out = Vec::new();
@@ -243,19 +225,13 @@ fn image(doc: &Document, res: &Dictionary, d: &Dictionary, p: usize) -> Result<I
     let (width, height) = (dim(b"Width")?, dim(b"Height")?);
     let filters: Vec<String> = stream_filters(doc, d);
     let filter = filters.last().cloned();
-    let is_mask = d
-        .get(b"ImageMask")
-        .and_then(Object::as_bool)
-        .unwrap_or(false);
+    let is_mask = d.get(b"ImageMask").and_then(Object::as_bool).unwrap_or(false);
     let bits = d
         .get(b"BitsPerComponent")
         .ok()
         .map(|o| deref(doc, o))
         .and_then(|o| o.as_i64().ok());
-    if is_mask
-        || filter.as_deref() == Some("JBIG2Decode")
-        || filter.as_deref() == Some("CCITTFaxDecode")
-    {
+    if is_mask || filter.as_deref() == Some("JBIG2Decode") || filter.as_deref() == Some("CCITTFaxDecode") {
         return Ok(Image {
             width,
             height,
@@ -271,17 +247,12 @@ fn image(doc: &Document, res: &Dictionary, d: &Dictionary, p: usize) -> Result<I
             filter.as_deref().unwrap_or("raw")
         ))
     })?;
-    let (family, components) = colour_family(doc, res, cs, 0).ok_or_else(|| {
-        ScanError::unsupported(format!("PDF page {p}: image colour space not supported"))
-    })?;
+    let (family, components) = colour_family(doc, res, cs, 0)
+        .ok_or_else(|| ScanError::unsupported(format!("PDF page {p}: image colour space not supported")))?;
     let bits = bits
         .and_then(|b| u8::try_from(b).ok())
         .filter(|b| matches!(b, 1 | 2 | 4 | 8 | 16))
-        .ok_or_else(|| {
-            ScanError::unreadable(format!(
-                "PDF page {p}: image without a valid /BitsPerComponent"
-            ))
-        })?;
+        .ok_or_else(|| ScanError::unreadable(format!("PDF page {p}: image without a valid /BitsPerComponent")))?;
     let color = match (family, bits) {
         (Family::Indexed, _) => ColorMode::Indexed,
         (Family::Gray, 1) => ColorMode::Bilevel,
@@ -323,12 +294,7 @@ enum Family {
 
 /// Colour family and component count of a colour space object (names looked up in the page's
 /// /ColorSpace resources, ICC profiles by their /N).
-fn colour_family(
-    doc: &Document,
-    res: &Dictionary,
-    cs: &Object,
-    depth: usize,
-) -> Option<(Family, u8)> {
+fn colour_family(doc: &Document, res: &Dictionary, cs: &Object, depth: usize) -> Option<(Family, u8)> {
     if depth > 4 {
         return None;
     }
@@ -372,11 +338,7 @@ fn colour_family(
 
 /// Size in points at which the page content draws each named XObject (the largest if drawn
 /// more than once). Content that does not parse yields nothing; callers fall back to MediaBox.
-fn drawn_sizes(
-    doc: &Document,
-    page_id: ObjectId,
-    budget: &mut usize,
-) -> HashMap<Vec<u8>, (f64, f64)> {
+fn drawn_sizes(doc: &Document, page_id: ObjectId, budget: &mut usize) -> HashMap<Vec<u8>, (f64, f64)> {
     let mut out: HashMap<Vec<u8>, (f64, f64)> = HashMap::new();
     let Ok(data) = doc.get_page_content_with_limit(page_id, MAX_PAGE_CONTENT.min(*budget)) else {
         *budget = budget.saturating_sub(MAX_PAGE_CONTENT);
@@ -486,32 +448,16 @@ pub(crate) mod tests {
         let j = super::super::jpeg::tests::encode(248, 351, false, None);
         let pdf = make_pdf(&[
             (j.clone(), 248, 351, 595.2, 842.4, None, "DeviceRGB"),
-            (
-                j.clone(),
-                248,
-                351,
-                595.2,
-                842.4,
-                Some((59.52, 84.24)),
-                "DeviceGray",
-            ),
+            (j.clone(), 248, 351, 595.2, 842.4, Some((59.52, 84.24)), "DeviceGray"),
         ]);
         let pages = inspect(&pdf, &Limits::default()).unwrap();
         assert_eq!(pages.len(), 2);
         // 248 px over 595.2 pt (8.27 in) = 30 dpi: the fallback uses the MediaBox.
-        assert!(
-            (pages[0].dpi_x.unwrap() - 30.0).abs() < 0.01,
-            "{:?}",
-            pages[0].dpi_x
-        );
+        assert!((pages[0].dpi_x.unwrap() - 30.0).abs() < 0.01, "{:?}", pages[0].dpi_x);
         assert_eq!(pages[0].color, ColorMode::Rgb8);
         assert_eq!(pages[0].compression.as_deref(), Some("DCTDecode"));
         // Drawn at a tenth of the page: 300 dpi.
-        assert!(
-            (pages[1].dpi_y.unwrap() - 300.0).abs() < 0.01,
-            "{:?}",
-            pages[1].dpi_y
-        );
+        assert!((pages[1].dpi_y.unwrap() - 300.0).abs() < 0.01, "{:?}", pages[1].dpi_y);
         assert_eq!(pages[1].color, ColorMode::Gray8);
         verify(&pdf).unwrap();
     }
@@ -519,8 +465,7 @@ pub(crate) mod tests {
     #[test]
     fn matrix_concatenation_follows_cm_semantics() {
         // Scale by 2 then translate: the scale survives, translation does not matter for size.
-        let m = Matrix([100.0, 0.0, 0.0, 50.0, 0.0, 0.0])
-            .then(&Matrix([2.0, 0.0, 0.0, 2.0, 10.0, 10.0]));
+        let m = Matrix([100.0, 0.0, 0.0, 50.0, 0.0, 0.0]).then(&Matrix([2.0, 0.0, 0.0, 2.0, 10.0, 10.0]));
         assert_eq!(m.0[0], 200.0);
         assert_eq!(m.0[3], 100.0);
         assert_eq!(m.0[4], 10.0);
@@ -529,23 +474,10 @@ pub(crate) mod tests {
     #[test]
     fn pixel_limit_and_broken_pdfs() {
         let j = super::super::jpeg::tests::encode(16, 16, true, None);
-        let pdf = make_pdf(&[(
-            j.clone(),
-            100_000,
-            100_000,
-            595.0,
-            842.0,
-            None,
-            "DeviceGray",
-        )]);
+        let pdf = make_pdf(&[(j.clone(), 100_000, 100_000, 595.0, 842.0, None, "DeviceGray")]);
+        assert_eq!(inspect(&pdf, &Limits::default()).unwrap_err().code(), "too-large");
         assert_eq!(
-            inspect(&pdf, &Limits::default()).unwrap_err().code(),
-            "too-large"
-        );
-        assert_eq!(
-            inspect(b"%PDF-1.7\nnot really", &Limits::default())
-                .unwrap_err()
-                .code(),
+            inspect(b"%PDF-1.7\nnot really", &Limits::default()).unwrap_err().code(),
             "unreadable"
         );
         // Truncated: whatever the lenient loader makes of it, integrity must fail.
@@ -563,9 +495,7 @@ pub(crate) mod tests {
         "MediaBox" => vec![0.into(), 0.into(), 595.into(), 842.into()]});
         doc.objects.insert(
             pages_id,
-            Object::Dictionary(
-                dictionary! {"Type" => "Pages", "Kids" => vec![page.into()], "Count" => 1},
-            ),
+            Object::Dictionary(dictionary! {"Type" => "Pages", "Kids" => vec![page.into()], "Count" => 1}),
         );
         let catalog = doc.add_object(dictionary! {"Type" => "Catalog", "Pages" => pages_id});
         doc.trailer.set("Root", catalog);

@@ -46,9 +46,7 @@ struct Chunk<'a> {
 fn chunk_at(bytes: &[u8], pos: usize) -> Result<Chunk<'_>, ScanError> {
     let len = u32_at(bytes, pos, Endian::Big, "PNG chunk length")?;
     if len > MAX_CHUNK {
-        return Err(ScanError::unreadable(format!(
-            "PNG chunk length {len} at byte {pos}"
-        )));
+        return Err(ScanError::unreadable(format!("PNG chunk length {len} at byte {pos}")));
     }
     let kind: [u8; 4] = slice(bytes, pos + 4, 4, "PNG chunk type")?
         .try_into()
@@ -69,9 +67,7 @@ fn read_ihdr(bytes: &[u8]) -> Result<Ihdr, ScanError> {
     }
     let c = chunk_at(bytes, SIGNATURE.len())?;
     if &c.kind != b"IHDR" || c.data.len() != 13 {
-        return Err(ScanError::unreadable(
-            "PNG does not start with a 13-byte IHDR",
-        ));
+        return Err(ScanError::unreadable("PNG does not start with a 13-byte IHDR"));
     }
     let d = c.data;
     let h = Ihdr {
@@ -87,11 +83,7 @@ fn read_ihdr(bytes: &[u8]) -> Result<Ihdr, ScanError> {
         2 | 4 | 6 => matches!(h.depth, 8 | 16),
         _ => false,
     };
-    let (compression, filter, interlace) = (
-        u8_at(d, 10, "IHDR")?,
-        u8_at(d, 11, "IHDR")?,
-        u8_at(d, 12, "IHDR")?,
-    );
+    let (compression, filter, interlace) = (u8_at(d, 10, "IHDR")?, u8_at(d, 11, "IHDR")?, u8_at(d, 12, "IHDR")?);
     if !valid_depth || compression != 0 || filter != 0 || interlace > 1 {
         return Err(ScanError::unreadable(format!(
             "PNG IHDR: colour type {} with bit depth {} (compression {compression}, filter {filter}, interlace {interlace})",
@@ -151,14 +143,7 @@ pub(super) fn inspect(bytes: &[u8]) -> Result<PageInfo, ScanError> {
         components: h.channels(),
         progressive: false,
         adobe_transform: None,
-        compression: Some(
-            if h.interlaced {
-                "deflate-adam7"
-            } else {
-                "deflate"
-            }
-            .into(),
-        ),
+        compression: Some(if h.interlaced { "deflate-adam7" } else { "deflate" }.into()),
     })
 }
 
@@ -318,13 +303,7 @@ pub(crate) mod tests {
     use super::*;
 
     /// A real PNG from the png crate with optional pHYs in pixels per metre.
-    pub(crate) fn encode(
-        w: u32,
-        h: u32,
-        colour: png::ColorType,
-        depth: png::BitDepth,
-        ppm: Option<u32>,
-    ) -> Vec<u8> {
+    pub(crate) fn encode(w: u32, h: u32, colour: png::ColorType, depth: png::BitDepth, ppm: Option<u32>) -> Vec<u8> {
         let mut out = Vec::new();
         {
             let mut enc = png::Encoder::new(&mut out, w, h);
@@ -353,9 +332,7 @@ pub(crate) mod tests {
                     png::BitDepth::Sixteen => 16,
                 };
             let row = (w as usize * bits).div_ceil(8);
-            let data: Vec<u8> = (0..row * h as usize)
-                .map(|i| (i * 31 % 251) as u8)
-                .collect();
+            let data: Vec<u8> = (0..row * h as usize).map(|i| (i * 31 % 251) as u8).collect();
             wr.write_image_data(&data).unwrap();
         }
         out
@@ -371,18 +348,9 @@ pub(crate) mod tests {
 
     #[test]
     fn reads_gray_png_with_phys() {
-        let p = encode(
-            40,
-            30,
-            png::ColorType::Grayscale,
-            png::BitDepth::Eight,
-            Some(11811),
-        );
+        let p = encode(40, 30, png::ColorType::Grayscale, png::BitDepth::Eight, Some(11811));
         let info = inspect(&p).unwrap();
-        assert_eq!(
-            (info.width, info.height, info.color),
-            (40, 30, ColorMode::Gray8)
-        );
+        assert_eq!((info.width, info.height, info.color), (40, 30, ColorMode::Gray8));
         assert!((info.dpi_x.unwrap() - 299.9994).abs() < 1e-6);
         verify(&p).unwrap();
     }
@@ -411,13 +379,7 @@ pub(crate) mod tests {
 
     #[test]
     fn corrupt_and_truncated_pngs_fail_integrity() {
-        let p = encode(
-            64,
-            64,
-            png::ColorType::Rgb,
-            png::BitDepth::Eight,
-            Some(11811),
-        );
+        let p = encode(64, 64, png::ColorType::Rgb, png::BitDepth::Eight, Some(11811));
         // Truncated: headers still readable, integrity fails.
         let cut = &p[..p.len() - 40];
         assert!(inspect(cut).is_ok());
@@ -476,10 +438,7 @@ pub(crate) mod tests {
             .collect();
         assert_eq!(raw.len(), 22);
         let good = hand_png(5, 3, 8, 0, 1, &raw);
-        assert_eq!(
-            inspect(&good).unwrap().compression.as_deref(),
-            Some("deflate-adam7")
-        );
+        assert_eq!(inspect(&good).unwrap().compression.as_deref(), Some("deflate-adam7"));
         verify(&good).unwrap();
         assert!(verify(&hand_png(5, 3, 8, 0, 1, &raw[..21]))
             .unwrap_err()

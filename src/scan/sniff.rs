@@ -60,10 +60,7 @@ mod tests {
 
     #[test]
     fn extension_check_is_case_insensitive_and_handles_japanese_names() {
-        assert!(extension_matches(
-            Path::new("処方箋_0001.JPG"),
-            FormatName::Jpeg
-        ));
+        assert!(extension_matches(Path::new("処方箋_0001.JPG"), FormatName::Jpeg));
         assert!(extension_matches(Path::new("a.tif"), FormatName::Tiff));
         assert!(!extension_matches(Path::new("紹介状.jpg"), FormatName::Png));
         assert!(!extension_matches(Path::new("noext"), FormatName::Pdf));

@@ -67,20 +67,14 @@ impl<'a> Tiff<'a> {
             _ => return Err(ScanError::unreadable("not a TIFF header")),
         };
         let first = u32_at(data, 4, e, "TIFF header")?;
-        let budget = std::cell::Cell::new(
-            data.len()
-                .saturating_mul(READ_BUDGET_FACTOR)
-                .saturating_add(1 << 20),
-        );
+        let budget = std::cell::Cell::new(data.len().saturating_mul(READ_BUDGET_FACTOR).saturating_add(1 << 20));
         Ok((Tiff { data, e, budget }, first))
     }
 
     /// Charge `bytes` of reading against the budget.
     fn charge(&self, bytes: usize) -> Result<(), ScanError> {
         let left = self.budget.get().checked_sub(bytes).ok_or_else(|| {
-            ScanError::unreadable(
-                "TIFF structure is far larger than the file (overlapping directories?)",
-            )
+            ScanError::unreadable("TIFF structure is far larger than the file (overlapping directories?)")
         })?;
         self.budget.set(left);
         Ok(())
@@ -128,9 +122,7 @@ impl<'a> Tiff<'a> {
                 return Err(ScanError::unreadable("TIFF IFD chain loops"));
             }
             if out.len() >= MAX_PAGES {
-                return Err(ScanError::unsupported(format!(
-                    "TIFF with more than {MAX_PAGES} pages"
-                )));
+                return Err(ScanError::unsupported(format!("TIFF with more than {MAX_PAGES} pages")));
             }
             let ifd = self.ifd(at)?;
             at = ifd.next;
@@ -252,9 +244,9 @@ fn page(t: &Tiff<'_>, ifd: &Ifd, index: usize) -> Result<PageInfo, ScanError> {
         )));
     }
     let samples = t.uint(ifd, tag::SAMPLES_PER_PIXEL)?.unwrap_or(1);
-    let photometric = t.uint(ifd, tag::PHOTOMETRIC)?.ok_or_else(|| {
-        ScanError::unreadable(format!("TIFF page {p} has no PhotometricInterpretation"))
-    })?;
+    let photometric = t
+        .uint(ifd, tag::PHOTOMETRIC)?
+        .ok_or_else(|| ScanError::unreadable(format!("TIFF page {p} has no PhotometricInterpretation")))?;
     let compression = t.uint(ifd, tag::COMPRESSION)?.unwrap_or(1);
     let (bits8, samples8) = match (u8::try_from(bits_per_sample), u8::try_from(samples)) {
         (Ok(b), Ok(s)) if b > 0 && s > 0 => (b, s),
@@ -283,12 +275,8 @@ fn page(t: &Tiff<'_>, ifd: &Ifd, index: usize) -> Result<PageInfo, ScanError> {
         Some(3) => DensityUnit::Centimetre,
         _ => DensityUnit::Inch, // TIFF default 2 = inch
     };
-    let dpi_x = t
-        .rational(ifd, tag::X_RESOLUTION)?
-        .and_then(|v| dpi_from(v, unit));
-    let dpi_y = t
-        .rational(ifd, tag::Y_RESOLUTION)?
-        .and_then(|v| dpi_from(v, unit));
+    let dpi_x = t.rational(ifd, tag::X_RESOLUTION)?.and_then(|v| dpi_from(v, unit));
+    let dpi_y = t.rational(ifd, tag::Y_RESOLUTION)?.and_then(|v| dpi_from(v, unit));
     Ok(PageInfo {
         index,
         format: FormatName::Tiff,
@@ -344,9 +332,7 @@ fn decode_chunks(bytes: &[u8], pages: usize) -> Result<(), ScanError> {
     let broken = |p: usize, e: TiffError| match e {
         // The decoder lacks this feature (e.g. some compression): bounds were checked; accept.
         TiffError::UnsupportedError(_) | TiffError::LimitsExceeded => Ok(()),
-        e => Err(ScanError::unreadable(format!(
-            "TIFF page {p} does not decode: {e}"
-        ))),
+        e => Err(ScanError::unreadable(format!("TIFF page {p} does not decode: {e}"))),
     };
     let mut dec = match Decoder::new(Cursor::new(bytes)) {
         Ok(d) => d,
@@ -423,14 +409,8 @@ pub(crate) mod tests {
         let t = encode_rgb(&[(30, 40, 300), (50, 20, 200)]);
         let pages = inspect(&t).unwrap();
         assert_eq!(pages.len(), 2);
-        assert_eq!(
-            (pages[0].width, pages[0].height, pages[0].dpi_x),
-            (30, 40, Some(300.0))
-        );
-        assert_eq!(
-            (pages[1].index, pages[1].width, pages[1].dpi_y),
-            (1, 50, Some(200.0))
-        );
+        assert_eq!((pages[0].width, pages[0].height, pages[0].dpi_x), (30, 40, Some(300.0)));
+        assert_eq!((pages[1].index, pages[1].width, pages[1].dpi_y), (1, 50, Some(200.0)));
         assert_eq!(pages[0].color, ColorMode::Rgb8);
         assert_eq!(pages[0].compression.as_deref(), Some("deflate"));
         verify(&t).unwrap();
@@ -457,19 +437,10 @@ pub(crate) mod tests {
             (p.color, p.compression.as_deref(), p.dpi_x),
             (ColorMode::Bilevel, Some("ccitt-g4"), None)
         );
-        assert_eq!(
-            inspect(&base(1, 16, 1)).unwrap()[0].color,
-            ColorMode::Gray16
-        );
+        assert_eq!(inspect(&base(1, 16, 1)).unwrap()[0].color, ColorMode::Gray16);
         assert_eq!(inspect(&base(5, 8, 4)).unwrap()[0].color, ColorMode::Cmyk8);
-        assert_eq!(
-            inspect(&base(3, 8, 1)).unwrap()[0].color,
-            ColorMode::Indexed
-        );
-        assert_eq!(
-            inspect(&base(8, 8, 3)).unwrap_err().code(),
-            "unsupported-format"
-        );
+        assert_eq!(inspect(&base(3, 8, 1)).unwrap()[0].color, ColorMode::Indexed);
+        assert_eq!(inspect(&base(8, 8, 3)).unwrap_err().code(), "unsupported-format");
     }
 
     #[test]
@@ -488,22 +459,13 @@ pub(crate) mod tests {
         assert!(inspect(b"II*\0").is_err());
         // A BitsPerSample array whose offset lies outside the file.
         let far = hand(
-            &[
-                (256, 3, 1, 1),
-                (257, 3, 1, 1),
-                (258, 3, 3, 0x7FFF_FFF0),
-                (262, 3, 1, 2),
-            ],
+            &[(256, 3, 1, 1), (257, 3, 1, 1), (258, 3, 3, 0x7FFF_FFF0), (262, 3, 1, 2)],
             &[],
         );
         assert_eq!(inspect(&far).unwrap_err().code(), "unreadable");
         // Huge dimensions are read, not allocated.
         let huge = hand(
-            &[
-                (256, 4, 1, 4_000_000_000),
-                (257, 4, 1, 4_000_000_000),
-                (262, 3, 1, 1),
-            ],
+            &[(256, 4, 1, 4_000_000_000), (257, 4, 1, 4_000_000_000), (262, 3, 1, 1)],
             &[],
         );
         assert_eq!(inspect(&huge).unwrap()[0].width, 4_000_000_000);
@@ -557,9 +519,6 @@ pub(crate) mod tests {
             &[],
         );
         assert!(inspect(&oob).is_ok());
-        assert!(verify(&oob)
-            .unwrap_err()
-            .to_string()
-            .contains("past the end"));
+        assert!(verify(&oob).unwrap_err().to_string().contains("past the end"));
     }
 }

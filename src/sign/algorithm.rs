@@ -31,7 +31,9 @@ impl DigestAlg {
     }
 
     pub fn from_oid(oid: &Oid) -> Option<Self> {
-        [DigestAlg::Sha256, DigestAlg::Sha384, DigestAlg::Sha512].into_iter().find(|d| d.oid() == oid)
+        [DigestAlg::Sha256, DigestAlg::Sha384, DigestAlg::Sha512]
+            .into_iter()
+            .find(|d| d.oid() == oid)
     }
 
     pub fn name(self) -> &'static str {
@@ -122,6 +124,9 @@ mod tests {
     #[test]
     fn sha256_matches_known_vector() {
         let d = DigestAlg::Sha256.digest(b"abc").unwrap();
-        assert_eq!(hex::encode(d), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        assert_eq!(
+            hex::encode(d),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
     }
 }

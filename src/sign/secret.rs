@@ -36,13 +36,19 @@ impl Drop for Secret {
 
 /// Refuse a key, PKCS#12 or password file that group or others may read (unix modes).
 pub fn check_private_file(path: &Path) -> Result<(), SignError> {
-    let meta = std::fs::metadata(path).map_err(|e| SignError::Unreadable { path: path.to_path_buf(), source: e })?;
+    let meta = std::fs::metadata(path).map_err(|e| SignError::Unreadable {
+        path: path.to_path_buf(),
+        source: e,
+    })?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
         let mode = meta.permissions().mode() & 0o7777;
         if mode & 0o077 != 0 {
-            return Err(SignError::KeyPermissions { path: path.to_path_buf(), mode });
+            return Err(SignError::KeyPermissions {
+                path: path.to_path_buf(),
+                mode,
+            });
         }
     }
     #[cfg(not(unix))]
@@ -56,14 +62,21 @@ pub fn read_secret(env: Option<&str>, file: Option<&Path>) -> Result<Option<Secr
     if let Some(name) = env {
         return match std::env::var(name) {
             Ok(v) if !v.is_empty() => Ok(Some(Secret::new(v))),
-            _ => Err(SignError::SecretMissing(format!("environment variable {name} is not set"))),
+            _ => Err(SignError::SecretMissing(format!(
+                "environment variable {name} is not set"
+            ))),
         };
     }
     let Some(path) = file else { return Ok(None) };
     check_private_file(path)?;
-    let text =
-        std::fs::read_to_string(path).map_err(|e| SignError::Unreadable { path: path.to_path_buf(), source: e })?;
-    let trimmed = text.strip_suffix('\n').map(|t| t.strip_suffix('\r').unwrap_or(t)).unwrap_or(&text);
+    let text = std::fs::read_to_string(path).map_err(|e| SignError::Unreadable {
+        path: path.to_path_buf(),
+        source: e,
+    })?;
+    let trimmed = text
+        .strip_suffix('\n')
+        .map(|t| t.strip_suffix('\r').unwrap_or(t))
+        .unwrap_or(&text);
     Ok(Some(Secret::new(trimmed)))
 }
 

@@ -35,7 +35,9 @@ impl SoftwareSigner {
     /// RSA → PKCS#1 v1.5 SHA-256, P-256 → ECDSA SHA-256, P-384 → ECDSA SHA-384.
     pub fn new(key: PKey<Private>, cert: X509, chain: Vec<X509>) -> Result<Self, SignError> {
         if !cert.public_key()?.public_eq(&key) {
-            return Err(SignError::KeyMismatch { subject: subject_text(&cert) });
+            return Err(SignError::KeyMismatch {
+                subject: subject_text(&cert),
+            });
         }
         let alg = default_algorithm(&key)?;
         let chain = order_chain(&cert, chain);
@@ -60,14 +62,24 @@ impl SoftwareSigner {
     /// Load a PKCS#12 file (key, certificate and chain).
     pub fn from_pkcs12(path: &Path, password: &Secret) -> Result<Self, SignError> {
         check_private_file(path)?;
-        let der = std::fs::read(path).map_err(|e| SignError::Unreadable { path: path.to_path_buf(), source: e })?;
-        let invalid = |m: &str| SignError::InvalidKey { path: path.to_path_buf(), message: m.to_string() };
+        let der = std::fs::read(path).map_err(|e| SignError::Unreadable {
+            path: path.to_path_buf(),
+            source: e,
+        })?;
+        let invalid = |m: &str| SignError::InvalidKey {
+            path: path.to_path_buf(),
+            message: m.to_string(),
+        };
         let p12 = openssl::pkcs12::Pkcs12::from_der(&der).map_err(|_| invalid("not a PKCS#12 file"))?;
         let parsed = p12
             .parse2(password.expose())
             .map_err(|_| invalid("cannot open the PKCS#12 file: wrong password or unsupported (legacy) encryption"))?;
-        let key = parsed.pkey.ok_or_else(|| invalid("the PKCS#12 file holds no private key"))?;
-        let cert = parsed.cert.ok_or_else(|| invalid("the PKCS#12 file holds no certificate"))?;
+        let key = parsed
+            .pkey
+            .ok_or_else(|| invalid("the PKCS#12 file holds no private key"))?;
+        let cert = parsed
+            .cert
+            .ok_or_else(|| invalid("the PKCS#12 file holds no certificate"))?;
         let chain = parsed.ca.map(|s| s.into_iter().collect()).unwrap_or_default();
         Self::new(key, cert, chain)
     }
@@ -75,7 +87,10 @@ impl SoftwareSigner {
     /// Load a PEM private key (encrypted when `password` is given) and a PEM chain, signer first.
     pub fn from_pem(key: &Path, chain: &Path, password: Option<&Secret>) -> Result<Self, SignError> {
         check_private_file(key)?;
-        let key_pem = std::fs::read(key).map_err(|e| SignError::Unreadable { path: key.to_path_buf(), source: e })?;
+        let key_pem = std::fs::read(key).map_err(|e| SignError::Unreadable {
+            path: key.to_path_buf(),
+            source: e,
+        })?;
         let pkey = match password {
             Some(p) => PKey::private_key_from_pem_passphrase(&key_pem, p.expose().as_bytes()),
             None => PKey::private_key_from_pem(&key_pem),
@@ -84,8 +99,10 @@ impl SoftwareSigner {
             path: key.to_path_buf(),
             message: "not a readable PEM private key (wrong password?)".into(),
         })?;
-        let chain_pem =
-            std::fs::read(chain).map_err(|e| SignError::Unreadable { path: chain.to_path_buf(), source: e })?;
+        let chain_pem = std::fs::read(chain).map_err(|e| SignError::Unreadable {
+            path: chain.to_path_buf(),
+            source: e,
+        })?;
         let mut certs = X509::stack_from_pem(&chain_pem).map_err(|_| SignError::InvalidKey {
             path: chain.to_path_buf(),
             message: "not a PEM certificate chain".into(),
@@ -151,12 +168,17 @@ impl Signer for SoftwareSigner {
 fn default_algorithm(key: &PKey<Private>) -> Result<SignatureAlg, SignError> {
     match key.id() {
         Id::RSA if key.bits() >= 2048 => Ok(SignatureAlg::RsaPkcs1(DigestAlg::Sha256)),
-        Id::RSA => Err(SignError::Unsupported(format!("RSA key of {} bits (2048 at least)", key.bits()))),
+        Id::RSA => Err(SignError::Unsupported(format!(
+            "RSA key of {} bits (2048 at least)",
+            key.bits()
+        ))),
         Id::RSA_PSS => Ok(SignatureAlg::RsaPss(DigestAlg::Sha256)),
         Id::EC => match key.ec_key()?.group().curve_name() {
             Some(Nid::X9_62_PRIME256V1) => Ok(SignatureAlg::Ecdsa(DigestAlg::Sha256)),
             Some(Nid::SECP384R1) => Ok(SignatureAlg::Ecdsa(DigestAlg::Sha384)),
-            other => Err(SignError::Unsupported(format!("EC curve {other:?} (use P-256 or P-384)"))),
+            other => Err(SignError::Unsupported(format!(
+                "EC curve {other:?} (use P-256 or P-384)"
+            ))),
         },
         other => Err(SignError::Unsupported(format!("key type {other:?}"))),
     }
@@ -231,7 +253,12 @@ mod tests {
         let sig = pss.sign(b"x").unwrap();
         assert!(verify_raw(&pss, b"x", &sig));
         let ec = test_pki::signer(&ca, KeyKind::P256, "ec", Usage::Signer);
-        assert_eq!(ec.with_algorithm(SignatureAlg::RsaPss(DigestAlg::Sha256)).unwrap_err().code(), "key-unsupported");
+        assert_eq!(
+            ec.with_algorithm(SignatureAlg::RsaPss(DigestAlg::Sha256))
+                .unwrap_err()
+                .code(),
+            "key-unsupported"
+        );
     }
 
     #[test]

@@ -55,7 +55,8 @@ fn ec(nid: Nid) -> PKey<Private> {
 
 fn name(cn: &str) -> X509Name {
     let mut b = X509Name::builder().unwrap();
-    b.append_entry_by_nid_with_type(Nid::COMMONNAME, cn, openssl::asn1::Asn1Type::UTF8STRING).unwrap();
+    b.append_entry_by_nid_with_type(Nid::COMMONNAME, cn, openssl::asn1::Asn1Type::UTF8STRING)
+        .unwrap();
     b.build()
 }
 
@@ -76,9 +77,13 @@ pub fn ca(cn: &str) -> TestCa {
     b.set_pubkey(&key).unwrap();
     b.set_not_before(&Asn1Time::days_from_now(0).unwrap()).unwrap();
     b.set_not_after(&Asn1Time::days_from_now(3650).unwrap()).unwrap();
-    b.append_extension(BasicConstraints::new().critical().ca().build().unwrap()).unwrap();
-    b.append_extension(KeyUsage::new().critical().key_cert_sign().crl_sign().build().unwrap()).unwrap();
-    let ski = SubjectKeyIdentifier::new().build(&b.x509v3_context(None, None)).unwrap();
+    b.append_extension(BasicConstraints::new().critical().ca().build().unwrap())
+        .unwrap();
+    b.append_extension(KeyUsage::new().critical().key_cert_sign().crl_sign().build().unwrap())
+        .unwrap();
+    let ski = SubjectKeyIdentifier::new()
+        .build(&b.x509v3_context(None, None))
+        .unwrap();
     b.append_extension(ski).unwrap();
     b.sign(&key, MessageDigest::sha256()).unwrap();
     TestCa { key, cert: b.build() }
@@ -94,14 +99,34 @@ pub fn issue(ca: &TestCa, key: &PKey<Private>, cn: &str, usage: Usage) -> X509 {
     b.set_pubkey(key).unwrap();
     b.set_not_before(&Asn1Time::days_from_now(0).unwrap()).unwrap();
     b.set_not_after(&Asn1Time::days_from_now(365).unwrap()).unwrap();
-    b.append_extension(BasicConstraints::new().critical().build().unwrap()).unwrap();
-    b.append_extension(KeyUsage::new().critical().digital_signature().non_repudiation().build().unwrap()).unwrap();
+    b.append_extension(BasicConstraints::new().critical().build().unwrap())
+        .unwrap();
+    b.append_extension(
+        KeyUsage::new()
+            .critical()
+            .digital_signature()
+            .non_repudiation()
+            .build()
+            .unwrap(),
+    )
+    .unwrap();
     match usage {
         Usage::Signer | Usage::NoEku => {}
-        Usage::Tsa => b.append_extension(ExtendedKeyUsage::new().critical().time_stamping().build().unwrap()).unwrap(),
-        Usage::TsaNonCritical => b.append_extension(ExtendedKeyUsage::new().time_stamping().build().unwrap()).unwrap(),
+        Usage::Tsa => b
+            .append_extension(ExtendedKeyUsage::new().critical().time_stamping().build().unwrap())
+            .unwrap(),
+        Usage::TsaNonCritical => b
+            .append_extension(ExtendedKeyUsage::new().time_stamping().build().unwrap())
+            .unwrap(),
         Usage::TsaExtraPurpose => b
-            .append_extension(ExtendedKeyUsage::new().critical().time_stamping().code_signing().build().unwrap())
+            .append_extension(
+                ExtendedKeyUsage::new()
+                    .critical()
+                    .time_stamping()
+                    .code_signing()
+                    .build()
+                    .unwrap(),
+            )
             .unwrap(),
     }
     let ctx = b.x509v3_context(Some(&ca.cert), None);
@@ -139,6 +164,10 @@ pub fn peer_available(tool: &str, test: &str) -> bool {
 /// Run the openssl CLI; (success, stdout+stderr).
 pub fn openssl(args: &[&str]) -> (bool, String) {
     let o = std::process::Command::new("openssl").args(args).output().unwrap();
-    let text = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
     (o.status.success(), text)
 }

@@ -38,7 +38,12 @@ impl BuiltinTsa {
     pub fn new(key: PKey<Private>, cert: X509, chain: Vec<X509>, clock: Arc<dyn Clock>) -> Result<Self, TspError> {
         check_timestamping_eku(&cert).map_err(|e| TspError::Config(e.to_string()))?;
         let signer = SoftwareSigner::new(key, cert, chain)?;
-        Ok(BuiltinTsa { signer, clock, policy: parse_oid(DEMO_POLICY)?, hash: DigestAlg::Sha256 })
+        Ok(BuiltinTsa {
+            signer,
+            clock,
+            policy: parse_oid(DEMO_POLICY)?,
+            hash: DigestAlg::Sha256,
+        })
     }
 
     /// Use another policy OID.
@@ -80,16 +85,26 @@ impl BuiltinTsa {
 
     /// Grant a parsed request: the DER TimeStampToken.
     fn grant(&self, req: &TimeStampReq) -> Result<Vec<u8>, TspError> {
-        let cert_name: Name =
-            rasn::der::decode(&self.signer.certificate().subject_name().to_der().map_err(crate::cms::CmsError::from)?)
-                .map_err(|e| TspError::Config(format!("TSA name: {e}")))?;
+        let cert_name: Name = rasn::der::decode(
+            &self
+                .signer
+                .certificate()
+                .subject_name()
+                .to_der()
+                .map_err(crate::cms::CmsError::from)?,
+        )
+        .map_err(|e| TspError::Config(format!("TSA name: {e}")))?;
         let tst = TstInfo {
             version: Integer::from(1),
             policy: self.policy.clone(),
             message_imprint: req.message_imprint.clone(),
             serial_number: Self::serial()?,
             gen_time: self.generalized_time()?,
-            accuracy: Some(Accuracy { seconds: Some(Integer::from(1)), millis: None, micros: None }),
+            accuracy: Some(Accuracy {
+                seconds: Some(Integer::from(1)),
+                millis: None,
+                micros: None,
+            }),
             ordering: false,
             nonce: req.nonce.clone(),
             tsa: Some(GeneralName::DirectoryName(cert_name)),
@@ -161,11 +176,20 @@ mod tests {
         assert_eq!(a.info.accuracy, Some(time::Duration::seconds(1)));
         assert_ne!(a.info.serial, b.info.serial);
         assert!(a.info.tsa_name.as_deref().unwrap().contains("デモ タイムスタンプ局"));
-        assert_eq!(a.verify(DigestAlg::Sha256, &d).unwrap().to_der().unwrap(), tsa.certificate().to_der().unwrap());
+        assert_eq!(
+            a.verify(DigestAlg::Sha256, &d).unwrap().to_der().unwrap(),
+            tsa.certificate().to_der().unwrap()
+        );
         let other = DigestAlg::Sha256.digest(b"other").unwrap();
-        assert_eq!(a.verify(DigestAlg::Sha256, &other).unwrap_err().code(), "timestamp-imprint-mismatch");
+        assert_eq!(
+            a.verify(DigestAlg::Sha256, &other).unwrap_err().code(),
+            "timestamp-imprint-mismatch"
+        );
         let d512 = DigestAlg::Sha512.digest(b"x").unwrap();
-        assert_eq!(tsa.timestamp(DigestAlg::Sha512, &d512).unwrap().info.imprint_alg, DigestAlg::Sha512);
+        assert_eq!(
+            tsa.timestamp(DigestAlg::Sha512, &d512).unwrap().info.imprint_alg,
+            DigestAlg::Sha512
+        );
     }
 
     #[test]
@@ -174,7 +198,10 @@ mod tests {
         let k = test_pki::key(KeyKind::P256);
         let cert = test_pki::issue(&ca, &k, "not a tsa", Usage::TsaNonCritical);
         let clock = Arc::new(crate::clock::SystemClock);
-        assert_eq!(BuiltinTsa::new(k, cert, vec![], clock).err().unwrap().code(), "tsa-config");
+        assert_eq!(
+            BuiltinTsa::new(k, cert, vec![], clock).err().unwrap().code(),
+            "tsa-config"
+        );
     }
 
     #[test]

@@ -39,7 +39,12 @@ mod tests {
         let ca = test_pki::ca("CA");
         let k = test_pki::key(KeyKind::P256);
         assert!(check_timestamping_eku(&test_pki::issue(&ca, &k, "tsa", Usage::Tsa)).is_ok());
-        for u in [Usage::TsaNonCritical, Usage::TsaExtraPurpose, Usage::NoEku, Usage::Signer] {
+        for u in [
+            Usage::TsaNonCritical,
+            Usage::TsaExtraPurpose,
+            Usage::NoEku,
+            Usage::Signer,
+        ] {
             let e = check_timestamping_eku(&test_pki::issue(&ca, &k, "x", u)).unwrap_err();
             assert_eq!(e.code(), "timestamp-bad-eku", "{u:?}");
         }

@@ -119,13 +119,21 @@ impl HttpTimeStamper {
             deadline: secs(cfg.deadline_secs, "deadline_secs")?,
             max_response: cfg.max_response_bytes,
             auth,
-            slots: Slots { free: Mutex::new(cfg.concurrency.max(1)), cv: Condvar::new() },
+            slots: Slots {
+                free: Mutex::new(cfg.concurrency.max(1)),
+                cv: Condvar::new(),
+            },
         })
     }
 
     /// One HTTP exchange; returns the reply body.
     fn attempt(&self, body: &[u8], timeout: Duration) -> Result<Vec<u8>, Failure> {
-        let mut rb = self.client.post(&self.url).header(CONTENT_TYPE, QUERY_TYPE).body(body.to_vec()).timeout(timeout);
+        let mut rb = self
+            .client
+            .post(&self.url)
+            .header(CONTENT_TYPE, QUERY_TYPE)
+            .body(body.to_vec())
+            .timeout(timeout);
         if let Some((user, pw)) = &self.auth {
             rb = rb.basic_auth(user, Some(pw.expose()));
         }
@@ -145,7 +153,10 @@ impl HttpTimeStamper {
             return Err(Failure::Transient(format!("HTTP {status}"), ra));
         }
         if !status.is_success() {
-            return Err(Failure::Fatal(TspError::Rejected { status: format!("HTTP {status}"), text: None }));
+            return Err(Failure::Fatal(TspError::Rejected {
+                status: format!("HTTP {status}"),
+                text: None,
+            }));
         }
         let ctype = resp
             .headers()
@@ -154,12 +165,21 @@ impl HttpTimeStamper {
             .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
             .unwrap_or_default();
         if !REPLY_TYPES.contains(&ctype.as_str()) {
-            return Err(Failure::Fatal(TspError::InvalidResponse(format!("content type {ctype:?}"))));
+            return Err(Failure::Fatal(TspError::InvalidResponse(format!(
+                "content type {ctype:?}"
+            ))));
         }
-        let too_large =
-            || Failure::Fatal(TspError::InvalidResponse(format!("response larger than {} bytes", self.max_response)));
-        let announced =
-            resp.headers().get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+        let too_large = || {
+            Failure::Fatal(TspError::InvalidResponse(format!(
+                "response larger than {} bytes",
+                self.max_response
+            )))
+        };
+        let announced = resp
+            .headers()
+            .get(CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
         if announced.is_some_and(|n| n > self.max_response) {
             return Err(too_large());
         }
@@ -169,7 +189,9 @@ impl HttpTimeStamper {
             Ok(_) if buf.len() as u64 > self.max_response => Err(too_large()),
             Ok(_) => Ok(buf),
             Err(e) if is_timeout(&e) => Err(Failure::Transient(format!("timed out reading the response: {e}"), None)),
-            Err(e) => Err(Failure::Fatal(TspError::InvalidResponse(format!("truncated response: {e}")))),
+            Err(e) => Err(Failure::Fatal(TspError::InvalidResponse(format!(
+                "truncated response: {e}"
+            )))),
         }
     }
 }
@@ -242,7 +264,10 @@ impl TimeStamper for HttpTimeStamper {
                 }
             }
         }
-        Err(TspError::Unavailable(format!("{} attempt(s) failed; last error: {last}", self.retries + 1)))
+        Err(TspError::Unavailable(format!(
+            "{} attempt(s) failed; last error: {last}",
+            self.retries + 1
+        )))
     }
 
     fn hash_algorithm(&self) -> DigestAlg {
@@ -268,7 +293,10 @@ mod tests {
     }
 
     fn have_python_tsa() -> bool {
-        let ok = Command::new("python3").args(["-c", "import asn1crypto"]).output().is_ok_and(|o| o.status.success())
+        let ok = Command::new("python3")
+            .args(["-c", "import asn1crypto"])
+            .output()
+            .is_ok_and(|o| o.status.success())
             && test_pki::peer_available("openssl", "tsa_server.py");
         if !ok {
             if std::env::var("HOZON_REQUIRE_PEERS").as_deref() == Ok("1") {
@@ -300,16 +328,31 @@ mod tests {
                 .arg(script)
                 .arg("--pki")
                 .arg(&dir)
-                .args(["--port", "0", "--retry-after", "1", "--lifetime", "300", "--log-requests"])
+                .args([
+                    "--port",
+                    "0",
+                    "--retry-after",
+                    "1",
+                    "--lifetime",
+                    "300",
+                    "--log-requests",
+                ])
                 .arg(&log)
                 .stdin(Stdio::piped())
                 .stdout(Stdio::piped())
                 .spawn()
                 .unwrap();
             let mut line = String::new();
-            std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+            std::io::BufReader::new(child.stdout.take().unwrap())
+                .read_line(&mut line)
+                .unwrap();
             let port = line.trim().strip_prefix("PORT ").unwrap().parse().unwrap();
-            Some(PeerTsa { port, log, tsa_cert: cert, _child: Mutex::new(child) })
+            Some(PeerTsa {
+                port,
+                log,
+                tsa_cert: cert,
+                _child: Mutex::new(child),
+            })
         })
         .as_ref()
     }
@@ -345,7 +388,9 @@ mod tests {
 
     fn run(c: &HttpTimeStamper) -> (Result<TimestampToken, TspError>, Duration) {
         let t = Instant::now();
-        let d = DigestAlg::Sha256.digest(format!("signature {:?}", t).as_bytes()).unwrap();
+        let d = DigestAlg::Sha256
+            .digest(format!("signature {:?}", t).as_bytes())
+            .unwrap();
         (c.timestamp(DigestAlg::Sha256, &d), t.elapsed())
     }
 
@@ -362,7 +407,10 @@ mod tests {
         let c = client(p, "none", "ok", |c| c.hash = "sha384".into());
         let d = DigestAlg::Sha384.digest(b"sig").unwrap();
         let tok = c.timestamp(DigestAlg::Sha384, &d).unwrap();
-        assert_eq!(tok.tsa_certificate().unwrap().to_der().unwrap(), p.tsa_cert.to_der().unwrap());
+        assert_eq!(
+            tok.tsa_certificate().unwrap().to_der().unwrap(),
+            p.tsa_cert.to_der().unwrap()
+        );
         assert_eq!(tok.info.imprint_alg, DigestAlg::Sha384);
         assert_eq!(TimestampToken::parse(&tok.der).unwrap().der, tok.der);
         assert_eq!(logged(p, "ok", 1), 1);
@@ -395,7 +443,10 @@ mod tests {
         let (r, took) = run(&client(p, "http429", "r429", |c| c.retries = 1));
         assert_eq!(code(&r), "tsa-unavailable");
         assert_eq!(logged(p, "r429", 2), 2);
-        assert!(took >= Duration::from_millis(300) && took < Duration::from_millis(950), "{took:?}");
+        assert!(
+            took >= Duration::from_millis(300) && took < Duration::from_millis(950),
+            "{took:?}"
+        );
     }
 
     #[test]
@@ -467,6 +518,9 @@ mod tests {
         let Some(p) = peer() else { return };
         let (r, _) = run(&client(p, "untrusted-tsa", "untrusted", |_| {}));
         let tok = r.unwrap();
-        assert_ne!(tok.tsa_certificate().unwrap().to_der().unwrap(), p.tsa_cert.to_der().unwrap());
+        assert_ne!(
+            tok.tsa_certificate().unwrap().to_der().unwrap(),
+            p.tsa_cert.to_der().unwrap()
+        );
     }
 }

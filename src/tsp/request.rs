@@ -41,7 +41,11 @@ impl TimestampRequest {
     /// A request over `digest` with a random 64-bit nonce and certReq=true.
     pub fn new(alg: DigestAlg, digest: &[u8], policy: Option<&str>) -> Result<Self, TspError> {
         if digest.len() != alg.len() {
-            return Err(TspError::Config(format!("{}-byte digest for {}", digest.len(), alg.name())));
+            return Err(TspError::Config(format!(
+                "{}-byte digest for {}",
+                digest.len(),
+                alg.name()
+            )));
         }
         let mut nonce = [0u8; 8];
         openssl::rand::rand_bytes(&mut nonce).map_err(|e| TspError::Config(e.to_string()))?;
@@ -51,7 +55,10 @@ impl TimestampRequest {
         let req = TimeStampReq {
             version: 1,
             message_imprint: MessageImprint {
-                hash_algorithm: rasn_pkix::AlgorithmIdentifier { algorithm: alg.object_identifier(), parameters: None },
+                hash_algorithm: rasn_pkix::AlgorithmIdentifier {
+                    algorithm: alg.object_identifier(),
+                    parameters: None,
+                },
                 hashed_message: OctetString::from(digest.to_vec()),
             },
             req_policy: policy.clone(),
@@ -60,7 +67,13 @@ impl TimestampRequest {
             extensions: None,
         };
         let der = rasn::der::encode(&req).map_err(|e| TspError::Config(e.to_string()))?;
-        Ok(TimestampRequest { der, alg, digest: digest.to_vec(), nonce: nonce.to_vec(), policy })
+        Ok(TimestampRequest {
+            der,
+            alg,
+            digest: digest.to_vec(),
+            nonce: nonce.to_vec(),
+            policy,
+        })
     }
 
     /// Check a DER TimeStampResp against this request; returns the verified token.
@@ -73,8 +86,10 @@ impl TimestampRequest {
         let status_tlv = kids.first().ok_or_else(|| invalid("empty TimeStampResp"))?;
         let status: PkiStatusInfo =
             rasn::der::decode(status_tlv.raw).map_err(|e| invalid(format!("PKIStatusInfo: {e}")))?;
-        let text =
-            status.status_string.as_ref().map(|t| t.iter().map(|s| s.to_string()).collect::<Vec<_>>().join("; "));
+        let text = status
+            .status_string
+            .as_ref()
+            .map(|t| t.iter().map(|s| s.to_string()).collect::<Vec<_>>().join("; "));
         let name = match status.status {
             PkiStatus::Granted | PkiStatus::GrantedWithMods => None,
             PkiStatus::Rejection => Some("rejection"),
@@ -83,7 +98,10 @@ impl TimestampRequest {
             PkiStatus::RevocationNotification => Some("revocationNotification"),
         };
         if let Some(status) = name {
-            return Err(TspError::Rejected { status: status.into(), text });
+            return Err(TspError::Rejected {
+                status: status.into(),
+                text,
+            });
         }
         let token_tlv = kids.get(1).ok_or_else(|| invalid("status granted but no token"))?;
         if kids.len() > 2 {
@@ -103,7 +121,9 @@ impl TimestampRequest {
                 return Err(invalid(format!("policy {} instead of {p}", token.info.policy)));
             }
         }
-        token.verify(self.alg, &self.digest).map_err(TspError::into_invalid_response)?;
+        token
+            .verify(self.alg, &self.digest)
+            .map_err(TspError::into_invalid_response)?;
         Ok(token)
     }
 }
@@ -141,16 +161,26 @@ mod tests {
         let r2 = TimestampRequest::new(DigestAlg::Sha384, &d, None).unwrap();
         assert_ne!(r.nonce, r2.nonce);
         assert!(TimestampRequest::new(DigestAlg::Sha256, &d, None).is_err());
-        assert_eq!(TimestampRequest::new(DigestAlg::Sha384, &d, Some("x.y")).unwrap_err().code(), "tsa-config");
+        assert_eq!(
+            TimestampRequest::new(DigestAlg::Sha384, &d, Some("x.y"))
+                .unwrap_err()
+                .code(),
+            "tsa-config"
+        );
     }
 
     #[test]
     fn rejection_and_waiting_are_rejected_with_status() {
         let d = DigestAlg::Sha256.digest(b"sig").unwrap();
         let r = TimestampRequest::new(DigestAlg::Sha256, &d, None).unwrap();
-        let e = r.check_response(&status_only_response(2, "bad request", Some(2))).unwrap_err();
+        let e = r
+            .check_response(&status_only_response(2, "bad request", Some(2)))
+            .unwrap_err();
         assert_eq!(e.code(), "tsa-rejected");
-        assert!(e.to_string().contains("rejection") && e.to_string().contains("bad request"), "{e}");
+        assert!(
+            e.to_string().contains("rejection") && e.to_string().contains("bad request"),
+            "{e}"
+        );
         let e = r.check_response(&status_only_response(3, "later", None)).unwrap_err();
         assert!(e.to_string().contains("waiting"));
         for junk in [&b""[..], b"\x30\x00", b"<html>", b"\x30\x03\x02\x01\x00"] {

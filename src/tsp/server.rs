@@ -38,7 +38,9 @@ fn reply(req: Request, code: u16, ctype: &str, body: Vec<u8>) {
 fn crl_name(name: &str) -> Option<&str> {
     let ok = !name.is_empty()
         && !name.starts_with('.')
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'));
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'));
     ok.then_some(name)
 }
 
@@ -74,10 +76,23 @@ fn handle(mut req: Request, tsa: &dyn TimeStamper, crl_dir: Option<&Path>) {
                 .headers()
                 .iter()
                 .find(|h| h.field.equiv("Content-Type"))
-                .map(|h| h.value.as_str().split(';').next().unwrap_or("").trim().to_ascii_lowercase())
+                .map(|h| {
+                    h.value
+                        .as_str()
+                        .split(';')
+                        .next()
+                        .unwrap_or("")
+                        .trim()
+                        .to_ascii_lowercase()
+                })
                 .unwrap_or_default();
             if ctype != "application/timestamp-query" {
-                return reply(req, 415, "text/plain", b"expected application/timestamp-query\n".to_vec());
+                return reply(
+                    req,
+                    415,
+                    "text/plain",
+                    b"expected application/timestamp-query\n".to_vec(),
+                );
             }
             let mut body = Vec::new();
             let read = req.as_reader().take(MAX_QUERY_BYTES + 1).read_to_end(&mut body);
@@ -148,7 +163,13 @@ mod tests {
         let r = get("/crl/inter.crl");
         assert_eq!(r.status().as_u16(), 200);
         assert_eq!(r.bytes().unwrap().as_ref(), b"\x30\x03\x02\x01\x01");
-        for bad in ["/crl/..%2Fetc", "/crl/../inter.crl", "/crl/missing.crl", "/crl/.hidden", "/nothing"] {
+        for bad in [
+            "/crl/..%2Fetc",
+            "/crl/../inter.crl",
+            "/crl/missing.crl",
+            "/crl/.hidden",
+            "/nothing",
+        ] {
             assert_eq!(get(bad).status().as_u16(), 404, "{bad}");
         }
         let r = http

@@ -74,7 +74,9 @@ impl TimestampToken {
         if *signed.encapsulated_content_type() != *oids::ID_CT_TST_INFO {
             return Err(malformed("eContentType is not id-ct-TSTInfo"));
         }
-        let content = signed.encapsulated_content().ok_or_else(|| malformed("no TSTInfo inside"))?;
+        let content = signed
+            .encapsulated_content()
+            .ok_or_else(|| malformed("no TSTInfo inside"))?;
         let tst: TstInfo = rasn::der::decode(content).map_err(|e| malformed(format!("TSTInfo: {e}")))?;
         let alg_oid = &tst.message_imprint.hash_algorithm.algorithm;
         let imprint_alg =
@@ -105,7 +107,11 @@ impl TimestampToken {
             accuracy,
             ordering: tst.ordering,
         };
-        Ok(TimestampToken { der: token_der.to_vec(), info, signed })
+        Ok(TimestampToken {
+            der: token_der.to_vec(),
+            info,
+            signed,
+        })
     }
 
     /// The TSA certificate carried in the token, if any.
@@ -122,7 +128,9 @@ impl TimestampToken {
         }
         let check = self.signed.verify_encapsulated()?;
         if check.ess.is_none() {
-            return Err(malformed("no ESS signing-certificate attribute binds the TSA certificate"));
+            return Err(malformed(
+                "no ESS signing-certificate attribute binds the TSA certificate",
+            ));
         }
         check_timestamping_eku(&check.signer)?;
         Ok(check.signer)
@@ -166,7 +174,10 @@ mod tests {
         // The spliced variant carries the same token bytes.
         let plain = sign_detached(&s, &digest).unwrap().finish(None).unwrap();
         let spliced = add_signature_timestamp(&plain, &tok.der).unwrap();
-        assert_eq!(crate::cms::parse_signed_data(&spliced).unwrap().timestamp_tokens(), vec![tok.der.as_slice()]);
+        assert_eq!(
+            crate::cms::parse_signed_data(&spliced).unwrap().timestamp_tokens(),
+            vec![tok.der.as_slice()]
+        );
         if peer_available("openssl", "signature_timestamp_round_trip") {
             let dir = tempfile::tempdir().unwrap();
             let p = |n: &str| dir.path().join(n).to_string_lossy().into_owned();
@@ -220,6 +231,9 @@ mod tests {
         let at = tok.der.windows(sig.len()).position(|w| w == sig).unwrap();
         let mut b = tok.der.clone();
         b[at + 3] ^= 0x40;
-        assert!(TimestampToken::parse(&b).unwrap().verify(DigestAlg::Sha256, &d).is_err());
+        assert!(TimestampToken::parse(&b)
+            .unwrap()
+            .verify(DigestAlg::Sha256, &d)
+            .is_err());
     }
 }

@@ -46,9 +46,7 @@ pub fn have_python_module(module: &str) -> bool {
         if peers_required() {
             panic!("python module {module} is required (HOZON_REQUIRE_PEERS=1) but not installed");
         }
-        eprintln!(
-            "\n*** SKIP: python module {module} not installed; this peer check did not run ***\n"
-        );
+        eprintln!("\n*** SKIP: python module {module} not installed; this peer check did not run ***\n");
     }
     ok
 }
@@ -170,16 +168,12 @@ pub fn crosscheck(pdf: &Path, root: &Path, offline: bool) -> Option<Vec<Verdict>
         if !b.contains("Signature Validation: Signature is Valid.") {
             bad.push(format!(
                 "signature: {}",
-                b.lines()
-                    .find(|l| l.contains("Signature Validation"))
-                    .unwrap_or("?")
+                b.lines().find(|l| l.contains("Signature Validation")).unwrap_or("?")
             ));
         } else if !offline && !b.contains("Certificate Validation: Certificate is Trusted.") {
             bad.push(format!(
                 "certificate: {}",
-                b.lines()
-                    .find(|l| l.contains("Certificate Validation"))
-                    .unwrap_or("?")
+                b.lines().find(|l| l.contains("Certificate Validation")).unwrap_or("?")
             ));
         }
     }
@@ -205,18 +199,10 @@ pub fn crosscheck(pdf: &Path, root: &Path, offline: bool) -> Option<Vec<Verdict>
     );
     let valid = s.matches("judged VALID").count();
     let invalid = s.matches("judged INVALID").count();
-    push(
-        "pyhanko",
-        o.status.success() && valid >= 1 && invalid == 0,
-        s,
-    );
+    push("pyhanko", o.status.success() && valid >= 1 && invalid == 0, s);
 
     // qpdf structure check
-    let o = Command::new("qpdf")
-        .arg("--check")
-        .arg(pdf)
-        .output()
-        .unwrap();
+    let o = Command::new("qpdf").arg("--check").arg(pdf).output().unwrap();
     push(
         "qpdf",
         o.status.code() == Some(0),
@@ -226,18 +212,9 @@ pub fn crosscheck(pdf: &Path, root: &Path, offline: bool) -> Option<Vec<Verdict>
     // openssl per signature
     let ex = w.join("ex");
     let script = repo_root().join("tests/support/extract_sigs.py");
-    let o = Command::new("python3")
-        .arg(&script)
-        .arg(pdf)
-        .arg(&ex)
-        .output()
-        .unwrap();
+    let o = Command::new("python3").arg(&script).arg(pdf).arg(&ex).output().unwrap();
     if !o.status.success() {
-        push(
-            "extract",
-            false,
-            String::from_utf8_lossy(&o.stderr).to_string(),
-        );
+        push("extract", false, String::from_utf8_lossy(&o.stderr).to_string());
         return Some(out);
     }
     for line in String::from_utf8_lossy(&o.stdout).lines() {
@@ -331,10 +308,7 @@ pub fn assert_crosscheck(pdf: &Path, root: &Path, offline: bool, require_ts: boo
         failed
     );
     for must in ["pdfsig", "pyhanko", "qpdf", "cms#1"] {
-        assert!(
-            v.iter().any(|x| x.checker == must),
-            "{must} did not run: {v:#?}"
-        );
+        assert!(v.iter().any(|x| x.checker == must), "{must} did not run: {v:#?}");
     }
     if require_ts {
         assert!(
