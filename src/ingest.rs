@@ -364,7 +364,16 @@ fn archive_checked(ctx: &Ctx, checked: &CheckedDocument, result: &mut DocumentRe
     row.archived_at = now.clone();
     let a = ctx.archive.as_ref().ok_or_else(|| reason("internal", "no archive open"))?;
     let mut a = a.lock().map_err(|_| reason("internal", "archive lock poisoned"))?;
-    let stored = a.store_new(row, &pdf_bytes, &now).map_err(|e| reason(e.code(), e.to_string()))?;
+    let stored = match a.store_new(row, &pdf_bytes, &now) {
+        Ok(r) => r,
+        Err(ArchiveError::AlreadyArchived { path, .. }) => {
+            // The same scans came twice in this batch: the first one is the archive.
+            result.outcome = Outcome::AlreadyArchived;
+            result.archive_path = Some(a.root().join(path));
+            return Ok(());
+        }
+        Err(e) => return Err(reason(e.code(), e.to_string())),
+    };
     result.outcome = Outcome::Archived;
     result.archive_path = Some(a.root().join(&stored.archive_path));
     result.timestamp = stored.timestamp_time.clone();

@@ -34,18 +34,29 @@ impl PeerWorld {
             .arg(&base)
             .output()
             .unwrap();
-        assert!(o.status.success(), "make_pki.sh failed: {}", String::from_utf8_lossy(&o.stderr));
+        assert!(
+            o.status.success(),
+            "make_pki.sh failed: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
         let child = Command::new("python3")
             .arg(repo_root().join("tests/support/tsa_server.py"))
-            .args(["--pki"]).arg(&pki)
-            .args(["--port", &port.to_string(), "--lifetime", "600", "--log-requests"]).arg(dir.path().join("requests.jsonl"))
+            .args(["--pki"])
+            .arg(&pki)
+            .args(["--port", &port.to_string(), "--lifetime", "600", "--log-requests"])
+            .arg(dir.path().join("requests.jsonl"))
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
         wait_for_port(port);
-        Some(PeerWorld { dir, pki, port, _tsa: Background(child) })
+        Some(PeerWorld {
+            dir,
+            pki,
+            port,
+            _tsa: Background(child),
+        })
     }
 
     /// A config using the test PKI's RSA signer and the OpenSSL TSA (with an optional fault).
@@ -86,7 +97,16 @@ password_file = "{pw}"
 
     fn ingest(&self, config: &Path, input: &Path, out: &Path) -> (std::process::Output, Value) {
         let o = hozon(
-            &["--config", config.to_str().unwrap(), "ingest", input.to_str().unwrap(), "--out", out.to_str().unwrap(), "--json", "-"],
+            &[
+                "--config",
+                config.to_str().unwrap(),
+                "ingest",
+                input.to_str().unwrap(),
+                "--out",
+                out.to_str().unwrap(),
+                "--json",
+                "-",
+            ],
             self.dir.path(),
             &[],
         );
@@ -96,7 +116,9 @@ password_file = "{pw}"
 }
 
 fn jpeg(path: &Path, seed: u8) {
-    let img = image::RgbImage::from_fn(300, 420, |x, y| image::Rgb([(x as u8).wrapping_mul(seed), y as u8, 200]));
+    let img = image::RgbImage::from_fn(300, 420, |x, y| {
+        image::Rgb([(x as u8).wrapping_mul(seed), y as u8, 200])
+    });
     let mut bytes = Vec::new();
     let mut enc = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut bytes, 80);
     enc.set_pixel_density(image::codecs::jpeg::PixelDensity::dpi(300));
@@ -138,7 +160,11 @@ fn openssl_tsa_archive_passes_peers_with_online_revocation_and_embedded_crls() {
     let bytes = std::fs::read(&files[0]).unwrap();
     let dss = hozon::pdf::read_dss(&bytes).unwrap();
     assert!(!dss.crls.is_empty(), "no CRLs in the DSS");
-    assert!(dss.certs.len() >= 3, "signer, TSA, intermediate and root expected; got {}", dss.certs.len());
+    assert!(
+        dss.certs.len() >= 3,
+        "signer, TSA, intermediate and root expected; got {}",
+        dss.certs.len()
+    );
     assert_crosscheck(&files[0], &w.pki.join("root.pem"), false, true);
 }
 
@@ -168,7 +194,9 @@ fn misbehaving_tsa_never_yields_a_timestamped_archive_and_a_rerun_recovers() {
     }
     // the TSA is down altogether
     let down = w.config(None);
-    let text_cfg = std::fs::read_to_string(&down).unwrap().replace(&format!(":{}/tsa", w.port), &format!(":{}/tsa", free_port()));
+    let text_cfg = std::fs::read_to_string(&down)
+        .unwrap()
+        .replace(&format!(":{}/tsa", w.port), &format!(":{}/tsa", free_port()));
     std::fs::write(&down, text_cfg).unwrap();
     let (_, v) = w.ingest(&down, &input, &out);
     assert_eq!(v["documents"][0]["reasons"][0]["code"], "tsa-unavailable", "{v:#}");

@@ -34,6 +34,9 @@ pub enum ArchiveError {
     Catalog(#[from] CatalogError),
     #[error(transparent)]
     Audit(#[from] AuditError),
+    /// The id already has a row (same scans archived earlier, or twice in one run).
+    #[error("document {id} is already in the catalog ({path})")]
+    AlreadyArchived { id: String, path: String },
     #[error("refusing unsafe archive path {0:?}")]
     UnsafePath(String),
 }
@@ -50,6 +53,7 @@ impl ArchiveError {
             ArchiveError::Catalog(e) => e.code(),
             ArchiveError::Audit(e) => e.code(),
             ArchiveError::UnsafePath(_) => "unsafe-path",
+            ArchiveError::AlreadyArchived { .. } => "already-archived",
         }
     }
 }
@@ -180,9 +184,14 @@ impl Archive {
     }
 
     /// Store a new document: the write protocol above. `row.archive_path` must be set; the
-    /// status, hash and size are filled in here.
+    /// status, hash and size are filled in here. An id that already has a row is refused with
+    /// `AlreadyArchived`: its row and file belong to an earlier store and must not be replaced
+    /// (the same scans twice in one run would otherwise clobber the first row, then delete it).
     pub fn store_new(&mut self, mut row: Row, pdf: &[u8], now: &str) -> Result<Row, ArchiveError> {
         let path = self.path_of(&row.archive_path)?;
+        if let Some(existing) = self.catalog.get(&row.id)? {
+            return Err(ArchiveError::AlreadyArchived { id: row.id, path: existing.archive_path });
+        }
         row.archive_sha256 = sha256_hex(pdf);
         row.archive_size = pdf.len() as u64;
         row.status = STATUS_WRITING.into();
@@ -287,8 +296,12 @@ mod tests {
             super::super::audit::read_and_check(&d.path().join(layout::AUDIT_FILE)).unwrap();
         assert!(rep.problems.is_empty());
         assert_eq!(entries.len(), 1);
-        // the same id again never overwrites
-        assert!(a.store_new(row("d1"), b"other", "t").is_err());
+        // the same id again never overwrites, and leaves the first row in place
+        let e = a.store_new(row("d1"), b"other", "t").unwrap_err();
+        assert_eq!(e.code(), "already-archived");
+        let kept = a.catalog.get("d1").unwrap().unwrap();
+        assert_eq!(kept.status, STATUS_ARCHIVED);
+        assert_eq!(kept.archive_sha256, sha256_hex(b"%PDF-1.7 test"));
         assert_eq!(
             std::fs::read(d.path().join("2026/11/27/d1.pdf")).unwrap(),
             b"%PDF-1.7 test"

@@ -318,11 +318,7 @@ impl Roles {
             return Ok(false);
         };
         // Annotation and field arrays hold references; compare them as sets.
-        let refs = |a: &[Object]| {
-            a.iter()
-                .map(Object::as_ref_id)
-                .collect::<Option<HashSet<_>>>()
-        };
+        let refs = |a: &[Object]| a.iter().map(Object::as_ref_id).collect::<Option<HashSet<_>>>();
         let (Some(o), Some(n)) = (refs(o), refs(n)) else {
             return Ok(false);
         };

@@ -46,29 +46,18 @@ fn check_custom(meta: &PdfMetadata) -> Result<(), PdfError> {
         let ok = !k.is_empty()
             && k.bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.');
-        if !ok
-            || STANDARD_KEYS.contains(&k.as_str())
-            || k.starts_with(|c: char| !c.is_ascii_alphabetic())
-        {
-            return Err(PdfError::InvalidRequest(format!(
-                "bad custom metadata key {k:?}"
-            )));
+        if !ok || STANDARD_KEYS.contains(&k.as_str()) || k.starts_with(|c: char| !c.is_ascii_alphabetic()) {
+            return Err(PdfError::InvalidRequest(format!("bad custom metadata key {k:?}")));
         }
         if !seen.insert(k.as_str()) {
-            return Err(PdfError::InvalidRequest(format!(
-                "duplicate custom metadata key {k:?}"
-            )));
+            return Err(PdfError::InvalidRequest(format!("duplicate custom metadata key {k:?}")));
         }
     }
     Ok(())
 }
 
 /// The Info dictionary (existing entries of `base` are kept unless overridden).
-pub fn info_dict(
-    meta: &PdfMetadata,
-    base: Option<Dict>,
-    modified: OffsetDateTime,
-) -> Result<Dict, PdfError> {
+pub fn info_dict(meta: &PdfMetadata, base: Option<Dict>, modified: OffsetDateTime) -> Result<Dict, PdfError> {
     check_custom(meta)?;
     let mut d = base.unwrap_or_default();
     let fields = [
@@ -84,10 +73,7 @@ pub fn info_dict(
     }
     d.set("Creator", text_string(&meta.creator));
     d.set("Producer", text_string(&meta.producer));
-    d.set(
-        "CreationDate",
-        Object::Str(pdf_date(meta.created).into_bytes()),
-    );
+    d.set("CreationDate", Object::Str(pdf_date(meta.created).into_bytes()));
     d.set("ModDate", Object::Str(pdf_date(modified).into_bytes()));
     for (k, v) in &meta.custom {
         d.set(k, text_string(v));
@@ -105,7 +91,9 @@ pub fn xmp_packet(meta: &PdfMetadata, modified: OffsetDateTime) -> Result<Vec<u8
     };
     let mut x = String::with_capacity(2048);
     x.push_str("<?xpacket begin=\"\u{feff}\" id=\"W5M0MpCehiHzreSzNTczkc9d\"?>\n");
-    x.push_str("<x:xmpmeta xmlns:x=\"adobe:ns:meta/\">\n<rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\">\n");
+    x.push_str(
+        "<x:xmpmeta xmlns:x=\"adobe:ns:meta/\">\n<rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\">\n",
+    );
     let _ = writeln!(
         x,
         "<rdf:Description rdf:about=\"\" xmlns:dc=\"http://purl.org/dc/elements/1.1/\" \
@@ -127,17 +115,17 @@ pub fn xmp_packet(meta: &PdfMetadata, modified: OffsetDateTime) -> Result<Vec<u8
         );
     }
     if let Some(s) = &meta.subject {
-        let _ = writeln!(x, "<dc:description><rdf:Alt><rdf:li xml:lang=\"x-default\">{}</rdf:li></rdf:Alt></dc:description>", esc(s));
+        let _ = writeln!(
+            x,
+            "<dc:description><rdf:Alt><rdf:li xml:lang=\"x-default\">{}</rdf:li></rdf:Alt></dc:description>",
+            esc(s)
+        );
     }
     if let Some(k) = &meta.keywords {
         let _ = writeln!(x, "<pdf:Keywords>{}</pdf:Keywords>", esc(k));
     }
     let _ = writeln!(x, "<pdf:Producer>{}</pdf:Producer>", esc(&meta.producer));
-    let _ = writeln!(
-        x,
-        "<xmp:CreatorTool>{}</xmp:CreatorTool>",
-        esc(&meta.creator)
-    );
+    let _ = writeln!(x, "<xmp:CreatorTool>{}</xmp:CreatorTool>", esc(&meta.creator));
     let _ = writeln!(x, "<xmp:CreateDate>{}</xmp:CreateDate>", rfc(meta.created));
     let _ = writeln!(x, "<xmp:ModifyDate>{}</xmp:ModifyDate>", rfc(modified));
     let _ = writeln!(x, "<xmp:MetadataDate>{}</xmp:MetadataDate>", rfc(modified));
@@ -214,17 +202,12 @@ pub(crate) mod tests {
             d.0.iter()
                 .map(|(k, _)| String::from_utf8_lossy(k).into_owned())
                 .collect();
-        assert_eq!(
-            keys[keys.len() - 2..],
-            ["HozonSourceSHA256", "HozonProfile"]
-        );
+        assert_eq!(keys[keys.len() - 2..], ["HozonSourceSHA256", "HozonProfile"]);
     }
 
     #[test]
     fn xmp_is_escaped_utf8() {
-        let x =
-            String::from_utf8(xmp_packet(&sample(), datetime!(2026-11-27 01:02:03 UTC)).unwrap())
-                .unwrap();
+        let x = String::from_utf8(xmp_packet(&sample(), datetime!(2026-11-27 01:02:03 UTC)).unwrap()).unwrap();
         assert!(x.contains("診療録 &lt;1&gt;"));
         assert!(x.contains("<hozon:key>HozonProfile</hozon:key><hozon:value>標準</hozon:value>"));
         assert!(x.find("HozonSourceSHA256") < x.find("HozonProfile"));

@@ -48,7 +48,5 @@ pub use info::read_info;
 pub use metadata::{PdfMetadata, HOZON_XMP_NS};
 pub use pages::{extract_page_images, page_count, PageImage};
 pub use reader::{der_prefix, read_signatures, revisions, SignatureEntry};
-pub use signature::{
-    prepare_signature, PreparedSignature, SigKind, SignatureRequest, MAX_CONTENTS,
-};
+pub use signature::{prepare_signature, PreparedSignature, SigKind, SignatureRequest, MAX_CONTENTS};
 pub use text::{decode_text, parse_pdf_date, pdf_date};

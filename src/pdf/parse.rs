@@ -385,10 +385,7 @@ mod tests {
     #[test]
     fn oversized_dictionaries_are_rejected() {
         let big: String = (0..5000).map(|i| format!("/K{i} 1")).collect();
-        assert_eq!(
-            obj(&format!("<<{big}>>")).unwrap_err().code(),
-            "limit-exceeded"
-        );
+        assert_eq!(obj(&format!("<<{big}>>")).unwrap_err().code(), "limit-exceeded");
     }
 
     #[test]

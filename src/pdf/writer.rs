@@ -106,8 +106,7 @@ impl RevisionWriter {
     }
 
     fn begin(&mut self, id: ObjId) {
-        self.offsets
-            .push((id.0, self.origin + self.out.len(), id.1));
+        self.offsets.push((id.0, self.origin + self.out.len(), id.1));
         let _ = writeln!(self.out, "{} {} obj", id.0, id.1);
     }
 
@@ -207,10 +206,7 @@ impl RevisionWriter {
         self.out.extend_from_slice(b"xref\n");
         if self.prev.is_none() {
             // A new file lists object 0 as the head of the free list.
-            let count = runs
-                .first()
-                .filter(|(s, _)| *s == 1)
-                .map_or(0, |(_, o)| o.len());
+            let count = runs.first().filter(|(s, _)| *s == 1).map_or(0, |(_, o)| o.len());
             let _ = write!(self.out, "0 {}\n0000000000 65535 f \n", count + 1);
             if count > 0 {
                 let (_, offs) = runs.remove(0);

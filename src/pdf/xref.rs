@@ -55,9 +55,7 @@ impl XrefChain {
                 return Err(malformed(format!("cyclic /Prev chain at offset {offset}")));
             }
             if sections.len() >= MAX_SECTIONS {
-                return Err(PdfError::Limit(format!(
-                    "more than {MAX_SECTIONS} xref sections"
-                )));
+                return Err(PdfError::Limit(format!("more than {MAX_SECTIONS} xref sections")));
             }
             let section = parse_section(src, offset, &mut total)?;
             let prev = match section.trailer.get("Prev") {
@@ -114,9 +112,7 @@ fn find_startxref(src: &[u8]) -> Result<usize, PdfError> {
 
 fn parse_section(src: &[u8], offset: usize, total: &mut usize) -> Result<Section, PdfError> {
     if offset >= src.len() {
-        return Err(malformed(format!(
-            "xref offset {offset} beyond end of file"
-        )));
+        return Err(malformed(format!("xref offset {offset} beyond end of file")));
     }
     let mut p = Parser::new(src, offset);
     p.skip_ws();
@@ -161,21 +157,16 @@ fn parse_table(p: &mut Parser, total: &mut usize) -> Result<Vec<(u32, Entry)>, P
         let count = p.parse_uint()? as usize;
         let room = (p.src.len() - p.pos.min(p.src.len())) / 18;
         if count > room || *total + count > MAX_OBJECTS {
-            return Err(PdfError::Limit(format!(
-                "xref subsection of {count} entries"
-            )));
+            return Err(PdfError::Limit(format!("xref subsection of {count} entries")));
         }
         *total += count;
         for i in 0..count {
             let off = p.parse_uint()?;
             let _gen = p.parse_uint()?;
             let kind = p.word();
-            let num = u32::try_from(start + i as u64)
-                .map_err(|_| malformed("object number too large"))?;
+            let num = u32::try_from(start + i as u64).map_err(|_| malformed("object number too large"))?;
             let entry = match kind {
-                b"n" => Entry::InFile {
-                    offset: off as usize,
-                },
+                b"n" => Entry::InFile { offset: off as usize },
                 b"f" => Entry::Free,
                 _ => return Err(malformed("bad xref entry type")),
             };
@@ -184,18 +175,10 @@ fn parse_table(p: &mut Parser, total: &mut usize) -> Result<Vec<(u32, Entry)>, P
     }
 }
 
-fn parse_xref_stream(
-    src: &[u8],
-    offset: usize,
-    total: &mut usize,
-) -> Result<(Dict, Vec<(u32, Entry)>), PdfError> {
+fn parse_xref_stream(src: &[u8], offset: usize, total: &mut usize) -> Result<(Dict, Vec<(u32, Entry)>), PdfError> {
     let (dict, start) = match parse_indirect(src, offset)? {
         Indirect::Stream(_, d, start) => (d, start),
-        Indirect::Plain(..) => {
-            return Err(malformed(format!(
-                "no xref table or stream at offset {offset}"
-            )))
-        }
+        Indirect::Plain(..) => return Err(malformed(format!("no xref table or stream at offset {offset}"))),
     };
     if !dict.name_is("Type", "XRef") {
         return Err(malformed("xref stream without /Type /XRef"));
@@ -214,11 +197,7 @@ fn parse_xref_stream(
         .and_then(Object::as_array)
         .ok_or_else(|| malformed("xref stream /W"))?
         .iter()
-        .map(|o| {
-            o.as_int()
-                .filter(|v| (0..=8).contains(v))
-                .map(|v| v as usize)
-        })
+        .map(|o| o.as_int().filter(|v| (0..=8).contains(v)).map(|v| v as usize))
         .collect::<Option<_>>()
         .ok_or_else(|| malformed("bad /W"))?;
     let [w0, w1, w2] = w[..] else {
@@ -251,23 +230,17 @@ fn parse_xref_stream(
         }
         let count = *count as usize;
         if count > (data.len() - pos) / width || *total + count > MAX_OBJECTS {
-            return Err(PdfError::Limit(format!(
-                "xref stream subsection of {count} entries"
-            )));
+            return Err(PdfError::Limit(format!("xref stream subsection of {count} entries")));
         }
         *total += count;
         for i in 0..count {
             let row = &data[pos..pos + width];
             pos += width;
-            let field = |from: usize, n: usize| {
-                row[from..from + n]
-                    .iter()
-                    .fold(0u64, |acc, b| acc << 8 | u64::from(*b))
-            };
+            let field =
+                |from: usize, n: usize| row[from..from + n].iter().fold(0u64, |acc, b| acc << 8 | u64::from(*b));
             let kind = if w0 == 0 { 1 } else { field(0, w0) };
             let (a, b) = (field(w0, w1), field(w0 + w1, w2));
-            let num = u32::try_from(*first as u64 + i as u64)
-                .map_err(|_| malformed("object number too large"))?;
+            let num = u32::try_from(*first as u64 + i as u64).map_err(|_| malformed("object number too large"))?;
             let entry = match kind {
                 0 => Entry::Free,
                 1 => Entry::InFile { offset: a as usize },
@@ -323,10 +296,7 @@ mod tests {
         let chain = XrefChain::parse(SMALL).unwrap();
         assert_eq!(chain.sections.len(), 1);
         let s = chain.latest();
-        assert_eq!(
-            s.entries,
-            vec![(0, Entry::Free), (1, Entry::InFile { offset: 9 })]
-        );
+        assert_eq!(s.entries, vec![(0, Entry::Free), (1, Entry::InFile { offset: 9 })]);
         assert_eq!(s.end, SMALL.len());
         assert_eq!(chain.next_object_number(), 2);
     }
@@ -334,15 +304,9 @@ mod tests {
     #[test]
     fn huge_counts_and_cycles_are_rejected() {
         let bomb = String::from_utf8_lossy(SMALL).replace("0 2\n", "0 1000000000\n");
-        assert_eq!(
-            XrefChain::parse(bomb.as_bytes()).unwrap_err().code(),
-            "limit-exceeded"
-        );
+        assert_eq!(XrefChain::parse(bomb.as_bytes()).unwrap_err().code(), "limit-exceeded");
         let cyc = String::from_utf8_lossy(SMALL).replace("/Size 2/", "/Prev 42/Size 2/");
-        assert_eq!(
-            XrefChain::parse(cyc.as_bytes()).unwrap_err().code(),
-            "malformed"
-        );
+        assert_eq!(XrefChain::parse(cyc.as_bytes()).unwrap_err().code(), "malformed");
     }
 
     #[test]

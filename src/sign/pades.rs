@@ -91,7 +91,12 @@ fn signature_room(signer: &dyn Signer, with_token: bool) -> usize {
 }
 
 /// Sign `pdf` (PAdES B-B, or B-T with a time stamper) by incremental update.
-pub fn sign_pdf(pdf: Vec<u8>, signer: &dyn Signer, tsa: Option<&dyn TimeStamper>, fields: &SignatureFields) -> Result<Signed, PadesError> {
+pub fn sign_pdf(
+    pdf: Vec<u8>,
+    signer: &dyn Signer,
+    tsa: Option<&dyn TimeStamper>,
+    fields: &SignatureFields,
+) -> Result<Signed, PadesError> {
     let mut room = signature_room(signer, tsa.is_some());
     let mut pdf = pdf;
     let mut needed = 0;
@@ -118,13 +123,19 @@ pub fn sign_pdf(pdf: Vec<u8>, signer: &dyn Signer, tsa: Option<&dyn TimeStamper>
         };
         let der = pending.finish(token.as_ref().map(|t| t.der.clone()))?;
         if der.len() <= prepared.room() {
-            return Ok(Signed { pdf: prepared.finish(&der)?, token });
+            return Ok(Signed {
+                pdf: prepared.finish(&der)?,
+                token,
+            });
         }
         needed = der.len();
         room = der.len() + der.len() / 4 + 1024;
         pdf = prepared.into_unsigned();
     }
-    Err(PadesError::NoRoom { needed, tries: ATTEMPTS })
+    Err(PadesError::NoRoom {
+        needed,
+        tries: ATTEMPTS,
+    })
 }
 
 /// Add a document timestamp (PAdES B-LTA) over the whole file by incremental update.
@@ -155,5 +166,8 @@ pub fn add_document_timestamp(pdf: Vec<u8>, tsa: &dyn TimeStamper) -> Result<(Ve
         room = tok.der.len() + 2048;
         pdf = prepared.into_unsigned();
     }
-    Err(PadesError::NoRoom { needed, tries: ATTEMPTS })
+    Err(PadesError::NoRoom {
+        needed,
+        tries: ATTEMPTS,
+    })
 }

@@ -1,0 +1,6 @@
+//! cargo-fuzz target: hozon_fuzz::scan_inspect on arbitrary bytes (see fuzz/README.md).
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    hozon_fuzz::scan_inspect(data);
+});
