@@ -18,13 +18,18 @@ def main():
     if base == 0:
         sys.exit("grow_catalog.py: empty catalog")
     others = [c for c in cols if c != "id"]
-    sql = "INSERT INTO documents (id, %s) SELECT id || '-copy' || ?, %s FROM documents WHERE id NOT LIKE '%%-copy%%'" % (
-        ", ".join(others), ", ".join(others))
-    k = 0
+    copies = max(0, (rows - base) // base + (1 if (rows - base) % base else 0))
     with db:
-        while db.execute("SELECT COUNT(*) FROM documents").fetchone()[0] + base <= rows:
-            k += 1
-            db.execute(sql, (str(k),))
+        db.execute("CREATE TEMP TABLE base AS SELECT * FROM documents")
+        # one INSERT over base × copy numbers: linear in the rows written
+        db.execute(
+            "WITH RECURSIVE k(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM k WHERE x < ?) "
+            "INSERT INTO documents (id, %s) SELECT base.id || '-copy' || k.x, %s FROM base, k"
+            % (", ".join(others), ", ".join("base." + c for c in others)),
+            (copies,),
+        )
+        db.execute("DELETE FROM documents WHERE rowid IN (SELECT rowid FROM documents ORDER BY rowid DESC LIMIT "
+                   "max(0, (SELECT COUNT(*) FROM documents) - ?))", (rows,))
     print(db.execute("SELECT COUNT(*) FROM documents").fetchone()[0])
 
 

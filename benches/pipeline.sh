@@ -191,8 +191,12 @@ for t in hozon openssl; do
 done
 
 # ---------------------------------------------------------------- hashing floor
-say "openssl dgst -sha256 over the pages (best of 3)"
-for k in 1 2 3; do timed "dgst$k" openssl dgst -sha256 "${PAGES[@]}"; done
+# The page list repeated up to >= 200 MB, so that process start-up does not dominate.
+REPS=$(( (200000000 + PAGE_BYTES - 1) / PAGE_BYTES ))
+DGST_ARGS=(); for _ in $(seq "$REPS"); do DGST_ARGS+=("${PAGES[@]}"); done
+put dgst.reps "$REPS"
+say "openssl dgst -sha256 over the pages ×$REPS (best of 3)"
+for k in 1 2 3; do timed "dgst$k" openssl dgst -sha256 "${DGST_ARGS[@]}"; done
 put dgst.secs "$(for k in 1 2 3; do awk -v k="dgst$k.secs" '$1==k{print $2}' "$RES"; done | sort -g | head -1)"
 put dgst.rss_kb "$(awk '$1=="dgst1.rss_kb"{print $2}' "$RES")"
 

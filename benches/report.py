@@ -115,7 +115,7 @@ def main():
     row("pdf_signer_verify", "pdf_signer verify", "--roots", R.rate("pdf_signer_verify"), "files/s")
     row("pyhanko_val", "pyHanko (library loop)", "validate", R.rate("pyhanko_val", secs_key="pyhanko_val.loop_secs"), "files/s")
     row("pyhanko_lta", "pyHanko sign ltaupdate (CLI)", "renewal, " + tsa_label, R.rate("pyhanko_lta"), "files/s")
-    dgst = R.rate("dgst1", count=mb, secs_key="dgst.secs")
+    dgst = R.rate("dgst1", count=mb * (R.num("dgst.reps") or 1), secs_key="dgst.secs")
     row("dgst1", "openssl dgst -sha256", "same pages, one process", dgst, "MB/s")
     for t, label in [("hozon", "hozon tsa serve"), ("openssl", "OpenSSL tsa_server.py")]:
         v = R.num("tsa_%s.per_sec" % t)
@@ -147,6 +147,8 @@ def main():
     def target(name, value, goal, ok_fn, unit="×"):
         if value is None:
             targets.append((name, "–", goal, "n/a"))
+        elif ok_fn is None:
+            targets.append((name, fmt(value, 2) + unit, goal, "info"))
         else:
             targets.append((name, fmt(value, 2) + unit, goal, "PASS" if ok_fn(value) else "FAIL"))
 
@@ -160,12 +162,12 @@ def main():
     target("ingest (%s) vs that TSA's bare capacity" % tsa_label, ratio(ih, cap), "≥ 0.80", lambda v: v >= 0.8, "")
     target("verify vs pdfsig -nocert, files/s", ratio(ver, R.rate("pdfsig_nocert")), "≥ 10×", lambda v: v >= 10)
     if "pdfsig_cert.rc" in R.raw:
-        target("verify vs pdfsig with certificate checks (info)", ratio(ver, R.rate("pdfsig_cert")), "≥ 10×", lambda v: v >= 10)
+        target("verify vs pdfsig with certificate checks", ratio(ver, R.rate("pdfsig_cert")), "–", None)
     target("verify vs pdf_signer verify, files/s", ratio(ver, R.rate("pdf_signer_verify")), "≥ 20×", lambda v: v >= 20)
     target("verify vs pyHanko library loop, files/s", ratio(ver, R.rate("pyhanko_val", secs_key="pyhanko_val.loop_secs")),
            "≥ 50×", lambda v: v >= 50)
     target("renew (%s) vs that TSA's bare capacity" % tsa_label, ratio(ren, cap), "≥ 0.80", lambda v: v >= 0.8, "")
-    target("renew vs pyHanko ltaupdate (info)", ratio(ren, R.rate("pyhanko_lta")), "–", lambda v: True)
+    target("renew vs pyHanko ltaupdate (CLI)", ratio(ren, R.rate("pyhanko_lta")), "–", None)
     target("ingest --jobs 2 vs --jobs 1", ratio(j2, j1), "≥ 1.7×", lambda v: v >= 1.7)
     if big_rss is not None:
         target("peak RSS of a %d-page ingest" % (R.num("ingest_big.archived") or 0), big_rss, "< 300 MB",

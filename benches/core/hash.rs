@@ -18,6 +18,8 @@ pub fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("hash");
     g.throughput(Throughput::Bytes(page.len() as u64));
     g.bench_function("sha256_page_sha2", |bch| bch.iter(|| Sha256::digest(black_box(page))));
-    g.bench_function("sha256_page_openssl", |bch| bch.iter(|| hash(MessageDigest::sha256(), black_box(page))));
+    g.bench_function("sha256_page_openssl", |bch| {
+        bch.iter(|| hash(MessageDigest::sha256(), black_box(page)))
+    });
     g.finish();
 }

@@ -15,12 +15,19 @@ pub fn bench(c: &mut Criterion) {
     let limits = Limits::default();
     let path = Path::new("page-0001.jpg");
     let info = scan::inspect(path, page, &limits).expect("inspect");
-    assert_eq!((info.pages.len(), info.pages.first().map(|p| p.width)), (1, Some(fixtures::WIDTH)));
+    assert_eq!(
+        (info.pages.len(), info.pages.first().map(|p| p.width)),
+        (1, Some(fixtures::WIDTH))
+    );
     scan::verify_integrity(&info, page).expect("integrity");
 
     let mut g = c.benchmark_group("scan");
     g.throughput(Throughput::Bytes(page.len() as u64));
-    g.bench_function("inspect_headers_a4_jpeg", |b| b.iter(|| scan::inspect(path, black_box(page), &limits)));
-    g.bench_function("integrity_pass_a4_jpeg", |b| b.iter(|| scan::verify_integrity(&info, black_box(page))));
+    g.bench_function("inspect_headers_a4_jpeg", |b| {
+        b.iter(|| scan::inspect(path, black_box(page), &limits))
+    });
+    g.bench_function("integrity_pass_a4_jpeg", |b| {
+        b.iter(|| scan::verify_integrity(&info, black_box(page)))
+    });
     g.finish();
 }

@@ -15,8 +15,12 @@ use crate::fixtures;
 pub fn bench(c: &mut Criterion) {
     let p = fixtures::pki();
     let digest = DigestAlg::Sha256.digest(fixtures::unsigned_pdf()).expect("digest");
-    let der = cms::sign_detached(&p.signer, &digest).and_then(|s| s.finish(None)).expect("cms");
-    cms::parse_signed_data(&der).and_then(|s| s.verify(&digest)).expect("own CMS verifies");
+    let der = cms::sign_detached(&p.signer, &digest)
+        .and_then(|s| s.finish(None))
+        .expect("cms");
+    cms::parse_signed_data(&der)
+        .and_then(|s| s.verify(&digest))
+        .expect("own CMS verifies");
     let tsa: &dyn TimeStamper = &p.tsa;
     let fields = fixtures::fields();
 
@@ -24,7 +28,9 @@ pub fn bench(c: &mut Criterion) {
     g.bench_function("cms_sign_detached_rsa2048", |b| {
         b.iter(|| cms::sign_detached(&p.signer, black_box(&digest)).and_then(|s| s.finish(None)))
     });
-    g.bench_function("builtin_tsa_token", |b| b.iter(|| tsa.timestamp(DigestAlg::Sha256, black_box(&digest))));
+    g.bench_function("builtin_tsa_token", |b| {
+        b.iter(|| tsa.timestamp(DigestAlg::Sha256, black_box(&digest)))
+    });
     g.bench_function("pades_b_b_one_page", |b| {
         b.iter_batched(
             || fixtures::unsigned_pdf().to_vec(),

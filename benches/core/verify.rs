@@ -21,7 +21,10 @@ fn verify_archive(bytes: &[u8], trust: &TrustStore) -> Result<usize, String> {
     let sigs = pdf::read_signatures(bytes).map_err(|e| e.to_string())?;
     let dss = pdf::read_dss(bytes).map_err(|e| e.to_string())?;
     let extra: Vec<X509> = dss.certs.iter().filter_map(|d| X509::from_der(d).ok()).collect();
-    let revocation = RevocationData { crls: dss.crls.clone(), ocsps: dss.ocsps.clone() };
+    let revocation = RevocationData {
+        crls: dss.crls.clone(),
+        ocsps: dss.ocsps.clone(),
+    };
     let mut ok = 0;
     for s in sigs.iter().filter(|s| s.kind == SigKind::Cades) {
         let signed = cms::parse_signed_data(s.der()).map_err(|e| e.to_string())?;
@@ -29,15 +32,36 @@ fn verify_archive(bytes: &[u8], trust: &TrustStore) -> Result<usize, String> {
         let [a, b] = s.covered(bytes);
         let digest = hozon::sign::pades::digest_ranges(alg, [a, b]).map_err(|e| e.to_string())?;
         let check = signed.verify(&digest).map_err(|e| e.to_string())?;
-        let token_der = signed.timestamp_tokens().first().copied().ok_or("no signature timestamp")?;
+        let token_der = signed
+            .timestamp_tokens()
+            .first()
+            .copied()
+            .ok_or("no signature timestamp")?;
         let token = TimestampToken::parse(token_der).map_err(|e| e.to_string())?;
-        let imprint = token.info.imprint_alg.digest(signed.signature_value()).map_err(|e| e.to_string())?;
-        let tsa_cert = token.verify(token.info.imprint_alg, &imprint).map_err(|e| e.to_string())?;
+        let imprint = token
+            .info
+            .imprint_alg
+            .digest(signed.signature_value())
+            .map_err(|e| e.to_string())?;
+        let tsa_cert = token
+            .verify(token.info.imprint_alg, &imprint)
+            .map_err(|e| e.to_string())?;
         let at = token.info.gen_time;
         let tsa_path = validate_path(&tsa_cert, &extra, trust, at, &revocation, Usage::TimeStamping, false);
-        let signer_path = validate_path(&check.signer, &extra, trust, at, &revocation, Usage::DocumentSigning, false);
+        let signer_path = validate_path(
+            &check.signer,
+            &extra,
+            trust,
+            at,
+            &revocation,
+            Usage::DocumentSigning,
+            false,
+        );
         if !tsa_path.is_valid() || !signer_path.is_valid() {
-            return Err(format!("path: signer {:?}, TSA {:?}", signer_path.status, tsa_path.status));
+            return Err(format!(
+                "path: signer {:?}, TSA {:?}",
+                signer_path.status, tsa_path.status
+            ));
         }
         ok += 1;
     }
@@ -50,7 +74,9 @@ pub fn bench(c: &mut Criterion) {
     let digest = DigestAlg::Sha256.digest(b"signature value").expect("digest");
     let token = tsa.timestamp(DigestAlg::Sha256, &digest).expect("token");
     let der = token.der.clone();
-    TimestampToken::parse(&der).and_then(|t| t.verify(DigestAlg::Sha256, &digest)).expect("token verifies");
+    TimestampToken::parse(&der)
+        .and_then(|t| t.verify(DigestAlg::Sha256, &digest))
+        .expect("token verifies");
 
     let archive = fixtures::archive_pdf();
     let mut trust = TrustStore::new();
@@ -68,6 +94,8 @@ pub fn bench(c: &mut Criterion) {
         b.iter(|| TimestampToken::parse(black_box(&der)).and_then(|t| t.verify(DigestAlg::Sha256, &digest)))
     });
     g.throughput(Throughput::Bytes(archive.len() as u64));
-    g.bench_function("archive_one_page_b_lt", |b| b.iter(|| verify_archive(black_box(archive), &trust)));
+    g.bench_function("archive_one_page_b_lt", |b| {
+        b.iter(|| verify_archive(black_box(archive), &trust))
+    });
     g.finish();
 }
