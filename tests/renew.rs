@@ -125,7 +125,6 @@ fn three_renewal_generations_keep_evidence_valid_after_every_certificate_expired
 
     // qpdf on the renewed file. (pyHanko's CLI validates at "now", where the signer certificate has
     // long expired; the peer checks of renewed files run in the test below, at the real time.)
-    let root = w.dir.path().join(".hozon/demo/root.pem");
     if have("qpdf", &["--version"]) {
         let o = std::process::Command::new("qpdf").arg("--check").arg(&pdf).output().unwrap();
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
