@@ -116,14 +116,11 @@ pub fn due_rows(archive: &Archive, cfg: &Config, now: time::OffsetDateTime, with
             (r, why)
         })
         .collect();
-    let weak_ids: Vec<(String, String)> =
-        archive.catalog.algorithm_notes()?.into_iter().filter(|(_, n)| is_weak(n, &cfg.renew.weak_algorithms)).collect();
-    for (id, note) in weak_ids {
-        if rows.iter().any(|(r, _)| r.id == id) {
-            continue;
-        }
-        if let Some(r) = archive.catalog.get(&id)? {
-            rows.push((r, format!("weakening algorithm in the newest timestamp ({note})")));
+    for note in archive.catalog.algorithm_notes()?.into_iter().filter(|n| is_weak(n, &cfg.renew.weak_algorithms)) {
+        for r in archive.catalog.with_algorithm_note(&note)? {
+            if !rows.iter().any(|(x, _)| x.id == r.id) {
+                rows.push((r, format!("weakening algorithm in the newest timestamp ({note})")));
+            }
         }
     }
     Ok(rows)

@@ -112,6 +112,8 @@ CREATE TABLE IF NOT EXISTS documents (
 );
 CREATE INDEX IF NOT EXISTS documents_due ON documents(next_renewal_due);
 CREATE INDEX IF NOT EXISTS documents_archived_at ON documents(archived_at);
+CREATE INDEX IF NOT EXISTS documents_algs ON documents(newest_timestamp_algs, status);
+CREATE INDEX IF NOT EXISTS documents_unsettled ON documents(status) WHERE status != 'archived';
 ";
 
 pub struct Catalog {
@@ -143,6 +145,10 @@ impl Catalog {
         if !names.iter().any(|n| n == "pending_sha256") {
             self.conn.execute_batch("ALTER TABLE documents ADD COLUMN pending_sha256 TEXT").map_err(|e| self.err(e))?;
         }
+        // Partial index: finding interrupted renewals must not scan a large catalog.
+        self.conn
+            .execute_batch("CREATE INDEX IF NOT EXISTS documents_pending ON documents(pending_sha256) WHERE pending_sha256 IS NOT NULL")
+            .map_err(|e| self.err(e))?;
         Ok(())
     }
 
@@ -239,12 +245,12 @@ impl Catalog {
 
     /// Rows left in `writing` by an interrupted run.
     pub fn unfinished(&self) -> Result<Vec<Row>, CatalogError> {
-        self.select("WHERE status = ?1 ORDER BY id", &[&STATUS_WRITING])
+        self.select("INDEXED BY documents_unsettled WHERE status = ?1 AND status != 'archived'", &[&STATUS_WRITING])
     }
 
     /// Rows with a replacement in flight (renewal interrupted).
     pub fn pending_replacements(&self) -> Result<Vec<Row>, CatalogError> {
-        self.select("WHERE pending_sha256 IS NOT NULL ORDER BY id", &[])
+        self.select("INDEXED BY documents_pending WHERE pending_sha256 IS NOT NULL", &[])
     }
 
     pub fn set_pending(&self, id: &str, sha: Option<&str>) -> Result<(), CatalogError> {
@@ -254,14 +260,20 @@ impl Catalog {
         Ok(())
     }
 
-    /// (id, newest_timestamp_algs) of archived rows: the cheap scan for weakening algorithms.
-    pub fn algorithm_notes(&self) -> Result<Vec<(String, String)>, CatalogError> {
+    /// The distinct algorithm notes of archived rows (read from an index: a handful of values
+    /// however large the catalog).
+    pub fn algorithm_notes(&self) -> Result<Vec<String>, CatalogError> {
         let mut st = self
             .conn
-            .prepare("SELECT id, newest_timestamp_algs FROM documents WHERE status = ?1 AND newest_timestamp_algs IS NOT NULL")
+            .prepare("SELECT DISTINCT newest_timestamp_algs FROM documents INDEXED BY documents_algs WHERE newest_timestamp_algs IS NOT NULL AND status = ?1")
             .map_err(|e| self.err(e))?;
-        let rows = st.query_map([STATUS_ARCHIVED], |r| Ok((r.get(0)?, r.get(1)?))).map_err(|e| self.err(e))?;
+        let rows = st.query_map([STATUS_ARCHIVED], |r| r.get(0)).map_err(|e| self.err(e))?;
         rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.err(e))
+    }
+
+    /// Archived rows whose newest timestamp has the algorithm note `note`.
+    pub fn with_algorithm_note(&self, note: &str) -> Result<Vec<Row>, CatalogError> {
+        self.select("INDEXED BY documents_algs WHERE newest_timestamp_algs = ?1 AND status = ?2 ORDER BY id", &[&note, &STATUS_ARCHIVED])
     }
 
     /// Archived rows whose renewal is due at or before `until` (RFC 3339, compared as text:
