@@ -109,6 +109,7 @@ def main():
 
     row("pyhanko_cli", "img2pdf + pyHanko (CLI)", "PAdES B-T, " + tsa_label, chained("pyhanko_cli"), "docs/s")
     row("pdf_signer", "img2pdf + pdf_signer (CLI)", "PAdES B-T, " + tsa_label, chained("pdf_signer"), "docs/s")
+    row("pdf_signer", "pdf_signer (CLI) alone", "PAdES B-T of the ready PDFs", R.rate("pdf_signer"), "docs/s")
     row("pdfsig_nocert", "pdfsig", "verify, -nocert", R.rate("pdfsig_nocert"), "files/s")
     if "pdfsig_cert.rc" in R.raw:
         row("pdfsig_cert", "pdfsig", "verify with certificate checks", R.rate("pdfsig_cert"), "files/s")
@@ -133,7 +134,8 @@ def main():
     # ------------------------------------------------------------ targets
     ib = ingest_rate("ingest_builtin")
     ih = ingest_rate("ingest_http_" + peer_tsa)
-    ps = chained("pdf_signer")
+    # strict: pdf_signer is not charged for the img2pdf step it needs (Python start-up per file)
+    ps = R.rate("pdf_signer")
     pl = R.rate("pyhanko_lib", secs_key="pyhanko_lib.loop_secs")
     cap = R.num("tsa_%s.per_sec" % peer_tsa)
     ver = R.rate("verify")
@@ -156,9 +158,10 @@ def main():
         return a / b if a and b else None
 
     target("ingest (built-in TSA) vs pyHanko library loop, docs/s", ratio(ib, pl), "≥ 50×", lambda v: v >= 50)
-    target("ingest (built-in TSA) vs img2pdf + pdf_signer, docs/s", ratio(ib, ps), "≥ 6×", lambda v: v >= 6)
+    target("ingest (built-in TSA) vs pdf_signer alone, docs/s", ratio(ib, ps), "≥ 6×", lambda v: v >= 6)
+    target("ingest (built-in TSA) vs img2pdf + pdf_signer, docs/s", ratio(ib, chained("pdf_signer")), "–", None)
     target("ingest (built-in TSA) MB/s vs openssl dgst -sha256 MB/s", ratio(ib_mbs, dgst), "≥ 0.25", lambda v: v >= 0.25, "")
-    target("ingest (%s) vs img2pdf + pdf_signer (same TSA)" % tsa_label, ratio(ih, ps), "≥ 3×", lambda v: v >= 3)
+    target("ingest (%s) vs pdf_signer alone (same TSA)" % tsa_label, ratio(ih, ps), "≥ 3×", lambda v: v >= 3)
     target("ingest (%s) vs that TSA's bare capacity" % tsa_label, ratio(ih, cap), "≥ 0.80", lambda v: v >= 0.8, "")
     target("verify vs pdfsig -nocert, files/s", ratio(ver, R.rate("pdfsig_nocert")), "≥ 10×", lambda v: v >= 10)
     if "pdfsig_cert.rc" in R.raw:
