@@ -356,6 +356,15 @@ pub struct DemoConfig {
     /// Base URL written into certificates as CRL distribution point (served by `hozon tsa serve`).
     #[serde(default = "default_demo_base")]
     pub base_url: String,
+    /// Demo signer certificate lifetime, days (default 730).
+    #[serde(default)]
+    pub signer_days: Option<u32>,
+    /// Demo TSA certificate lifetime, days (default 3652).
+    #[serde(default)]
+    pub tsa_days: Option<u32>,
+    /// Rotate the demo TSA when fewer days than this are left (default 730).
+    #[serde(default)]
+    pub tsa_rotate_days: Option<u32>,
 }
 
 fn default_demo_dir() -> PathBuf {
@@ -371,6 +380,9 @@ impl Default for DemoConfig {
             enabled: false,
             dir: default_demo_dir(),
             base_url: default_demo_base(),
+            signer_days: None,
+            tsa_days: None,
+            tsa_rotate_days: None,
         }
     }
 }

@@ -18,9 +18,9 @@ use crate::clock::rfc3339;
 use crate::config::{Config, FormatName, Level, Requirement};
 use crate::document::Document;
 use crate::pdf;
+use crate::tsp::TimestampToken;
 use crate::services::Services;
 use crate::sign::pades::{self, SignatureFields};
-use crate::tsp::TimestampToken;
 use crate::workflow;
 
 #[derive(Debug, thiserror::Error)]
@@ -150,12 +150,7 @@ pub fn run_with_progress(
         let (a, _recovery) = Archive::open(&opts.out, &now)?;
         Some(Mutex::new(a))
     };
-    let ctx = Ctx {
-        cfg,
-        services,
-        archive,
-        opts,
-    };
+    let ctx = Ctx { cfg, services, archive, opts };
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(opts.jobs.max(1))
         .build()
@@ -170,10 +165,7 @@ pub fn run_with_progress(
             })
             .collect()
     });
-    let mut s = Summary {
-        documents: results.len(),
-        ..Default::default()
-    };
+    let mut s = Summary { documents: results.len(), ..Default::default() };
     for r in &results {
         match r.outcome {
             Outcome::Archived | Outcome::WouldArchive => s.archived += 1,
@@ -191,28 +183,15 @@ pub fn run_with_progress(
         s.pages_per_sec = s.pages as f64 / s.elapsed_secs;
         s.mb_per_sec = s.source_bytes as f64 / 1e6 / s.elapsed_secs;
     }
-    Ok(IngestReport {
-        archive: opts.out.clone(),
-        demo: cfg.uses_demo(),
-        documents: results,
-        summary: s,
-    })
+    Ok(IngestReport { archive: opts.out.clone(), demo: cfg.uses_demo(), documents: results, summary: s })
 }
 
 fn reason(code: &str, message: impl Into<String>) -> Reason {
-    Reason {
-        code: code.into(),
-        message: message.into(),
-        page: None,
-    }
+    Reason { code: code.into(), message: message.into(), page: None }
 }
 
 fn finding_reason(f: &crate::rules::Finding) -> Reason {
-    Reason {
-        code: f.code.to_string(),
-        message: f.message.clone(),
-        page: f.page,
-    }
+    Reason { code: f.code.to_string(), message: f.message.clone(), page: f.page }
 }
 
 fn ingest_one(ctx: &Ctx, doc: &Document) -> DocumentResult {
@@ -224,29 +203,14 @@ fn ingest_one(ctx: &Ctx, doc: &Document) -> DocumentResult {
         profile: checked.profile.clone(),
         archive_path: None,
         pages: checked.page_count(),
-        source_bytes: checked
-            .scans
-            .iter()
-            .filter_map(|s| s.bytes.as_ref())
-            .map(|b| b.len() as u64)
-            .sum(),
+        source_bytes: checked.scans.iter().filter_map(|s| s.bytes.as_ref()).map(|b| b.len() as u64).sum(),
         timestamp: None,
         level: None,
         reasons: Vec::new(),
-        warnings: checked
-            .findings
-            .iter()
-            .filter(|f| !f.is_error())
-            .map(finding_reason)
-            .collect(),
+        warnings: checked.findings.iter().filter(|f| !f.is_error()).map(finding_reason).collect(),
     };
     if !checked.passed {
-        result.reasons = checked
-            .findings
-            .iter()
-            .filter(|f| f.is_error())
-            .map(finding_reason)
-            .collect();
+        result.reasons = checked.findings.iter().filter(|f| f.is_error()).map(finding_reason).collect();
         log_event(ctx, "rejected", None, &result);
         return result;
     }
@@ -288,18 +252,11 @@ fn archive_checked(ctx: &Ctx, checked: &CheckedDocument, result: &mut DocumentRe
     let mut sources = Vec::new();
     let mut hashes: Vec<[u8; 32]> = Vec::new();
     for s in &checked.scans {
-        let bytes = s
-            .bytes
-            .as_deref()
-            .ok_or_else(|| reason("unreadable", format!("{}: not read", s.path.display())))?;
+        let bytes = s.bytes.as_deref().ok_or_else(|| reason("unreadable", format!("{}: not read", s.path.display())))?;
         let h: [u8; 32] = Sha256::digest(bytes).into();
         hashes.push(h);
         sources.push(SourceRecord {
-            name: s
-                .path
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default(),
+            name: s.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
             sha256: hex::encode(h),
             size: bytes.len() as u64,
         });
@@ -358,31 +315,20 @@ fn archive_checked(ctx: &Ctx, checked: &CheckedDocument, result: &mut DocumentRe
     let wants_signature = profile.signature == Requirement::Required || profile.level >= Level::BB;
     let (pdf_bytes, sig_token, newest, level) = if wants_signature {
         let fields = SignatureFields {
-            name: Some(
-                sidecar
-                    .and_then(|s| s.responsible.clone())
-                    .unwrap_or_else(|| svc.signer_name.clone()),
-            ),
-            reason: sidecar
-                .and_then(|s| s.reason.clone())
-                .or_else(|| svc.signer_config.reason.clone()),
-            location: sidecar
-                .and_then(|s| s.location.clone())
-                .or_else(|| svc.signer_config.location.clone()),
+            name: Some(sidecar.and_then(|s| s.responsible.clone()).unwrap_or_else(|| svc.signer_name.clone())),
+            reason: sidecar.and_then(|s| s.reason.clone()).or_else(|| svc.signer_config.reason.clone()),
+            location: sidecar.and_then(|s| s.location.clone()).or_else(|| svc.signer_config.location.clone()),
             contact_info: svc.signer_config.contact.clone(),
             signing_time: Some(svc.clock.now()),
         };
         let want_ts = profile.timestamp == Requirement::Required || profile.level >= Level::BT;
         let tsa = if want_ts { Some(svc.tsa.as_ref()) } else { None };
-        let signed = pades::sign_pdf(pdf_bytes, svc.signer.as_ref(), tsa, &fields)
-            .map_err(|e| reason(e.code(), e.to_string()))?;
+        let signed = pades::sign_pdf(pdf_bytes, svc.signer.as_ref(), tsa, &fields).map_err(|e| reason(e.code(), e.to_string()))?;
         let mut bytes = signed.pdf;
         let mut level = if signed.token.is_some() { Level::BT } else { Level::BB };
         let mut newest = signed.token.clone();
         if profile.level >= Level::BLT && signed.token.is_some() {
-            let (b, problems) = svc
-                .add_validation_data(bytes, signed.token.as_ref())
-                .map_err(|e| reason(e.code(), e.to_string()))?;
+            let (b, problems) = svc.add_validation_data(bytes, signed.token.as_ref()).map_err(|e| reason(e.code(), e.to_string()))?;
             for p in problems {
                 result.warnings.push(reason("revocation-incomplete", p));
             }
@@ -390,8 +336,7 @@ fn archive_checked(ctx: &Ctx, checked: &CheckedDocument, result: &mut DocumentRe
             level = Level::BLT;
         }
         if profile.level >= Level::BLTA && signed.token.is_some() {
-            let (b, t) =
-                pades::add_document_timestamp(bytes, svc.tsa.as_ref()).map_err(|e| reason(e.code(), e.to_string()))?;
+            let (b, t) = pades::add_document_timestamp(bytes, svc.tsa.as_ref()).map_err(|e| reason(e.code(), e.to_string()))?;
             bytes = b;
             newest = Some(t);
             level = Level::BLTA;
@@ -401,16 +346,10 @@ fn archive_checked(ctx: &Ctx, checked: &CheckedDocument, result: &mut DocumentRe
         (pdf_bytes, None, None, None)
     };
     if profile.timestamp == Requirement::Required && sig_token.is_none() {
-        return Err(reason(
-            "timestamp-missing",
-            format!("profile '{}' requires a timestamp", checked.profile),
-        ));
+        return Err(reason("timestamp-missing", format!("profile '{}' requires a timestamp", checked.profile)));
     }
 
-    let stamped_at = sig_token
-        .as_ref()
-        .map(|t| t.info.gen_time)
-        .unwrap_or_else(|| svc.clock.now());
+    let stamped_at = sig_token.as_ref().map(|t| t.info.gen_time).unwrap_or_else(|| svc.clock.now());
     // Judge lateness on the trusted time now that it exists (the pre-check used the local clock).
     if !flags.contains(&"late-scan") {
         if let Some(f) = workflow::after_timestamp(profile, &cfg.workflow, facts.document_date, stamped_at) {
@@ -419,29 +358,16 @@ fn archive_checked(ctx: &Ctx, checked: &CheckedDocument, result: &mut DocumentRe
         }
     }
     let rel = layout::relative_pdf_path(&id, stamped_at);
-    let row = catalog_row(
-        ctx,
-        checked,
-        CatalogInputs {
-            id: &id,
-            rel: &rel,
-            sources: &sources,
-            sig_token: sig_token.as_ref(),
-            newest: newest.as_ref(),
-            level,
-            flags: &flags,
-        },
-    );
+    let mut row = catalog_row(ctx, checked, CatalogInputs { id: &id, rel: &rel, sources: &sources, sig_token: sig_token.as_ref(), newest: newest.as_ref(), level, flags: &flags });
+    // One instant for the row and its audit entry, so reindex can recover it from the log.
     let now = rfc3339(svc.clock.now());
-    let a = ctx
-        .archive
-        .as_ref()
-        .ok_or_else(|| reason("internal", "no archive open"))?;
+    row.archived_at = now.clone();
+    let a = ctx.archive.as_ref().ok_or_else(|| reason("internal", "no archive open"))?;
     let mut a = a.lock().map_err(|_| reason("internal", "archive lock poisoned"))?;
     let stored = match a.store_new(row, &pdf_bytes, &now) {
-        Ok(s) => s,
-        // The same scans were stored meanwhile (twice in one run): keep that archive.
+        Ok(r) => r,
         Err(ArchiveError::AlreadyArchived { path, .. }) => {
+            // The same scans came twice in this batch: the first one is the archive.
             result.outcome = Outcome::AlreadyArchived;
             result.archive_path = Some(a.root().join(path));
             return Ok(());
@@ -462,15 +388,9 @@ fn build_pdf(checked: &CheckedDocument, meta: &pdf::PdfMetadata) -> Result<Vec<u
     let is_pdf = |s: &check::CheckedScan| s.result.as_ref().is_ok_and(|f| f.format == FormatName::Pdf);
     if checked.scans.iter().any(is_pdf) {
         if checked.scans.len() != 1 {
-            return Err(reason(
-                "unsupported-format",
-                "a scanner's PDF must be a document on its own (not mixed with other files)",
-            ));
+            return Err(reason("unsupported-format", "a scanner's PDF must be a document on its own (not mixed with other files)"));
         }
-        let bytes = checked.scans[0]
-            .bytes
-            .clone()
-            .ok_or_else(|| reason("unreadable", "not read"))?;
+        let bytes = checked.scans[0].bytes.clone().ok_or_else(|| reason("unreadable", "not read"))?;
         return pdf::add_metadata(bytes, meta).map_err(pdf_err);
     }
     let mut pages = Vec::new();
@@ -479,10 +399,7 @@ fn build_pdf(checked: &CheckedDocument, meta: &pdf::PdfMetadata) -> Result<Vec<u
         let data = s.bytes.as_deref().ok_or_else(|| reason("unreadable", "not read"))?;
         for p in &scan.pages {
             let (Some(dx), Some(dy)) = (p.dpi_x, p.dpi_y) else {
-                return Err(reason(
-                    "missing-resolution",
-                    format!("{}: no resolution", s.path.display()),
-                ));
+                return Err(reason("missing-resolution", format!("{}: no resolution", s.path.display())));
             };
             let kind = match p.format {
                 FormatName::Jpeg => pdf::ImageKind::Jpeg,
@@ -490,12 +407,7 @@ fn build_pdf(checked: &CheckedDocument, meta: &pdf::PdfMetadata) -> Result<Vec<u
                 FormatName::Tiff => pdf::ImageKind::Tiff { page: p.index },
                 FormatName::Pdf => return Err(reason("unsupported-format", "unexpected PDF page")),
             };
-            pages.push(pdf::ImagePage {
-                data,
-                kind,
-                dpi_x: dx,
-                dpi_y: dy,
-            });
+            pages.push(pdf::ImagePage { data, kind, dpi_x: dx, dpi_y: dy });
         }
     }
     pdf::assemble(&pages, meta).map_err(pdf_err)
@@ -511,10 +423,7 @@ fn metadata(ctx: &Ctx, checked: &CheckedDocument, id: &str, sources: &[SourceRec
         ("HozonVersion".into(), env!("CARGO_PKG_VERSION").into()),
     ];
     for (i, s) in sources.iter().enumerate() {
-        custom.push((
-            format!("HozonSource{}", i + 1),
-            format!("{} sha256:{} bytes:{}", s.name, s.sha256, s.size),
-        ));
+        custom.push((format!("HozonSource{}", i + 1), format!("{} sha256:{} bytes:{}", s.name, s.sha256, s.size)));
     }
     if let Some(p) = profile {
         let modes: Vec<&str> = p.color_modes.iter().map(|m| m.as_str()).collect();
@@ -554,20 +463,13 @@ fn metadata(ctx: &Ctx, checked: &CheckedDocument, id: &str, sources: &[SourceRec
         if let Some(a) = &s.attestation {
             custom.push((
                 "HozonAttestation".into(),
-                format!(
-                    "no_overlap={} nothing_outside_scan_area={}",
-                    a.no_overlap, a.nothing_outside_scan_area
-                ),
+                format!("no_overlap={} nothing_outside_scan_area={}", a.no_overlap, a.nothing_outside_scan_area),
             ));
         }
     }
     let signer = ctx.services.signer_name.clone();
     pdf::PdfMetadata {
-        title: Some(
-            sc.and_then(|s| s.document_type.clone())
-                .map(|t| format!("{t} ({})", checked.document.id_hint))
-                .unwrap_or_else(|| checked.document.id_hint.clone()),
-        ),
+        title: Some(sc.and_then(|s| s.document_type.clone()).map(|t| format!("{t} ({})", checked.document.id_hint)).unwrap_or_else(|| checked.document.id_hint.clone())),
         author: Some(sc.and_then(|s| s.responsible.clone()).unwrap_or(signer)),
         subject: Some(format!("scanned record, profile {}", checked.profile)),
         keywords: sc.and_then(|s| s.patient_id.clone()),
@@ -600,11 +502,7 @@ pub fn token_facts(t: &TimestampToken) -> (Option<time::OffsetDateTime>, String)
             other => format!("{other:?}").to_lowercase(),
         })
         .unwrap_or_else(|| "unknown".into());
-    let sig_hash = t
-        .signed
-        .digest_algorithm()
-        .map(|d| d.name().to_string())
-        .unwrap_or_else(|_| "unknown".into());
+    let sig_hash = t.signed.digest_algorithm().map(|d| d.name().to_string()).unwrap_or_else(|_| "unknown".into());
     (expiry, format!("{},{},{}", t.info.imprint_alg.name(), sig_hash, key))
 }
 
@@ -626,13 +524,7 @@ fn catalog_row(ctx: &Ctx, checked: &CheckedDocument, c: CatalogInputs) -> Row {
         .unwrap_or_else(|| now.to_offset(layout::JST).date());
     let retention_until = profile.and_then(|p| {
         let years = i32::try_from(p.retention_years).ok()?;
-        let d = base_date.replace_year(base_date.year() + years).ok().or_else(|| {
-            base_date
-                .replace_day(28)
-                .ok()?
-                .replace_year(base_date.year() + years)
-                .ok()
-        })?;
+        let d = base_date.replace_year(base_date.year() + years).ok().or_else(|| base_date.replace_day(28).ok()?.replace_year(base_date.year() + years).ok())?;
         Some(rfc3339(d.midnight().assume_offset(layout::JST)))
     });
     Row {
@@ -642,19 +534,13 @@ fn catalog_row(ctx: &Ctx, checked: &CheckedDocument, c: CatalogInputs) -> Row {
         archive_size: 0,
         status: String::new(),
         profile: checked.profile.clone(),
-        level: c
-            .level
-            .map(|l| l.as_str().to_string())
-            .unwrap_or_else(|| "unsigned".into()),
+        level: c.level.map(|l| l.as_str().to_string()).unwrap_or_else(|| "unsigned".into()),
         patient_id: sc.and_then(|s| s.patient_id.clone()),
         document_type: sc.and_then(|s| s.document_type.clone()),
         document_date: sc.and_then(|s| s.document_date.clone()),
         sources: serde_json::to_string(c.sources).unwrap_or_else(|_| "[]".into()),
         sidecar: serde_json::to_string(&sc).unwrap_or_else(|_| "null".into()),
-        signer: c.level.map(|_| {
-            sc.and_then(|s| s.responsible.clone())
-                .unwrap_or_else(|| svc.signer_name.clone())
-        }),
+        signer: c.level.map(|_| sc.and_then(|s| s.responsible.clone()).unwrap_or_else(|| svc.signer_name.clone())),
         signer_role: c.level.and(svc.signer_role.clone()),
         information_manager: sc.and_then(|s| s.information_manager.clone()),
         operator: sc.and_then(|s| s.scanned_by.clone()),
@@ -672,5 +558,6 @@ fn catalog_row(ctx: &Ctx, checked: &CheckedDocument, c: CatalogInputs) -> Row {
         renewed_at: None,
         renewals: 0,
         ers_path: None,
+        pending_sha256: None,
     }
 }

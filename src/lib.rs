@@ -26,6 +26,10 @@ pub mod sign;
 pub mod tsp;
 
 pub mod archive;
-pub mod ers;
 pub mod ingest;
+pub mod renew;
+pub mod reindex;
+pub mod ers;
+pub mod evidence;
 pub mod report;
+pub mod verify;

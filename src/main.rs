@@ -104,6 +104,53 @@ enum Command {
         #[arg(long, value_name = "FILE|-")]
         json: Option<String>,
     },
+    /// Verify signed PDFs (any producer): signatures, timestamps, trust paths, long-term rule.
+    Verify {
+        /// Files or folders of PDFs (folders are walked).
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Extra trusted root certificates (PEM); repeatable. Added to the config's [trust].
+        #[arg(long, value_name = "PEM")]
+        trust: Vec<PathBuf>,
+        /// Fetch revocation data (CRL/OCSP) the files lack.
+        #[arg(long)]
+        online: bool,
+        /// Validate as of this time (RFC 3339 or YYYY-MM-DD; default now).
+        #[arg(long, value_name = "DATETIME")]
+        at: Option<String>,
+        /// Compare each file's SHA-256 with the archive catalog (catalog.sqlite above the files).
+        #[arg(long)]
+        catalog: bool,
+        /// Write a JSON report to FILE, or - for standard output.
+        #[arg(long, value_name = "FILE|-")]
+        json: Option<String>,
+    },
+    /// Renew archives whose newest timestamp nears its TSA certificate's expiry (or uses a
+    /// weakening algorithm): fresh validation data and a document timestamp (PAdES B-LTA).
+    Renew {
+        archive: PathBuf,
+        /// Renew when the TSA certificate expires within DAYS (default: renew.within_days).
+        #[arg(long, value_name = "DAYS")]
+        within: Option<u32>,
+        /// List what is due; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// pades: a document timestamp per file; ers: RFC 4998 evidence records under one
+        /// timestamp (default: renew.evidence).
+        #[arg(long, value_parser = ["pades", "ers"])]
+        evidence: Option<String>,
+        /// Archives renewed in parallel (default: number of CPUs).
+        #[arg(long)]
+        jobs: Option<usize>,
+        #[arg(long, value_name = "FILE|-")]
+        json: Option<String>,
+    },
+    /// Rebuild the archive's catalog from its PDFs (the files are the truth).
+    Reindex {
+        archive: PathBuf,
+        #[arg(long, value_name = "FILE|-")]
+        json: Option<String>,
+    },
     /// The demo TSA.
     Tsa {
         #[command(subcommand)]
@@ -189,28 +236,13 @@ fn load_config(explicit: Option<&Path>) -> anyhow::Result<Config> {
 fn run(cli: Cli) -> anyhow::Result<u8> {
     let lang = Lang::pick(cli.lang.as_deref());
     match cli.command {
-        Command::Check {
-            paths,
-            profile,
-            json,
-            no_integrity,
-        } => {
+        Command::Check { paths, profile, json, no_integrity } => {
             let cfg = load_config(cli.config.as_deref())?;
             check(&cfg, &paths, profile.as_deref(), json.as_deref(), !no_integrity)
         }
-        Command::Ingest {
-            inputs,
-            out,
-            profile,
-            signer,
-            jobs,
-            json,
-            dry_run,
-        } => {
+        Command::Ingest { inputs, out, profile, signer, jobs, json, dry_run } => {
             let cfg = load_config(cli.config.as_deref())?;
-            let out = out
-                .or_else(|| cfg.archive.as_ref().map(|a| cfg.resolve(a)))
-                .context("no archive folder: give --out DIR or set `archive` in the config")?;
+            let out = out.or_else(|| cfg.archive.as_ref().map(|a| cfg.resolve(a))).context("no archive folder: give --out DIR or set `archive` in the config")?;
             let opts = hozon::ingest::IngestOptions {
                 inputs,
                 out,
@@ -224,43 +256,22 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             let rep = hozon::archive::inspect::audit_archive(&archive)?;
             let mut human = String::new();
             for p in &rep.problems {
-                let what = p
-                    .path
-                    .as_ref()
-                    .map(|x| x.display().to_string())
-                    .or(p.document_id.clone())
-                    .unwrap_or_default();
+                let what = p.path.as_ref().map(|x| x.display().to_string()).or(p.document_id.clone()).unwrap_or_default();
                 human.push_str(&format!("{:<20} {what}: {}\n", p.code, p.message));
             }
-            human.push_str(&format!(
-                "{} document(s), {} log entries, {} problem(s)\n",
-                rep.documents,
-                rep.log_entries,
-                rep.problems.len()
-            ));
+            human.push_str(&format!("{} document(s), {} log entries, {} problem(s)\n", rep.documents, rep.log_entries, rep.problems.len()));
             emit(json.as_deref(), &human, &rep)?;
             Ok(if rep.ok() { EXIT_OK } else { EXIT_FAILURES })
         }
-        Command::Report {
-            archive,
-            from,
-            to,
-            format,
-            output,
-        } => {
+        Command::Report { archive, from, to, format, output } => {
             let cfg = load_config(cli.config.as_deref()).ok();
             let clock = clock()?;
-            let from_t = hozon::clock::parse_datetime(&from)
-                .with_context(|| format!("--from {from:?}: use YYYY-MM-DD or RFC 3339"))?;
-            let mut to_t = hozon::clock::parse_datetime(&to)
-                .with_context(|| format!("--to {to:?}: use YYYY-MM-DD or RFC 3339"))?;
+            let from_t = hozon::clock::parse_datetime(&from).with_context(|| format!("--from {from:?}: use YYYY-MM-DD or RFC 3339"))?;
+            let mut to_t = hozon::clock::parse_datetime(&to).with_context(|| format!("--to {to:?}: use YYYY-MM-DD or RFC 3339"))?;
             if to.len() == 10 {
                 to_t += time::Duration::days(1); // a plain date includes that whole day
             }
-            let (from_t, to_t) = (
-                from_t.replace_offset(hozon::archive::layout::JST),
-                to_t.replace_offset(hozon::archive::layout::JST),
-            );
+            let (from_t, to_t) = (from_t.replace_offset(hozon::archive::layout::JST), to_t.replace_offset(hozon::archive::layout::JST));
             let _ = cfg;
             let rep = hozon::report::build(&archive, from_t, to_t, clock.now())?;
             let text = match format.as_str() {
@@ -269,8 +280,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 _ => hozon::report::to_html(&rep, lang),
             };
             match output {
-                Some(p) => hozon::archive::atomic::write_atomic(&p, text.as_bytes())
-                    .with_context(|| format!("cannot write {}", p.display()))?,
+                Some(p) => hozon::archive::atomic::write_atomic(&p, text.as_bytes()).with_context(|| format!("cannot write {}", p.display()))?,
                 None => print!("{text}"),
             }
             Ok(EXIT_OK)
@@ -280,29 +290,67 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             let within = within.or(cfg.as_ref().map(|c| c.renew.within_days)).unwrap_or(400);
             let st = hozon::report::status(&archive, clock()?.now(), within)?;
             let mut human = format!("{} document(s)\n", st.documents);
-            for (label, list) in [
-                ("due for renewal", &st.due_for_renewal),
-                ("late scans", &st.late_scans),
-                ("unsigned", &st.unsigned),
-                ("past retention", &st.past_retention),
-                ("unfinished", &st.unfinished),
-            ] {
+            for (label, list) in [("due for renewal", &st.due_for_renewal), ("late scans", &st.late_scans), ("unsigned", &st.unsigned), ("past retention", &st.past_retention), ("unfinished", &st.unfinished)] {
                 human.push_str(&format!("{label}: {}\n", list.len()));
                 for d in list.iter().take(50) {
-                    human.push_str(&format!(
-                        "  {}  {}  {}\n",
-                        d.id,
-                        d.archive_path,
-                        d.next_renewal_due.as_deref().unwrap_or("")
-                    ));
+                    human.push_str(&format!("  {}  {}  {}\n", d.id, d.archive_path, d.next_renewal_due.as_deref().unwrap_or("")));
                 }
             }
             emit(json.as_deref(), &human, &st)?;
             Ok(EXIT_OK)
         }
-        Command::Tsa {
-            command: TsaCommand::Serve { listen },
-        } => {
+        Command::Verify { paths, trust, online, at, catalog, json } => {
+            let args = VerifyArgs { paths, trust, online, at, catalog, json, lang: cli.lang.clone() };
+            verify(cli.config.as_deref(), &args)
+        }
+        Command::Renew { archive, within, dry_run, evidence, jobs, json } => {
+            let cfg = load_config(cli.config.as_deref())?;
+            let clock: Arc<dyn hozon::clock::Clock> = Arc::from(clock()?);
+            if cfg.uses_demo() {
+                eprintln!("hozon: {}", tr(lang, "demo.banner", &[]));
+            }
+            let services = hozon::services::Services::build(&cfg, None, clock)?;
+            let opts = hozon::renew::RenewOptions {
+                archive,
+                evidence: evidence.unwrap_or_else(|| cfg.renew.evidence.clone()),
+                within_days: within.unwrap_or(cfg.renew.within_days),
+                dry_run,
+                jobs: jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2)),
+            };
+            let bar = progress_bar();
+            let on_done = |i: &hozon::renew::RenewItem| match &bar {
+                Some(b) => b.inc(1),
+                None => eprintln!("{:<12} {}", i.outcome, i.path),
+            };
+            let rep = hozon::renew::run(&cfg, &services, &opts, &on_done)?;
+            if let Some(b) = &bar {
+                b.finish_and_clear();
+            }
+            let mut human = String::new();
+            for i in &rep.items {
+                human.push_str(&format!("{:<12} {}  ({})\n", i.outcome, i.path, i.why));
+                if let (Some(c), Some(m)) = (&i.code, &i.message) {
+                    human.push_str(&format!("    {c}: {m}\n"));
+                }
+            }
+            let s = &rep.summary;
+            human.push_str(&tr(lang, "renew.summary", &[("rows", &s.catalog_rows), ("due", &s.due), ("renewed", &s.renewed), ("failed", &s.failed), ("secs", &format!("{:.3}", s.elapsed_secs))]));
+            human.push('\n');
+            emit(json.as_deref(), &human, &rep)?;
+            Ok(if rep.all_ok() { EXIT_OK } else { EXIT_FAILURES })
+        }
+        Command::Reindex { archive, json } => {
+            let cfg = load_config(cli.config.as_deref())?;
+            let rep = hozon::reindex::run(&cfg, &archive, clock()?.now())?;
+            let mut human = String::new();
+            for p in &rep.problems {
+                human.push_str(&format!("{:<16} {}: {}\n", p.code, p.path.display(), p.message));
+            }
+            human.push_str(&format!("{} file(s), {} catalog row(s) rebuilt, {} problem(s)\n", rep.files, rep.rows, rep.problems.len()));
+            emit(json.as_deref(), &human, &rep)?;
+            Ok(if rep.problems.is_empty() { EXIT_OK } else { EXIT_FAILURES })
+        }
+        Command::Tsa { command: TsaCommand::Serve { listen } } => {
             let cfg = load_config(cli.config.as_deref())?;
             let clock: Arc<dyn hozon::clock::Clock> = Arc::from(clock()?);
             let trust = hozon::services::Trust::build(&cfg, clock, false)?;
@@ -318,16 +366,131 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
     }
 }
 
+struct VerifyArgs {
+    paths: Vec<PathBuf>,
+    trust: Vec<PathBuf>,
+    online: bool,
+    at: Option<String>,
+    catalog: bool,
+    json: Option<String>,
+    lang: Option<String>,
+}
+
+/// The config when there is one; verify also runs without (trust from --trust only).
+fn optional_config(explicit: Option<&std::path::Path>) -> anyhow::Result<Option<hozon::config::Config>> {
+    match load_config(explicit) {
+        Ok(c) => Ok(Some(c)),
+        Err(e)
+            if explicit.is_none() && matches!(e.downcast_ref(), Some(hozon::config::ConfigError::NotFound { .. })) =>
+        {
+            Ok(None)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// `hozon verify`: build the trust once, verify in parallel, render, exit 0 only when all valid.
+fn verify(config: Option<&std::path::Path>, a: &VerifyArgs) -> anyhow::Result<u8> {
+    use std::sync::Arc;
+    let lang = hozon::i18n::Lang::pick(a.lang.as_deref());
+    let clock: Arc<dyn hozon::clock::Clock> = Arc::from(hozon::clock::from_env().map_err(|e| anyhow::anyhow!(e))?);
+    let at = match &a.at {
+        Some(s) => hozon::clock::parse_datetime(s)
+            .ok_or_else(|| anyhow::anyhow!("--at {s:?} is not an RFC 3339 date-time or YYYY-MM-DD"))?,
+        None => clock.now(),
+    };
+    let cfg = optional_config(config)?;
+    let (mut trust, source, max_bytes) = match &cfg {
+        Some(cfg) => {
+            let t = hozon::services::Trust::build(cfg, clock.clone(), a.online)?;
+            (t.trust, t.revocation, cfg.limits.max_pdf_bytes)
+        }
+        None => {
+            // The HTTP client loads the system's TLS roots: build it only when it will be used.
+            let src: Arc<dyn hozon::ltv::RevocationSource> = if a.online {
+                Arc::new(hozon::ltv::HttpRevocationSource::new(&Default::default())?)
+            } else {
+                Arc::new(hozon::ltv::NoRevocationSource)
+            };
+            (
+                hozon::pki::TrustStore::new(),
+                src,
+                hozon::config::Limits::default().max_pdf_bytes,
+            )
+        }
+    };
+    for p in &a.trust {
+        trust.add_root_pem(p)?;
+    }
+    if trust.roots().is_empty() {
+        eprintln!(
+            "hozon: warning: no trusted roots (give --trust PEM or [trust] in the config): every signer is untrusted"
+        );
+    }
+    let files = hozon::verify::collect_files(&a.paths)?;
+    let catalog = if a.catalog {
+        Some(hozon::verify::CatalogIndex::load(&a.paths)?)
+    } else {
+        None
+    };
+    let opts = hozon::verify::VerifyOptions {
+        at,
+        max_file_bytes: max_bytes,
+    };
+    let verifier = hozon::verify::Verifier::new(trust, a.online.then_some(source), opts);
+    if a.at.is_some() {
+        eprintln!(
+            "hozon: {}",
+            hozon::i18n::tr(lang, "verify.simulated_at", &[("time", &hozon::clock::rfc3339(at))])
+        );
+    }
+    let bar = progress_bar();
+    if let Some(b) = &bar {
+        b.set_length(files.len() as u64);
+    }
+    let tick = || {
+        if let Some(b) = &bar {
+            b.inc(1);
+        }
+    };
+    let report = verifier.run(&files, catalog.as_ref(), &tick);
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    let human = report.render_human(lang);
+    match a.json.as_deref() {
+        Some("-") => {
+            eprint!("{human}");
+            println!("{}", serde_json::to_string_pretty(&report)?);
+        }
+        Some(file) => {
+            print!("{human}");
+            let text = serde_json::to_string_pretty(&report)? + "\n";
+            hozon::archive::atomic::write_atomic(std::path::Path::new(file), text.as_bytes())
+                .map_err(|e| anyhow::anyhow!("cannot write {file}: {e}"))?;
+        }
+        None => print!("{human}"),
+    }
+    Ok(if report.all_valid() { EXIT_OK } else { EXIT_FAILURES })
+}
+
+
 fn clock() -> anyhow::Result<Box<dyn hozon::clock::Clock>> {
     if let Ok(v) = std::env::var(hozon::clock::SIMULATED_TIME_ENV) {
         if !v.is_empty() {
-            eprintln!(
-                "hozon: *** SIMULATED TIME {v} ({}) — for tests only ***",
-                hozon::clock::SIMULATED_TIME_ENV
-            );
+            eprintln!("hozon: *** SIMULATED TIME {v} ({}) — for tests only ***", hozon::clock::SIMULATED_TIME_ENV);
         }
     }
     hozon::clock::from_env().map_err(anyhow::Error::msg)
+}
+
+/// A progress bar on stderr when it is a terminal (plain lines otherwise).
+fn progress_bar() -> Option<indicatif::ProgressBar> {
+    std::io::stderr().is_terminal().then(|| {
+        let b = indicatif::ProgressBar::new(0);
+        b.set_style(indicatif::ProgressStyle::with_template("{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} {msg}").unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()));
+        b
+    })
 }
 
 /// Print `human` and write `value` as JSON to FILE or stdout ("-": human text goes to stderr).
@@ -340,8 +503,7 @@ fn emit<T: serde::Serialize>(json: Option<&str>, human: &str, value: &T) -> anyh
         Some(file) => {
             print!("{human}");
             let text = serde_json::to_string_pretty(value)? + "\n";
-            hozon::archive::atomic::write_atomic(Path::new(file), text.as_bytes())
-                .with_context(|| format!("cannot write {file}"))?;
+            hozon::archive::atomic::write_atomic(Path::new(file), text.as_bytes()).with_context(|| format!("cannot write {file}"))?;
         }
         None => print!("{human}"),
     }
@@ -350,13 +512,7 @@ fn emit<T: serde::Serialize>(json: Option<&str>, human: &str, value: &T) -> anyh
 
 /// `hozon ingest`: progress on stderr (a bar on a terminal, a line per document otherwise),
 /// the per-document result and summary on stdout (or JSON).
-fn ingest(
-    cfg: &Config,
-    opts: hozon::ingest::IngestOptions,
-    signer: Option<&str>,
-    json: Option<&str>,
-    lang: Lang,
-) -> anyhow::Result<u8> {
+fn ingest(cfg: &Config, opts: hozon::ingest::IngestOptions, signer: Option<&str>, json: Option<&str>, lang: Lang) -> anyhow::Result<u8> {
     use hozon::ingest::Outcome;
     let clock: Arc<dyn hozon::clock::Clock> = Arc::from(clock()?);
     if cfg.uses_demo() {
@@ -375,25 +531,11 @@ fn ingest(
         Outcome::Failed => tr(lang, "ingest.failed", &[]),
         Outcome::WouldArchive => tr(lang, "ingest.would", &[]),
     };
-    let bar = if std::io::stderr().is_terminal() {
-        let b = indicatif::ProgressBar::new(0);
-        b.set_style(
-            indicatif::ProgressStyle::with_template("{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} {msg}")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-        );
-        Some(b)
-    } else {
-        None
-    };
+    let bar = progress_bar();
     let on_done = |r: &hozon::ingest::DocumentResult| match &bar {
         Some(b) => {
             b.inc(1);
-            b.set_message(
-                r.path
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default(),
-            );
+            b.set_message(r.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
         }
         None => eprintln!("{:<16} {}", label(r.outcome), r.path.display()),
     };
@@ -408,11 +550,7 @@ fn ingest(
     }
     let mut human = String::new();
     for d in &report.documents {
-        let target = d
-            .archive_path
-            .as_ref()
-            .map(|p| format!(" → {}", p.display()))
-            .unwrap_or_default();
+        let target = d.archive_path.as_ref().map(|p| format!(" → {}", p.display())).unwrap_or_default();
         human.push_str(&format!("{:<16} {}{target}\n", label(d.outcome), d.path.display()));
         for r in d.reasons.iter().chain(d.warnings.iter()) {
             human.push_str(&format!("    {}: {}\n", r.code, r.message));
@@ -422,18 +560,7 @@ fn ingest(
         }
     }
     let s = &report.summary;
-    human.push_str(&tr(
-        lang,
-        "ingest.summary",
-        &[
-            ("archived", &s.archived),
-            ("already", &s.already_archived),
-            ("rejected", &s.rejected),
-            ("failed", &s.failed),
-            ("secs", &format!("{:.2}", s.elapsed_secs)),
-            ("pps", &format!("{:.1}", s.pages_per_sec)),
-        ],
-    ));
+    human.push_str(&tr(lang, "ingest.summary", &[("archived", &s.archived), ("already", &s.already_archived), ("rejected", &s.rejected), ("failed", &s.failed), ("secs", &format!("{:.2}", s.elapsed_secs)), ("pps", &format!("{:.1}", s.pages_per_sec))]));
     human.push('\n');
     if report.demo {
         human.push_str(&tr(lang, "demo.banner", &[]));
@@ -444,13 +571,7 @@ fn ingest(
 }
 
 /// `hozon check`: human report on stdout (stderr when the JSON goes to stdout), JSON on request.
-fn check(
-    cfg: &Config,
-    paths: &[PathBuf],
-    profile: Option<&str>,
-    json: Option<&str>,
-    integrity: bool,
-) -> anyhow::Result<u8> {
+fn check(cfg: &Config, paths: &[PathBuf], profile: Option<&str>, json: Option<&str>, integrity: bool) -> anyhow::Result<u8> {
     let report = hozon::check::run(paths, cfg, profile, integrity)?;
     let human = report.render_human();
     match json {
@@ -461,8 +582,7 @@ fn check(
         Some(file) => {
             print!("{human}");
             let text = serde_json::to_string_pretty(&report)? + "\n";
-            hozon::archive::atomic::write_atomic(std::path::Path::new(file), text.as_bytes())
-                .map_err(|e| anyhow::anyhow!("cannot write {file}: {e}"))?;
+            hozon::archive::atomic::write_atomic(std::path::Path::new(file), text.as_bytes()).map_err(|e| anyhow::anyhow!("cannot write {file}: {e}"))?;
         }
         None => print!("{human}"),
     }

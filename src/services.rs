@@ -14,7 +14,7 @@ use crate::ltv::{self, DirRevocationSource, HttpRevocationSource, RevError, Revo
 use crate::pdf;
 use crate::pki::trust::{validate_path, RevocationData, Usage};
 use crate::pki::{self, DemoPki, TrustStore};
-use crate::sign::{DigestAlg, Signer, SoftwareSigner};
+use crate::sign::{DigestAlg, SoftwareSigner, Signer};
 use crate::tsp::{BuiltinTsa, HttpTimeStamper, TimeStamper, TimestampToken};
 
 #[derive(Debug, thiserror::Error)]
@@ -25,10 +25,7 @@ pub enum SetupError {
     #[error("no signer: set default_signer in the config or use --signer NAME")]
     NoSigner,
     #[error("signer '{name}': {source}")]
-    Signer {
-        name: String,
-        source: crate::sign::SignError,
-    },
+    Signer { name: String, source: crate::sign::SignError },
     #[error("signer '{name}' refused before signing: {source}")]
     SignerRefused { name: String, source: pki::PkiError },
     #[error("demo PKI: {0}")]
@@ -96,10 +93,19 @@ pub struct Trust {
 impl Trust {
     pub fn build(cfg: &Config, clock: Arc<dyn Clock>, fetch: bool) -> Result<Trust, SetupError> {
         let demo = if cfg.demo.enabled {
-            Some(
-                DemoPki::ensure(&cfg.resolve(&cfg.demo.dir), &cfg.demo.base_url, clock.as_ref())
-                    .map_err(SetupError::Demo)?,
-            )
+            let mut lt = pki::demo::Lifetimes::default();
+            let days = |d: u32| time::Duration::days(i64::from(d));
+            if let Some(d) = cfg.demo.signer_days {
+                lt.signer = days(d);
+                lt.signer_margin = days(d / 10);
+            }
+            if let Some(d) = cfg.demo.tsa_days {
+                lt.tsa = days(d);
+            }
+            if let Some(d) = cfg.demo.tsa_rotate_days {
+                lt.tsa_margin = days(d);
+            }
+            Some(DemoPki::ensure_with(&cfg.resolve(&cfg.demo.dir), &cfg.demo.base_url, clock.as_ref(), &lt).map_err(SetupError::Demo)?)
         } else {
             None
         };
@@ -115,30 +121,14 @@ impl Trust {
             sources.push(Arc::new(DirRevocationSource::new(&d.crl_dir)));
         }
         if fetch {
-            sources.push(Arc::new(
-                HttpRevocationSource::new(&cfg.revocation).map_err(SetupError::Revocation)?,
-            ));
+            sources.push(Arc::new(HttpRevocationSource::new(&cfg.revocation).map_err(SetupError::Revocation)?));
         }
-        Ok(Trust {
-            clock,
-            trust,
-            demo,
-            revocation: Arc::new(FirstOf(sources)),
-        })
+        Ok(Trust { clock, trust, demo, revocation: Arc::new(FirstOf(sources)) })
     }
 
     /// The chain of `cert` as far as the trust store and `extra` allow (end entity first).
     pub fn chain_of(&self, cert: &X509, extra: &[X509], at: OffsetDateTime) -> Vec<X509> {
-        validate_path(
-            cert,
-            extra,
-            &self.trust,
-            at,
-            &RevocationData::default(),
-            Usage::Any,
-            false,
-        )
-        .chain
+        validate_path(cert, extra, &self.trust, at, &RevocationData::default(), Usage::Any, false).chain
     }
 }
 
@@ -159,29 +149,13 @@ pub struct Services {
 impl Services {
     pub fn build(cfg: &Config, signer: Option<&str>, clock: Arc<dyn Clock>) -> Result<Services, SetupError> {
         let trust = Trust::build(cfg, clock.clone(), cfg.revocation.fetch)?;
-        let key_name = signer
-            .map(str::to_string)
-            .or_else(|| cfg.default_signer.clone())
-            .ok_or(SetupError::NoSigner)?;
-        let sc = cfg
-            .signers
-            .get(&key_name)
-            .ok_or_else(|| SetupError::UnknownSigner(key_name.clone()))?
-            .clone();
-        let software = SoftwareSigner::from_config(&sc, cfg).map_err(|source| SetupError::Signer {
-            name: key_name.clone(),
-            source,
-        })?;
+        let key_name = signer.map(str::to_string).or_else(|| cfg.default_signer.clone()).ok_or(SetupError::NoSigner)?;
+        let sc = cfg.signers.get(&key_name).ok_or_else(|| SetupError::UnknownSigner(key_name.clone()))?.clone();
+        let software = SoftwareSigner::from_config(&sc, cfg).map_err(|source| SetupError::Signer { name: key_name.clone(), source })?;
         pki::trust::check_signer_before_signing(software.certificate(), software.chain(), &trust.trust, clock.now())
-            .map_err(|source| SetupError::SignerRefused {
-                name: key_name.clone(),
-                source,
-            })?;
+            .map_err(|source| SetupError::SignerRefused { name: key_name.clone(), source })?;
         let signer_role = pki::hc_role(software.certificate());
-        let signer_name = sc
-            .name
-            .clone()
-            .unwrap_or_else(|| pki::subject_line(software.certificate()));
+        let signer_name = sc.name.clone().unwrap_or_else(|| pki::subject_line(software.certificate()));
         let digest_alg = DigestAlg::from_name(&cfg.tsa.hash).unwrap_or(DigestAlg::Sha256);
         let tsa = time_stamper(cfg, &trust, digest_alg)?;
         Ok(Services {
@@ -199,11 +173,7 @@ impl Services {
 
     /// Append a DSS revision with the certificates and revocation data of the signer's chain
     /// and the timestamp's TSA chain (PAdES B-LT).
-    pub fn add_validation_data(
-        &self,
-        pdf_bytes: Vec<u8>,
-        token: Option<&TimestampToken>,
-    ) -> Result<(Vec<u8>, Vec<String>), pdf::PdfError> {
+    pub fn add_validation_data(&self, pdf_bytes: Vec<u8>, token: Option<&TimestampToken>) -> Result<(Vec<u8>, Vec<String>), pdf::PdfError> {
         let now = self.clock.now();
         let mut chains = Vec::new();
         let signer_chain = self.trust.chain_of(self.signer.certificate(), self.signer.chain(), now);
@@ -212,11 +182,7 @@ impl Services {
             chains.extend(self.trust.tsa_chain(t, now));
         }
         let m = ltv::collect_validation(&chains, self.trust.revocation.as_ref());
-        let v = pdf::Validation {
-            certs: m.certs,
-            crls: m.crls,
-            ocsps: m.ocsps,
-        };
+        let v = pdf::Validation { certs: m.certs, crls: m.crls, ocsps: m.ocsps };
         Ok((pdf::append_dss(pdf_bytes, &v)?, m.problems))
     }
 }
@@ -232,24 +198,11 @@ pub struct TrustedTimeStamper {
 impl TimeStamper for TrustedTimeStamper {
     fn timestamp(&self, alg: DigestAlg, digest: &[u8]) -> Result<TimestampToken, crate::tsp::TspError> {
         let token = self.inner.timestamp(alg, digest)?;
-        let cert = token
-            .tsa_certificate()
-            .ok_or_else(|| crate::tsp::TspError::Untrusted("the token names no TSA certificate".into()))?;
-        let report = validate_path(
-            cert,
-            token.signed.certificates(),
-            &self.trust,
-            token.info.gen_time,
-            &RevocationData::default(),
-            Usage::TimeStamping,
-            false,
-        );
+        let cert = token.tsa_certificate().ok_or_else(|| crate::tsp::TspError::Untrusted("the token names no TSA certificate".into()))?;
+        let report = validate_path(cert, token.signed.certificates(), &self.trust, token.info.gen_time, &RevocationData::default(), Usage::TimeStamping, false);
         match report.status {
             pki::trust::PathStatus::Valid => Ok(token),
-            other => Err(crate::tsp::TspError::Untrusted(format!(
-                "{}: {other:?}",
-                pki::subject_line(cert)
-            ))),
+            other => Err(crate::tsp::TspError::Untrusted(format!("{}: {other:?}", pki::subject_line(cert)))),
         }
     }
     fn hash_algorithm(&self) -> DigestAlg {
@@ -263,24 +216,16 @@ impl TimeStamper for TrustedTimeStamper {
 /// The configured time stamper (the built-in demo TSA or an RFC 3161 server over HTTP(S)),
 /// with its tokens' TSA certificates checked against the trust store.
 pub fn time_stamper(cfg: &Config, trust: &Trust, digest_alg: DigestAlg) -> Result<Arc<dyn TimeStamper>, SetupError> {
-    Ok(Arc::new(TrustedTimeStamper {
-        inner: raw_time_stamper(cfg, trust, digest_alg)?,
-        trust: trust.trust.clone(),
-    }))
+    Ok(Arc::new(TrustedTimeStamper { inner: raw_time_stamper(cfg, trust, digest_alg)?, trust: trust.trust.clone() }))
 }
 
 fn raw_time_stamper(cfg: &Config, trust: &Trust, digest_alg: DigestAlg) -> Result<Arc<dyn TimeStamper>, SetupError> {
     if cfg.tsa.url.starts_with("builtin:") {
         let d = trust.demo.as_ref().ok_or(SetupError::BuiltinNeedsDemo)?;
         let chain: Vec<X509> = d.tsa_chain.iter().skip(1).cloned().collect();
-        let mut b = BuiltinTsa::new(
-            d.tsa_private_key.clone(),
-            d.tsa_certificate.clone(),
-            chain,
-            trust.clock.clone(),
-        )
-        .map_err(SetupError::Tsa)?
-        .with_hash(digest_alg);
+        let mut b = BuiltinTsa::new(d.tsa_private_key.clone(), d.tsa_certificate.clone(), chain, trust.clock.clone())
+            .map_err(SetupError::Tsa)?
+            .with_hash(digest_alg);
         if let Some(p) = &cfg.tsa.policy {
             b = b.with_policy(p).map_err(SetupError::Tsa)?;
         }

@@ -277,4 +277,26 @@ fn ingest_builtin_tsa_archives_verifiable_files_and_rejects_bad_scans() {
     assert_eq!(v2["summary"]["already_archived"], 2, "{}", text(&o2));
     assert_eq!(v2["summary"]["archived"], 0);
     assert_eq!(archived_files(&w.out), files);
+
+    // reindex: the catalog rebuilt from the PDFs alone matches what ingest recorded
+    let cat = w.out.join("catalog.sqlite");
+    let before: Vec<hozon::archive::catalog::Row> = hozon::archive::catalog::Catalog::open(&cat).unwrap().all().unwrap();
+    std::fs::remove_file(&cat).unwrap();
+    let _ = std::fs::remove_file(w.out.join("catalog.sqlite-wal"));
+    let _ = std::fs::remove_file(w.out.join("catalog.sqlite-shm"));
+    let o = w.run(&["reindex", w.out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+    let after = hozon::archive::catalog::Catalog::open(&cat).unwrap().all().unwrap();
+    assert_eq!(after.len(), before.len());
+    for b in &before {
+        let a = after.iter().find(|a| a.id == b.id).unwrap_or_else(|| panic!("{} lost", b.id));
+        assert_eq!((&a.archive_path, &a.archive_sha256, &a.profile, &a.level), (&b.archive_path, &b.archive_sha256, &b.profile, &b.level));
+        assert_eq!((&a.patient_id, &a.document_type, &a.document_date, &a.operator), (&b.patient_id, &b.document_type, &b.document_date, &b.operator));
+        assert_eq!((&a.signer, &a.timestamp_time, &a.tsa_cert_expiry, &a.next_renewal_due), (&b.signer, &b.timestamp_time, &b.tsa_cert_expiry, &b.next_renewal_due));
+        assert_eq!((a.pages, &a.retention_until, &a.archived_at), (b.pages, &b.retention_until, &b.archived_at));
+        let sources = |r: &hozon::archive::catalog::Row| serde_json::from_str::<Value>(&r.sources).unwrap();
+        assert_eq!(sources(a), sources(b), "sources of {}", b.id);
+    }
+    let audit = hozon::archive::inspect::audit_archive(&w.out).unwrap();
+    assert!(audit.ok(), "{:?}", audit.problems);
 }

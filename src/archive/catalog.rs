@@ -72,12 +72,14 @@ pub struct Row {
     pub renewals: u32,
     /// Path of the RFC 4998 evidence record, when one exists.
     pub ers_path: Option<String>,
+    /// SHA-256 of a replacement being written (renewal); cleared when it is in place.
+    pub pending_sha256: Option<String>,
 }
 
 const COLUMNS: &str = "id, archive_path, archive_sha256, archive_size, status, profile, level, patient_id, \
     document_type, document_date, sources, sidecar, signer, signer_role, information_manager, operator, pages, \
     timestamp_time, newest_timestamp_time, tsa_cert_expiry, next_renewal_due, newest_timestamp_algs, \
-    retention_until, reference_copy, paper_location, flags, archived_at, renewed_at, renewals, ers_path";
+    retention_until, reference_copy, paper_location, flags, archived_at, renewed_at, renewals, ers_path, pending_sha256";
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS documents (
@@ -110,7 +112,8 @@ CREATE TABLE IF NOT EXISTS documents (
     archived_at TEXT NOT NULL,
     renewed_at TEXT,
     renewals INTEGER NOT NULL DEFAULT 0,
-    ers_path TEXT
+    ers_path TEXT,
+    pending_sha256 TEXT
 );
 CREATE INDEX IF NOT EXISTS documents_due ON documents(next_renewal_due);
 CREATE INDEX IF NOT EXISTS documents_archived_at ON documents(archived_at);
@@ -133,10 +136,19 @@ impl Catalog {
         conn.pragma_update(None, "journal_mode", "WAL").map_err(err)?;
         conn.pragma_update(None, "synchronous", "FULL").map_err(err)?;
         conn.execute_batch(SCHEMA).map_err(err)?;
-        Ok(Catalog {
-            path: path.to_path_buf(),
-            conn,
-        })
+        let c = Catalog { path: path.to_path_buf(), conn };
+        c.migrate()?;
+        Ok(c)
+    }
+
+    /// Columns added after the first release: older catalogs gain them on open.
+    fn migrate(&self) -> Result<(), CatalogError> {
+        let mut st = self.conn.prepare("PRAGMA table_info(documents)").map_err(|e| self.err(e))?;
+        let names: Vec<String> = st.query_map([], |r| r.get::<_, String>(1)).map_err(|e| self.err(e))?.filter_map(Result::ok).collect();
+        if !names.iter().any(|n| n == "pending_sha256") {
+            self.conn.execute_batch("ALTER TABLE documents ADD COLUMN pending_sha256 TEXT").map_err(|e| self.err(e))?;
+        }
+        Ok(())
     }
 
     fn err(&self, source: rusqlite::Error) -> CatalogError {
@@ -148,7 +160,7 @@ impl Catalog {
 
     /// Insert or replace a row.
     pub fn put(&self, r: &Row) -> Result<(), CatalogError> {
-        let sql = format!("INSERT OR REPLACE INTO documents ({COLUMNS}) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27,?28,?29,?30)");
+        let sql = format!("INSERT OR REPLACE INTO documents ({COLUMNS}) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27,?28,?29,?30,?31)");
         self.conn
             .execute(
                 &sql,
@@ -182,7 +194,8 @@ impl Catalog {
                     r.archived_at,
                     r.renewed_at,
                     r.renewals,
-                    r.ers_path
+                    r.ers_path,
+                    r.pending_sha256
                 ],
             )
             .map_err(|e| self.err(e))?;
@@ -193,6 +206,12 @@ impl Catalog {
         self.conn
             .execute("UPDATE documents SET status = ?1 WHERE id = ?2", params![status, id])
             .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    /// Remove every row (reindex, inside a transaction).
+    pub fn delete_all(&self) -> Result<(), CatalogError> {
+        self.conn.execute("DELETE FROM documents", []).map_err(|e| self.err(e))?;
         Ok(())
     }
 
@@ -226,6 +245,28 @@ impl Catalog {
     /// Rows left in `writing` by an interrupted run.
     pub fn unfinished(&self) -> Result<Vec<Row>, CatalogError> {
         self.select("WHERE status = ?1 ORDER BY id", &[&STATUS_WRITING])
+    }
+
+    /// Rows with a replacement in flight (renewal interrupted).
+    pub fn pending_replacements(&self) -> Result<Vec<Row>, CatalogError> {
+        self.select("WHERE pending_sha256 IS NOT NULL ORDER BY id", &[])
+    }
+
+    pub fn set_pending(&self, id: &str, sha: Option<&str>) -> Result<(), CatalogError> {
+        self.conn
+            .execute("UPDATE documents SET pending_sha256 = ?1 WHERE id = ?2", params![sha, id])
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    /// (id, newest_timestamp_algs) of archived rows: the cheap scan for weakening algorithms.
+    pub fn algorithm_notes(&self) -> Result<Vec<(String, String)>, CatalogError> {
+        let mut st = self
+            .conn
+            .prepare("SELECT id, newest_timestamp_algs FROM documents WHERE status = ?1 AND newest_timestamp_algs IS NOT NULL")
+            .map_err(|e| self.err(e))?;
+        let rows = st.query_map([STATUS_ARCHIVED], |r| Ok((r.get(0)?, r.get(1)?))).map_err(|e| self.err(e))?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.err(e))
     }
 
     /// Archived rows whose renewal is due at or before `until` (RFC 3339, compared as text:
@@ -300,6 +341,7 @@ fn row_from_sql(r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
         renewed_at: r.get(27)?,
         renewals: r.get(28)?,
         ers_path: r.get(29)?,
+        pending_sha256: r.get(30)?,
     })
 }
 

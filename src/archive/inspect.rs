@@ -153,7 +153,8 @@ pub fn audit_archive(root: &Path) -> Result<AuditReport, InspectError> {
     Ok(rep)
 }
 
-fn pdfs_under(root: &Path) -> Vec<PathBuf> {
+/// Every PDF below `root` (archive files; temp files never end in .pdf), sorted.
+pub fn pdfs_under(root: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut stack = vec![root.to_path_buf()];
     while let Some(d) = stack.pop() {

@@ -24,18 +24,21 @@ use super::layout;
 #[non_exhaustive]
 pub enum ArchiveError {
     #[error("archive folder {path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("archive {path} is in use by another hozon process (lock {lock})")]
     Locked { path: PathBuf, lock: PathBuf },
     #[error(transparent)]
     Catalog(#[from] CatalogError),
     #[error(transparent)]
     Audit(#[from] AuditError),
-    #[error("refusing unsafe archive path {0:?}")]
-    UnsafePath(String),
     /// The id already has a row (same scans archived earlier, or twice in one run).
     #[error("document {id} is already in the catalog ({path})")]
     AlreadyArchived { id: String, path: String },
+    #[error("refusing unsafe archive path {0:?}")]
+    UnsafePath(String),
 }
 
 impl ArchiveError {
@@ -125,15 +128,37 @@ impl Archive {
     }
 
     pub fn path_of(&self, relative: &str) -> Result<PathBuf, ArchiveError> {
-        layout::resolve(&self.root, relative).ok_or_else(|| ArchiveError::UnsafePath(relative.to_string()))
+        layout::resolve(&self.root, relative)
+            .ok_or_else(|| ArchiveError::UnsafePath(relative.to_string()))
     }
 
     fn recover(&mut self, now: &str) -> Result<Recovery, ArchiveError> {
         let mut rec = Recovery::default();
-        rec.temps_removed = atomic::remove_stale_temps(&self.root).map_err(|source| ArchiveError::Io {
-            path: self.root.clone(),
-            source,
-        })?;
+        rec.temps_removed =
+            atomic::remove_stale_temps(&self.root).map_err(|source| ArchiveError::Io {
+                path: self.root.clone(),
+                source,
+            })?;
+        for row in self.catalog.pending_replacements()? {
+            // A renewal was interrupted: the file is either still the old one (nothing happened)
+            // or already the new one (finish the row; its timestamp fields stay as they were, so the row is still due and the
+            // next run renews once more — harmless, and never claims evidence that is not there).
+            let on_disk = self.path_of(&row.archive_path).ok().and_then(|p| std::fs::read(p).ok());
+            match on_disk {
+                Some(b) if Some(sha256_hex(&b)) == row.pending_sha256 => {
+                    let mut r = row.clone();
+                    r.archive_sha256 = sha256_hex(&b);
+                    r.archive_size = b.len() as u64;
+                    r.pending_sha256 = None;
+                    r.renewals += 1;
+                    r.renewed_at = Some(now.to_string());
+                    self.audit.append(now, "renewed", Some(&r.id), serde_json::json!({"path": r.archive_path, "sha256": r.archive_sha256, "recovered": true}))?;
+                    self.catalog.put(&r)?;
+                    rec.finished.push(r.id);
+                }
+                _ => self.catalog.set_pending(&row.id, None)?,
+            }
+        }
         let unfinished = self.catalog.unfinished()?;
         if unfinished.is_empty() {
             return Ok(rec);
@@ -150,8 +175,12 @@ impl Archive {
                     .iter()
                     .any(|e| e.event == "archived" && e.document_id.as_deref() == Some(&row.id));
                 if !logged {
-                    self.audit
-                        .append(now, "archived", Some(&row.id), archived_details(&row, true))?;
+                    self.audit.append(
+                        now,
+                        "archived",
+                        Some(&row.id),
+                        archived_details(&row, true),
+                    )?;
                 }
                 self.catalog.set_status(&row.id, STATUS_ARCHIVED)?;
                 rec.finished.push(row.id);
@@ -166,14 +195,11 @@ impl Archive {
     /// Store a new document: the write protocol above. `row.archive_path` must be set; the
     /// status, hash and size are filled in here. An id that already has a row is refused with
     /// `AlreadyArchived`: its row and file belong to an earlier store and must not be replaced
-    /// (the same scans twice in one run used to clobber the first row, then delete it).
+    /// (the same scans twice in one run would otherwise clobber the first row, then delete it).
     pub fn store_new(&mut self, mut row: Row, pdf: &[u8], now: &str) -> Result<Row, ArchiveError> {
         let path = self.path_of(&row.archive_path)?;
         if let Some(existing) = self.catalog.get(&row.id)? {
-            return Err(ArchiveError::AlreadyArchived {
-                id: row.id,
-                path: existing.archive_path,
-            });
+            return Err(ArchiveError::AlreadyArchived { id: row.id, path: existing.archive_path });
         }
         row.archive_sha256 = sha256_hex(pdf);
         row.archive_size = pdf.len() as u64;
@@ -184,8 +210,12 @@ impl Archive {
             let _ = self.catalog.delete(&row.id);
             return Err(ArchiveError::Io { path, source });
         }
-        self.audit
-            .append(now, "archived", Some(&row.id), archived_details(&row, false))?;
+        self.audit.append(
+            now,
+            "archived",
+            Some(&row.id),
+            archived_details(&row, false),
+        )?;
         self.catalog.set_status(&row.id, STATUS_ARCHIVED)?;
         row.status = STATUS_ARCHIVED.into();
         Ok(row)
@@ -266,21 +296,25 @@ mod tests {
             std::fs::read(d.path().join("2026/11/27/d1.pdf")).unwrap(),
             b"%PDF-1.7 test"
         );
-        assert_eq!(a.catalog.get("d1").unwrap().unwrap().status, STATUS_ARCHIVED);
+        assert_eq!(
+            a.catalog.get("d1").unwrap().unwrap().status,
+            STATUS_ARCHIVED
+        );
         assert_eq!(r.archive_sha256, sha256_hex(b"%PDF-1.7 test"));
-        let (entries, rep) = super::super::audit::read_and_check(&d.path().join(layout::AUDIT_FILE)).unwrap();
+        let (entries, rep) =
+            super::super::audit::read_and_check(&d.path().join(layout::AUDIT_FILE)).unwrap();
         assert!(rep.problems.is_empty());
         assert_eq!(entries.len(), 1);
         // the same id again never overwrites, and leaves the first row in place
         let e = a.store_new(row("d1"), b"other", "t").unwrap_err();
         assert_eq!(e.code(), "already-archived");
+        let kept = a.catalog.get("d1").unwrap().unwrap();
+        assert_eq!(kept.status, STATUS_ARCHIVED);
+        assert_eq!(kept.archive_sha256, sha256_hex(b"%PDF-1.7 test"));
         assert_eq!(
             std::fs::read(d.path().join("2026/11/27/d1.pdf")).unwrap(),
             b"%PDF-1.7 test"
         );
-        let kept = a.catalog.get("d1").unwrap().unwrap();
-        assert_eq!(kept.status, STATUS_ARCHIVED);
-        assert_eq!(kept.archive_sha256, sha256_hex(b"%PDF-1.7 test"));
     }
 
     #[test]
@@ -322,9 +356,13 @@ mod tests {
         let (a, rec) = Archive::open(d.path(), "t").unwrap();
         assert_eq!(rec.finished, vec!["done"]);
         assert_eq!(rec.dropped, vec!["lost"]);
-        assert_eq!(a.catalog.get("done").unwrap().unwrap().status, STATUS_ARCHIVED);
+        assert_eq!(
+            a.catalog.get("done").unwrap().unwrap().status,
+            STATUS_ARCHIVED
+        );
         assert!(a.catalog.get("lost").unwrap().is_none());
-        let (entries, _) = super::super::audit::read_and_check(&d.path().join(layout::AUDIT_FILE)).unwrap();
+        let (entries, _) =
+            super::super::audit::read_and_check(&d.path().join(layout::AUDIT_FILE)).unwrap();
         assert_eq!(entries.len(), 1);
         assert_eq!(entries[0].document_id.as_deref(), Some("done"));
     }

@@ -23,6 +23,7 @@ mod acroform;
 mod assemble;
 mod dss;
 mod image;
+mod info;
 mod metadata;
 mod signature;
 
@@ -43,6 +44,7 @@ pub use changes::{classify_changes, Change, ChangeKind};
 pub use dss::{append_dss, read_dss, Validation};
 pub use error::PdfError;
 pub use image::{jpeg_info, tiff_page_count, ImageKind, ImagePage, JpegInfo};
+pub use info::read_info;
 pub use metadata::{PdfMetadata, HOZON_XMP_NS};
 pub use pages::{extract_page_images, page_count, PageImage};
 pub use reader::{der_prefix, read_signatures, revisions, SignatureEntry};

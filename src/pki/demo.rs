@@ -33,10 +33,31 @@ pub const ORGANIZATION: &str = "hozon demo PKI";
 pub const CRL_FILE: &str = "demo-root.crl";
 
 /// Re-issue a leaf certificate when it expires within this margin.
-const RENEW_MARGIN: Duration = Duration::days(30);
+/// How long demo certificates live and when they are re-issued. The defaults mimic real life
+/// (signer 2 years, TSA 10 years, a TSA key rotated well before its certificate ends); tests of
+/// long-term renewal shorten them.
+#[derive(Debug, Clone, Copy)]
+pub struct Lifetimes {
+    pub signer: Duration,
+    pub tsa: Duration,
+    /// Re-issue the signer when less than this is left.
+    pub signer_margin: Duration,
+    /// Re-issue (rotate) the TSA when less than this is left, so renewals made inside the
+    /// renewal window get a TSA certificate that outlives them.
+    pub tsa_margin: Duration,
+}
+
+impl Default for Lifetimes {
+    fn default() -> Self {
+        Lifetimes {
+            signer: Duration::days(2 * 365),
+            tsa: Duration::days(10 * 365 + 2),
+            signer_margin: Duration::days(30),
+            tsa_margin: Duration::days(2 * 365),
+        }
+    }
+}
 const ROOT_LIFETIME: Duration = Duration::days(20 * 365 + 5);
-const SIGNER_LIFETIME: Duration = Duration::days(2 * 365);
-const TSA_LIFETIME: Duration = Duration::days(10 * 365 + 2);
 const CRL_LIFETIME: Duration = Duration::days(365);
 /// Backdating of notBefore/thisUpdate, so that a validation a moment later at a slightly
 /// different clock still falls inside the window.
@@ -107,15 +128,20 @@ impl DemoPki {
     /// renewing the signer, TSA or CRL when outdated at `clock.now()`. `base_url` (e.g.
     /// `http://127.0.0.1:8318`) goes into the certificates' CRL distribution points.
     pub fn ensure(dir: &Path, base_url: &str, clock: &dyn Clock) -> Result<DemoPki, PkiError> {
+        Self::ensure_with(dir, base_url, clock, &Lifetimes::default())
+    }
+
+    /// `ensure` with chosen certificate lifetimes.
+    pub fn ensure_with(dir: &Path, base_url: &str, clock: &dyn Clock, lt: &Lifetimes) -> Result<DemoPki, PkiError> {
         let now = clock.now();
         let mut created = false;
         if is_missing_or_empty(dir)? {
-            create_atomically(dir, base_url, now)?;
+            create_atomically(dir, base_url, now, lt)?;
             created = true;
         }
         let mut pki = load(dir)?;
         pki.created = created;
-        pki.renew(base_url, now)?;
+        pki.renew(base_url, now, lt)?;
         Ok(pki)
     }
 
@@ -130,19 +156,19 @@ impl DemoPki {
         Ok((key, cert))
     }
 
-    fn renew(&mut self, base_url: &str, now: OffsetDateTime) -> Result<(), PkiError> {
+    fn renew(&mut self, base_url: &str, now: OffsetDateTime, lt: &Lifetimes) -> Result<(), PkiError> {
         let p = Paths::in_dir(&self.dir);
         let root_key = read_key(&p.root_key)?;
-        if needs_renewal(&self.signer_certificate, now)? {
+        if needs_renewal(&self.signer_certificate, now, lt.signer_margin)? {
             let pass = read_pass(&p.signer_pass)?;
-            let (p12, cert) = new_signer(&self.root, &root_key, base_url, now, &pass)?;
+            let (p12, cert) = new_signer(&self.root, &root_key, base_url, now, &pass, lt)?;
             replace_file(&p.signer_p12, &p12, 0o600)?;
             replace_file(&p.signer_pem, &pem(&cert)?, 0o644)?;
             self.signer_certificate = cert;
             self.reissued.push("signer");
         }
-        if needs_renewal(&self.tsa_certificate, now)? {
-            let (key, cert) = new_tsa(&self.root, &root_key, base_url, now)?;
+        if needs_renewal(&self.tsa_certificate, now, lt.tsa_margin)? {
+            let (key, cert) = new_tsa(&self.root, &root_key, base_url, now, lt)?;
             // Key first: a crash between the two leaves a key/cert mismatch, which `load`
             // detects and the next run repairs by issuing again.
             replace_file(&p.tsa_key, &key_pem(&key)?, 0o600)?;
@@ -153,7 +179,8 @@ impl DemoPki {
             self.reissued.push("tsa");
         }
         let crl = Crl::from_bytes(&read_bounded(&p.crl)?)?;
-        let outdated = crl.next_update.is_none_or(|n| n <= now + Duration::days(1)) || crl.this_update > now;
+        let outdated =
+            crl.next_update.is_none_or(|n| n <= now + Duration::days(1)) || crl.this_update > now;
         if outdated {
             replace_file(&p.crl, &new_crl(&self.root, &root_key, now)?, 0o644)?;
             self.reissued.push("crl");
@@ -173,13 +200,13 @@ fn is_missing_or_empty(dir: &Path) -> Result<bool, PkiError> {
     }
 }
 
-fn needs_renewal(cert: &X509, now: OffsetDateTime) -> Result<bool, PkiError> {
+fn needs_renewal(cert: &X509, now: OffsetDateTime, margin: Duration) -> Result<bool, PkiError> {
     let nb = to_offset(cert.not_before())?;
     let na = to_offset(cert.not_after())?;
-    Ok(now < nb || now + RENEW_MARGIN > na)
+    Ok(now < nb || now + margin > na)
 }
 
-fn create_atomically(dir: &Path, base_url: &str, now: OffsetDateTime) -> Result<(), PkiError> {
+fn create_atomically(dir: &Path, base_url: &str, now: OffsetDateTime, lt: &Lifetimes) -> Result<(), PkiError> {
     let parent = dir
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -190,7 +217,7 @@ fn create_atomically(dir: &Path, base_url: &str, now: OffsetDateTime) -> Result<
         .suffix(".demo")
         .tempdir_in(parent)
         .map_err(PkiError::io(parent))?;
-    write_all(tmp.path(), base_url, now)?;
+    write_all(tmp.path(), base_url, now, lt)?;
     sync_dir(tmp.path())?;
     let tmp_path = tmp.keep();
     if let Err(e) = fs::rename(&tmp_path, dir) {
@@ -207,22 +234,22 @@ fn create_atomically(dir: &Path, base_url: &str, now: OffsetDateTime) -> Result<
     sync_dir(parent)
 }
 
-fn write_all(d: &Path, base_url: &str, now: OffsetDateTime) -> Result<(), PkiError> {
+fn write_all(d: &Path, base_url: &str, now: OffsetDateTime, lt: &Lifetimes) -> Result<(), PkiError> {
     let p = Paths::in_dir(d);
     let root_key = new_rsa_key(3072)?;
-    let root_spec =
-        CertSpec::ca(ROOT_CN, now - BACKDATE, now + ROOT_LIFETIME).with_subject(Nid::ORGANIZATIONNAME, ORGANIZATION);
+    let root_spec = CertSpec::ca(ROOT_CN, now - BACKDATE, now + ROOT_LIFETIME)
+        .with_subject(Nid::ORGANIZATIONNAME, ORGANIZATION);
     let root = issue(&root_spec, &root_key, None)?;
     write_new(&p.root_key, &key_pem(&root_key)?, 0o600)?;
     write_new(&p.root_pem, &pem(&root)?, 0o644)?;
 
     let pass = hex::encode(random_bytes(24)?);
     write_new(&p.signer_pass, format!("{pass}\n").as_bytes(), 0o600)?;
-    let (p12, signer) = new_signer(&root, &root_key, base_url, now, &pass)?;
+    let (p12, signer) = new_signer(&root, &root_key, base_url, now, &pass, lt)?;
     write_new(&p.signer_p12, &p12, 0o600)?;
     write_new(&p.signer_pem, &pem(&signer)?, 0o644)?;
 
-    let (tsa_key, tsa) = new_tsa(&root, &root_key, base_url, now)?;
+    let (tsa_key, tsa) = new_tsa(&root, &root_key, base_url, now, lt)?;
     write_new(&p.tsa_key, &key_pem(&tsa_key)?, 0o600)?;
     write_new(&p.tsa_cert, &pem(&tsa)?, 0o644)?;
 
@@ -238,14 +265,16 @@ fn new_signer(
     base_url: &str,
     now: OffsetDateTime,
     pass: &str,
+    lt: &Lifetimes,
 ) -> Result<(Vec<u8>, X509), PkiError> {
     let key = new_rsa_key(2048)?;
-    let mut spec = CertSpec::signer(SIGNER_CN, now - BACKDATE, now + SIGNER_LIFETIME)
+    let mut spec = CertSpec::signer(SIGNER_CN, now - BACKDATE, now + lt.signer)
         .with_subject(Nid::ORGANIZATIONNAME, ORGANIZATION);
     spec.crl_urls = vec![DemoPki::crl_url(base_url)];
     let cert = issue(&spec, &key, Some((root, root_key)))?;
     let mut ca = Stack::new().map_err(PkiError::ossl("making a stack"))?;
-    ca.push(root.clone()).map_err(PkiError::ossl("making a stack"))?;
+    ca.push(root.clone())
+        .map_err(PkiError::ossl("making a stack"))?;
     let p12 = Pkcs12::builder()
         .name("hozon demo signer")
         .pkey(&key)
@@ -256,7 +285,11 @@ fn new_signer(
         .mac_md(MessageDigest::sha256())
         .build2(pass)
         .map_err(PkiError::ossl("building signer.p12"))?;
-    Ok((p12.to_der().map_err(PkiError::ossl("encoding signer.p12"))?, cert))
+    Ok((
+        p12.to_der()
+            .map_err(PkiError::ossl("encoding signer.p12"))?,
+        cert,
+    ))
 }
 
 fn new_tsa(
@@ -264,16 +297,21 @@ fn new_tsa(
     root_key: &PKeyRef<Private>,
     base_url: &str,
     now: OffsetDateTime,
+    lt: &Lifetimes,
 ) -> Result<(PKey<Private>, X509), PkiError> {
     let key = new_rsa_key(2048)?;
-    let mut spec =
-        CertSpec::tsa(TSA_CN, now - BACKDATE, now + TSA_LIFETIME).with_subject(Nid::ORGANIZATIONNAME, ORGANIZATION);
+    let mut spec = CertSpec::tsa(TSA_CN, now - BACKDATE, now + lt.tsa)
+        .with_subject(Nid::ORGANIZATIONNAME, ORGANIZATION);
     spec.crl_urls = vec![DemoPki::crl_url(base_url)];
     let cert = issue(&spec, &key, Some((root, root_key)))?;
     Ok((key, cert))
 }
 
-fn new_crl(root: &X509, root_key: &PKeyRef<Private>, now: OffsetDateTime) -> Result<Vec<u8>, PkiError> {
+fn new_crl(
+    root: &X509,
+    root_key: &PKeyRef<Private>,
+    now: OffsetDateTime,
+) -> Result<Vec<u8>, PkiError> {
     let this_update = now - BACKDATE;
     // cRLNumber must increase; the issue time in seconds does as long as time moves forward.
     let number = u64::try_from(this_update.unix_timestamp()).unwrap_or(1);
@@ -310,7 +348,11 @@ fn load(dir: &Path) -> Result<DemoPki, PkiError> {
     }
     let root = read_cert(&p.root_pem)?;
     let root_key = read_key(&p.root_key)?;
-    if !root.public_key().map(|k| k.public_eq(&root_key)).unwrap_or(false) {
+    if !root
+        .public_key()
+        .map(|k| k.public_eq(&root_key))
+        .unwrap_or(false)
+    {
         return Err(PkiError::DemoIncomplete {
             dir: dir.to_path_buf(),
             missing: "root.key matching root.pem".into(),
@@ -320,7 +362,11 @@ fn load(dir: &Path) -> Result<DemoPki, PkiError> {
     let tsa = read_cert(&p.tsa_cert)?;
     let tsa_key = read_key(&p.tsa_key)?;
     // A key/cert mismatch (crash during renewal) makes the TSA look expired: renewal repairs it.
-    let tsa = if tsa.public_key().map(|k| k.public_eq(&tsa_key)).unwrap_or(false) {
+    let tsa = if tsa
+        .public_key()
+        .map(|k| k.public_eq(&tsa_key))
+        .unwrap_or(false)
+    {
         tsa
     } else {
         expired_placeholder(&tsa_key)?
@@ -361,7 +407,14 @@ fn open_p12(p12: &Path, pass_file: &Path) -> Result<(PKey<Private>, X509, Vec<X5
         .and_then(|p| p.parse2(&pass))
         .map_err(|e| PkiError::Parse(format!("{}: {e}", p12.display())))?;
     match (parsed.pkey, parsed.cert) {
-        (Some(k), Some(c)) => Ok((k, c, parsed.ca.map(|s| s.into_iter().collect()).unwrap_or_default())),
+        (Some(k), Some(c)) => Ok((
+            k,
+            c,
+            parsed
+                .ca
+                .map(|s| s.into_iter().collect())
+                .unwrap_or_default(),
+        )),
         _ => Err(PkiError::Parse(format!(
             "{}: no key or certificate inside",
             p12.display()
@@ -374,7 +427,10 @@ fn read_pass(path: &Path) -> Result<String, PkiError> {
         .map_err(|_| PkiError::Parse(format!("{}: not UTF-8", path.display())))?;
     let pass = text.trim_end_matches(['\n', '\r']).to_string();
     if pass.contains('\0') {
-        return Err(PkiError::Parse(format!("{}: NUL in password", path.display())));
+        return Err(PkiError::Parse(format!(
+            "{}: NUL in password",
+            path.display()
+        )));
     }
     Ok(pass)
 }
@@ -392,19 +448,23 @@ fn read_bounded(path: &Path) -> Result<Vec<u8>, PkiError> {
 }
 
 fn read_cert(path: &Path) -> Result<X509, PkiError> {
-    X509::from_pem(&read_bounded(path)?).map_err(|e| PkiError::Parse(format!("{}: {e}", path.display())))
+    X509::from_pem(&read_bounded(path)?)
+        .map_err(|e| PkiError::Parse(format!("{}: {e}", path.display())))
 }
 
 fn read_key(path: &Path) -> Result<PKey<Private>, PkiError> {
-    PKey::private_key_from_pem(&read_bounded(path)?).map_err(|e| PkiError::Parse(format!("{}: {e}", path.display())))
+    PKey::private_key_from_pem(&read_bounded(path)?)
+        .map_err(|e| PkiError::Parse(format!("{}: {e}", path.display())))
 }
 
 fn pem(cert: &X509) -> Result<Vec<u8>, PkiError> {
-    cert.to_pem().map_err(PkiError::ossl("encoding a certificate"))
+    cert.to_pem()
+        .map_err(PkiError::ossl("encoding a certificate"))
 }
 
 fn key_pem(key: &PKeyRef<Private>) -> Result<Vec<u8>, PkiError> {
-    key.private_key_to_pem_pkcs8().map_err(PkiError::ossl("encoding a key"))
+    key.private_key_to_pem_pkcs8()
+        .map_err(PkiError::ossl("encoding a key"))
 }
 
 fn random_bytes(n: usize) -> Result<Vec<u8>, PkiError> {
@@ -445,7 +505,9 @@ fn replace_file(path: &Path, bytes: &[u8], mode: u32) -> Result<(), PkiError> {
 }
 
 fn sync_dir(dir: &Path) -> Result<(), PkiError> {
-    File::open(dir).and_then(|f| f.sync_all()).map_err(PkiError::io(dir))
+    File::open(dir)
+        .and_then(|f| f.sync_all())
+        .map_err(PkiError::io(dir))
 }
 
 #[cfg(test)]
@@ -501,7 +563,11 @@ mod tests {
 
         // Reload: nothing regenerated.
         let again = DemoPki::ensure(&dir, BASE, &FixedClock(t0 + Duration::days(100))).unwrap();
-        assert!(!again.created && again.reissued.is_empty(), "{:?}", again.reissued);
+        assert!(
+            !again.created && again.reissued.is_empty(),
+            "{:?}",
+            again.reissued
+        );
         assert_eq!(again.root.to_der().unwrap(), pki.root.to_der().unwrap());
         assert_eq!(
             again.signer_certificate.to_der().unwrap(),
@@ -531,7 +597,15 @@ mod tests {
             true,
         );
         assert_eq!(r.status, PathStatus::Valid, "{:?}", r.status);
-        let r = validate_path(&again.tsa_certificate, &[], &trust, at, &rev, Usage::TimeStamping, true);
+        let r = validate_path(
+            &again.tsa_certificate,
+            &[],
+            &trust,
+            at,
+            &rev,
+            Usage::TimeStamping,
+            true,
+        );
         assert_eq!(r.status, PathStatus::Valid, "{:?}", r.status);
 
         // Three years on: signer (2 years) and CRL (1 year) renewed, TSA and root kept.
@@ -577,7 +651,9 @@ mod tests {
 
     #[test]
     fn openssl_cli_opens_p12_and_verifies_with_crl() {
-        let Some(tmp) = crate::pki::fixtures::openssl_cli("demo::openssl_cli_opens_p12_and_verifies_with_crl") else {
+        let Some(tmp) =
+            crate::pki::fixtures::openssl_cli("demo::openssl_cli_opens_p12_and_verifies_with_crl")
+        else {
             return;
         };
         let dir = tmp.path().join("demo");
@@ -589,9 +665,14 @@ mod tests {
             .arg(format!("file:{}", pki.signer_pass.display()))
             .output()
             .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let crl_pem = tmp.path().join("crl.pem");
-        let crl = openssl::x509::X509Crl::from_der(&fs::read(pki.crl_dir.join(CRL_FILE)).unwrap()).unwrap();
+        let crl = openssl::x509::X509Crl::from_der(&fs::read(pki.crl_dir.join(CRL_FILE)).unwrap())
+            .unwrap();
         fs::write(&crl_pem, crl.to_pem().unwrap()).unwrap();
         let out = std::process::Command::new("openssl")
             .args(["verify", "-crl_check", "-CRLfile"])

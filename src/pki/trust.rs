@@ -13,7 +13,9 @@
 //! revocation that happened before T). A revocation entry is believed whenever its CRL or
 //! response verifies, whatever its dates.
 
+use std::collections::HashMap;
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 
 use openssl::stack::Stack;
 use openssl::x509::store::X509StoreBuilder;
@@ -24,7 +26,7 @@ use time::{Duration, OffsetDateTime};
 use super::asn1_time::to_offset;
 use super::crl::{Crl, CrlEntry};
 use super::extensions::{extended_key_usage, key_usage, oid_text, OID_KP_TIME_STAMPING};
-use super::ocsp::{check_response, check_signature_only, OcspCertState};
+use super::ocsp::{check_response, check_signature_only, OcspAnswer, OcspCertState};
 use super::{fmt_time, subject_line, PkiError};
 use crate::config::Config;
 
@@ -231,6 +233,22 @@ pub fn validate_path(
     usage: Usage,
     require_revocation: bool,
 ) -> PathReport {
+    validate_path_cached(cert, extra, trust, at, revocation, usage, require_revocation, None)
+}
+
+/// [`validate_path`] with parsed CRLs and OCSP verdicts shared through `cache` (one per run),
+/// so a batch does not parse and verify the same revocation data again for every file.
+#[allow(clippy::too_many_arguments)]
+pub fn validate_path_cached(
+    cert: &X509,
+    extra: &[X509],
+    trust: &TrustStore,
+    at: OffsetDateTime,
+    revocation: &RevocationData,
+    usage: Usage,
+    require_revocation: bool,
+    cache: Option<&RevocationCache>,
+) -> PathReport {
     let mut report = PathReport {
         chain: vec![cert.clone()],
         status: PathStatus::Valid,
@@ -256,7 +274,14 @@ pub fn validate_path(
     let mut helpers: Vec<X509> = extra.to_vec();
     helpers.extend(trust.intermediates.iter().cloned());
     helpers.extend(report.chain.iter().cloned());
-    let crls: Vec<Crl> = revocation.crls.iter().filter_map(|d| Crl::from_bytes(d).ok()).collect();
+    let crls: Vec<Arc<Crl>> = revocation
+        .crls
+        .iter()
+        .filter_map(|d| match cache {
+            Some(c) => c.crl(d),
+            None => Crl::from_bytes(d).ok().map(Arc::new),
+        })
+        .collect();
     let mut revoked_now: Option<PathStatus> = None;
     let mut missing: Vec<String> = Vec::new();
     let anchors = report.chain.len().saturating_sub(1);
@@ -264,7 +289,7 @@ pub fn validate_path(
         let (Some(c), Some(issuer)) = (report.chain.get(i), report.chain.get(i + 1)) else {
             break;
         };
-        let found = revocation_of(c, issuer, at, &crls, &revocation.ocsps, trust.roots(), &helpers);
+        let found = revocation_of(c, issuer, at, &crls, &revocation.ocsps, trust.roots(), &helpers, cache);
         for (when, reason) in found.revocations {
             if when <= at {
                 if revoked_now.is_none() {
@@ -507,16 +532,20 @@ fn revocation_of(
     cert: &X509,
     issuer: &X509,
     at: OffsetDateTime,
-    crls: &[Crl],
+    crls: &[Arc<Crl>],
     ocsps: &[Vec<u8>],
     roots: &[X509],
     helpers: &[X509],
+    cache: Option<&RevocationCache>,
 ) -> Found {
     let mut found = Found {
         revocations: Vec::new(),
         evidence: RevocationEvidence::Missing,
     };
-    for crl in crls.iter().filter(|c| c.is_issued_by(issuer)) {
+    for crl in crls
+        .iter()
+        .filter(|c| cache.map_or_else(|| c.is_issued_by(issuer), |k| k.issued_by(c, issuer)))
+    {
         // A CRL that lists the certificate also vouches for T (revoked before T or not).
         let Ok(entry) = crl.entry_for(cert) else {
             continue;
@@ -532,10 +561,11 @@ fn revocation_of(
     }
     for der in ocsps {
         // Responder certificates are judged at the time the response was produced.
-        let Ok(Some(first)) = check_signature_only(der, cert, issuer) else {
-            continue;
+        let answer = match cache {
+            Some(k) => k.ocsp(der, cert, issuer, || ocsp_answer(der, cert, issuer, roots, helpers)),
+            None => ocsp_answer(der, cert, issuer, roots, helpers),
         };
-        let Ok(Some(answer)) = check_response(der, cert, issuer, roots, helpers, first.this_update) else {
+        let Some(answer) = answer else {
             continue;
         };
         match answer.status {
@@ -551,6 +581,71 @@ fn revocation_of(
     }
     found.revocations.sort();
     found
+}
+
+/// What an OCSP response says about `cert`, when it is signed and authorised (responder
+/// certificates judged at the time the response was produced).
+fn ocsp_answer(der: &[u8], cert: &X509, issuer: &X509, roots: &[X509], helpers: &[X509]) -> Option<OcspAnswer> {
+    let first = check_signature_only(der, cert, issuer).ok()??;
+    check_response(der, cert, issuer, roots, helpers, first.this_update).ok()?
+}
+
+type Key = Vec<u8>;
+
+/// Parsed CRLs, CRL-issuer checks and OCSP verdicts, kept for a whole run (thread-safe). The
+/// OCSP verdict is keyed by response, certificate and issuer; the trust roots must not change
+/// while the cache is in use.
+#[derive(Default)]
+pub struct RevocationCache {
+    crls: Mutex<HashMap<Key, Option<Arc<Crl>>>>,
+    issued: Mutex<HashMap<(Key, Key), bool>>,
+    ocsp: Mutex<HashMap<(Key, Key, Key), Option<OcspAnswer>>>,
+}
+
+/// Most entries per map before it is emptied (bounds memory on hostile input).
+const CACHE_LIMIT: usize = 100_000;
+
+fn remember<K: std::hash::Hash + Eq, V: Clone>(map: &Mutex<HashMap<K, V>>, key: K, make: impl FnOnce() -> V) -> V {
+    if let Some(v) = map.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
+        return v.clone();
+    }
+    let v = make();
+    let mut m = map.lock().unwrap_or_else(|p| p.into_inner());
+    if m.len() >= CACHE_LIMIT {
+        m.clear();
+    }
+    m.insert(key, v.clone());
+    v
+}
+
+impl RevocationCache {
+    pub fn new() -> RevocationCache {
+        RevocationCache::default()
+    }
+
+    fn crl(&self, der: &[u8]) -> Option<Arc<Crl>> {
+        remember(&self.crls, der.to_vec(), || Crl::from_bytes(der).ok().map(Arc::new))
+    }
+
+    fn issued_by(&self, crl: &Crl, issuer: &X509) -> bool {
+        let key = (crl.der.clone(), issuer.to_der().unwrap_or_default());
+        remember(&self.issued, key, || crl.is_issued_by(issuer))
+    }
+
+    fn ocsp(
+        &self,
+        der: &[u8],
+        cert: &X509,
+        issuer: &X509,
+        make: impl FnOnce() -> Option<OcspAnswer>,
+    ) -> Option<OcspAnswer> {
+        let key = (
+            der.to_vec(),
+            cert.to_der().unwrap_or_default(),
+            issuer.to_der().unwrap_or_default(),
+        );
+        remember(&self.ocsp, key, make)
+    }
 }
 
 #[cfg(test)]
@@ -672,6 +767,53 @@ mod tests {
             "{:?}",
             r.status
         );
+    }
+
+    /// The cache must give the same verdicts as parsing every time, across calls and times,
+    /// and must not mix up CRLs of different issuers.
+    #[test]
+    fn cached_validation_agrees_with_uncached() {
+        let pki = TestPki::new();
+        let revoked_at = datetime!(2025-06-01 12:00 UTC);
+        let inter_crl = crl(
+            &pki.inter,
+            datetime!(2025-06-02 0:00 UTC),
+            datetime!(2025-07-02 0:00 UTC),
+            vec![revoke(&pki.signer.cert, revoked_at, 1)],
+        );
+        let root_crl = crl(
+            &pki.root,
+            datetime!(2025-01-01 0:00 UTC),
+            datetime!(2026-01-01 0:00 UTC),
+            vec![],
+        );
+        let rev = RevocationData {
+            crls: vec![inter_crl, root_crl],
+            ocsps: vec![],
+        };
+        let cache = RevocationCache::new();
+        let extra = [pki.inter.cert.clone()];
+        for at in [MID, datetime!(2025-06-15 0:00 UTC), MID, datetime!(2025-06-15 0:00 UTC)] {
+            for cert in [&pki.signer.cert, &pki.tsa.cert] {
+                let usage = Usage::Any;
+                let plain = validate_path(cert, &extra, &trust(&pki), at, &rev, usage, true);
+                let cached = validate_path_cached(cert, &extra, &trust(&pki), at, &rev, usage, true, Some(&cache));
+                assert_eq!(plain.status, cached.status, "{at}");
+                assert_eq!(plain.revoked_later, cached.revoked_later);
+                assert_eq!(plain.revocation.len(), cached.revocation.len());
+            }
+        }
+        let late = validate_path_cached(
+            &pki.signer.cert,
+            &extra,
+            &trust(&pki),
+            datetime!(2025-06-15 0:00 UTC),
+            &rev,
+            Usage::Any,
+            true,
+            Some(&cache),
+        );
+        assert!(matches!(late.status, PathStatus::Revoked { .. }), "{:?}", late.status);
     }
 
     #[test]

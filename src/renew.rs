@@ -1,0 +1,406 @@
+//! `hozon renew`: the nightly job that keeps evidence alive. It asks the catalog (not the PDFs)
+//! which archives are due — newest timestamp's TSA certificate expiring within the window, or a
+//! weakening algorithm — and for each adds, as new incremental revisions, fresh validation data
+//! for the newest timestamp (DSS) and a document timestamp over the whole file (PAdES B-LTA).
+//! The old file stays a byte prefix of the new one; files are replaced atomically; a TSA failure
+//! leaves the file untouched and the row due, so the next night retries.
+
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::time::Instant;
+
+use serde::Serialize;
+
+use crate::archive::catalog::Row;
+use crate::archive::store::{Archive, ArchiveError};
+use crate::clock::rfc3339;
+use crate::config::Config;
+use crate::pdf;
+use crate::services::Services;
+use crate::sign::pades;
+use crate::tsp::TimestampToken;
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RenewError {
+    #[error(transparent)]
+    Archive(#[from] ArchiveError),
+    #[error(transparent)]
+    Catalog(#[from] crate::archive::catalog::CatalogError),
+    #[error("cannot start the worker pool: {0}")]
+    Pool(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct RenewOptions {
+    pub archive: PathBuf,
+    /// "pades" (a document timestamp per file) or "ers" (RFC 4998 records, one timestamp).
+    pub evidence: String,
+    pub within_days: u32,
+    pub dry_run: bool,
+    pub jobs: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RenewItem {
+    pub id: String,
+    pub path: String,
+    pub outcome: &'static str, // renewed | would-renew | failed
+    pub why: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct RenewSummary {
+    pub catalog_rows: u64,
+    pub due: usize,
+    pub renewed: usize,
+    pub failed: usize,
+    pub elapsed_secs: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RenewReport {
+    pub items: Vec<RenewItem>,
+    pub summary: RenewSummary,
+}
+
+impl RenewError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            RenewError::Archive(e) => e.code(),
+            RenewError::Catalog(e) => e.code(),
+            RenewError::Pool(_) => "internal",
+        }
+    }
+}
+
+impl RenewReport {
+    pub fn all_ok(&self) -> bool {
+        self.summary.failed == 0
+    }
+}
+
+/// True when an algorithm note ("sha256,sha256,rsa2048") names something the config lists as
+/// weakening ("sha1", "md5", "rsa<2048", ...).
+pub fn is_weak(note: &str, weak: &[String]) -> bool {
+    note.split(',').any(|part| {
+        weak.iter().any(|w| match w.strip_prefix("rsa<") {
+            Some(n) => match (part.strip_prefix("rsa").and_then(|b| b.parse::<u32>().ok()), n.parse::<u32>()) {
+                (Some(bits), Ok(min)) => bits < min,
+                _ => false,
+            },
+            None => part.eq_ignore_ascii_case(w),
+        })
+    })
+}
+
+/// The rows due: TSA certificate expiring within `within_days` (via the indexed due date),
+/// or a weakening algorithm in the newest timestamp.
+pub fn due_rows(archive: &Archive, cfg: &Config, now: time::OffsetDateTime, within_days: u32) -> Result<Vec<(Row, String)>, RenewError> {
+    // next_renewal_due = expiry - cfg.within_days, so "expiry <= now + W" is
+    // "next_renewal_due <= now + W - cfg.within_days".
+    let shift = i64::from(within_days) - i64::from(cfg.renew.within_days);
+    let until = rfc3339(now + time::Duration::days(shift));
+    let mut rows: Vec<(Row, String)> = archive
+        .catalog
+        .due(&until)?
+        .into_iter()
+        .map(|r| {
+            let why = format!("TSA certificate expires {}", r.tsa_cert_expiry.as_deref().unwrap_or("?"));
+            (r, why)
+        })
+        .collect();
+    let weak_ids: Vec<(String, String)> =
+        archive.catalog.algorithm_notes()?.into_iter().filter(|(_, n)| is_weak(n, &cfg.renew.weak_algorithms)).collect();
+    for (id, note) in weak_ids {
+        if rows.iter().any(|(r, _)| r.id == id) {
+            continue;
+        }
+        if let Some(r) = archive.catalog.get(&id)? {
+            rows.push((r, format!("weakening algorithm in the newest timestamp ({note})")));
+        }
+    }
+    Ok(rows)
+}
+
+/// The newest timestamp token in a PDF: the last document timestamp, else the last
+/// signature's signature-timestamp.
+pub fn newest_token(pdf_bytes: &[u8]) -> Result<Option<TimestampToken>, String> {
+    let sigs = pdf::read_signatures(pdf_bytes).map_err(|e| e.to_string())?;
+    let mut newest: Option<TimestampToken> = None;
+    for s in &sigs {
+        let der = s.der();
+        let token = match s.kind {
+            pdf::SigKind::DocTimestamp => Some(TimestampToken::parse(der).map_err(|e| e.to_string())?),
+            pdf::SigKind::Cades => {
+                let sd = crate::cms::parse_signed_data(der).map_err(|e| e.to_string())?;
+                match sd.timestamp_tokens().last() {
+                    Some(t) => Some(TimestampToken::parse(t).map_err(|e| e.to_string())?),
+                    None => None,
+                }
+            }
+        };
+        if let Some(t) = token {
+            if newest.as_ref().is_none_or(|n| t.info.gen_time >= n.info.gen_time) {
+                newest = Some(t);
+            }
+        }
+    }
+    Ok(newest)
+}
+
+struct Failure {
+    code: String,
+    message: String,
+}
+
+fn fail(code: &str, message: impl Into<String>) -> Failure {
+    Failure { code: code.into(), message: message.into() }
+}
+
+/// Renew one archive file in memory: DSS for the newest timestamp, then a document timestamp.
+/// Returns the new bytes (the old ones are a prefix) and the new token.
+pub fn renew_bytes(services: &Services, old: Vec<u8>) -> Result<(Vec<u8>, TimestampToken), (String, String)> {
+    let inner = || -> Result<(Vec<u8>, TimestampToken), Failure> {
+        let now = services.clock.now();
+        let newest = newest_token(&old).map_err(|m| fail("malformed", m))?.ok_or_else(|| fail("not-timestamped", "no timestamp to renew"))?;
+        let mut chains: Vec<Vec<openssl::x509::X509>> = services.trust.tsa_chain(&newest, now).into_iter().collect();
+        // Files still at B-T also get their signers' chains, so every signature has its data.
+        if pdf::read_dss(&old).map(|v| v.certs.is_empty()).unwrap_or(true) {
+            for s in pdf::read_signatures(&old).map_err(|e| fail("malformed", e.to_string()))? {
+                if s.kind == pdf::SigKind::Cades {
+                    if let Ok(sd) = crate::cms::parse_signed_data(s.der()) {
+                        if let Some(c) = sd.signer_certificate() {
+                            chains.push(services.trust.chain_of(c, sd.certificates(), now));
+                        }
+                    }
+                }
+            }
+        }
+        let m = services.trust.validation_for(&chains);
+        let old_len = old.len();
+        let with_dss = pdf::append_dss(old, &pdf::Validation { certs: m.certs, crls: m.crls, ocsps: m.ocsps }).map_err(|e| fail(e.code(), e.to_string()))?;
+        let (bytes, token) = pades::add_document_timestamp(with_dss, services.tsa.as_ref()).map_err(|e| fail(e.code(), e.to_string()))?;
+        if bytes.len() <= old_len {
+            return Err(fail("internal", "renewal did not append"));
+        }
+        Ok((bytes, token))
+    };
+    inner().map_err(|f| (f.code, f.message))
+}
+
+/// Run the nightly renewal over an archive folder.
+pub fn run(cfg: &Config, services: &Services, opts: &RenewOptions, on_done: &(dyn Fn(&RenewItem) + Sync)) -> Result<RenewReport, RenewError> {
+    let started = Instant::now();
+    let now = services.clock.now();
+    let (archive, _recovery) = Archive::open(&opts.archive, &rfc3339(now))?;
+    let due = due_rows(&archive, cfg, now, opts.within_days)?;
+    let mut summary = RenewSummary { catalog_rows: archive.catalog.count()?, due: due.len(), ..Default::default() };
+    if opts.dry_run || due.is_empty() {
+        let items: Vec<RenewItem> = due
+            .into_iter()
+            .map(|(r, why)| RenewItem { id: r.id, path: r.archive_path, outcome: "would-renew", why, code: None, message: None, timestamp: None })
+            .collect();
+        summary.elapsed_secs = started.elapsed().as_secs_f64();
+        return Ok(RenewReport { items, summary });
+    }
+    if opts.evidence == "ers" {
+        let items = run_ers(cfg, services, archive, due, on_done);
+        for i in &items {
+            match i.outcome {
+                "renewed" => summary.renewed += 1,
+                _ => summary.failed += 1,
+            }
+        }
+        summary.elapsed_secs = started.elapsed().as_secs_f64();
+        return Ok(RenewReport { items, summary });
+    }
+    let archive = Mutex::new(archive);
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(opts.jobs.max(1)).build().map_err(|e| RenewError::Pool(e.to_string()))?;
+    use rayon::prelude::*;
+    let items: Vec<RenewItem> = pool.install(|| {
+        due.into_par_iter()
+            .map(|(row, why)| {
+                let item = renew_one(cfg, services, &archive, row, why);
+                on_done(&item);
+                item
+            })
+            .collect()
+    });
+    for i in &items {
+        match i.outcome {
+            "renewed" => summary.renewed += 1,
+            _ => summary.failed += 1,
+        }
+    }
+    summary.elapsed_secs = started.elapsed().as_secs_f64();
+    Ok(RenewReport { items, summary })
+}
+
+/// ERS renewal: all due archives under one hash tree and one timestamp; `<id>.ers` written
+/// atomically beside each PDF, the PDFs untouched.
+fn run_ers(cfg: &Config, services: &Services, mut archive: Archive, due: Vec<(Row, String)>, on_done: &(dyn Fn(&RenewItem) + Sync)) -> Vec<RenewItem> {
+    use crate::evidence::{self, Due, TsaRootStamper};
+    let now = || rfc3339(services.clock.now());
+    let mut items = Vec::new();
+    let mut batch: Vec<(Row, String, PathBuf)> = Vec::new();
+    let mut dues: Vec<Due> = Vec::new();
+    for (row, why) in due {
+        let mut item = RenewItem { id: row.id.clone(), path: row.archive_path.clone(), outcome: "failed", why: why.clone(), code: None, message: None, timestamp: None };
+        let loaded = archive.path_of(&row.archive_path).map_err(|e| (e.code().to_string(), e.to_string())).and_then(|pdf_path| {
+            let pdf = std::fs::read(&pdf_path).map_err(|e| ("archive-io".to_string(), format!("{}: {e}", pdf_path.display())))?;
+            if crate::archive::store::sha256_hex(&pdf) != row.archive_sha256 {
+                return Err(("file-altered".to_string(), "the file differs from the catalog's SHA-256; not touched".to_string()));
+            }
+            let ers_path = evidence::record_path(&pdf_path);
+            let record = match std::fs::read(&ers_path) {
+                Ok(der) => Some(crate::ers::EvidenceRecord::from_der(&der).map_err(|e| (e.code().to_string(), format!("{}: {e}", ers_path.display())))?),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+                Err(e) => return Err(("archive-io".to_string(), e.to_string())),
+            };
+            Ok((pdf, record, ers_path))
+        });
+        match loaded {
+            Ok((pdf, record, ers_path)) => {
+                dues.push(Due { pdf, record });
+                batch.push((row, why, ers_path));
+            }
+            Err((code, message)) => {
+                item.code = Some(code);
+                item.message = Some(message);
+                on_done(&item);
+                items.push(item);
+            }
+        }
+    }
+    if batch.is_empty() {
+        return items;
+    }
+    match evidence::renew_batch(&dues, &cfg.renew.weak_algorithms, &TsaRootStamper(services.tsa.as_ref())) {
+        Err(e) => {
+            for (row, why, _) in batch {
+                let _ = archive.log(&now(), "renew-failed", Some(&row.id), serde_json::json!({"path": row.archive_path, "evidence": "ers", "reasons": [{"code": e.code(), "message": e.to_string()}]}));
+                let item = RenewItem { id: row.id, path: row.archive_path, outcome: "failed", why, code: Some(e.code().to_string()), message: Some(e.to_string()), timestamp: None };
+                on_done(&item);
+                items.push(item);
+            }
+        }
+        Ok(renewed) => {
+            for ((row, why, ers_path), r) in batch.into_iter().zip(renewed) {
+                let mut item = RenewItem { id: row.id.clone(), path: row.archive_path.clone(), outcome: "failed", why, code: None, message: None, timestamp: None };
+                let written = r
+                    .record
+                    .to_der()
+                    .map_err(|e| (e.code().to_string(), e.to_string()))
+                    .and_then(|der| crate::archive::atomic::write_atomic(&ers_path, &der).map_err(|e| ("archive-io".to_string(), format!("{}: {e}", ers_path.display()))));
+                if let Err((code, message)) = written {
+                    item.code = Some(code);
+                    item.message = Some(message);
+                    on_done(&item);
+                    items.push(item);
+                    continue;
+                }
+                let token = r.record.timestamps().last().and_then(|t| TimestampToken::parse(&t.time_stamp).ok());
+                let (expiry, algs) = token.as_ref().map(crate::ingest::token_facts).unwrap_or((r.tsa_not_after, String::new()));
+                let mut nr = row.clone();
+                nr.ers_path = Some(row.archive_path.trim_end_matches(".pdf").to_string() + ".ers");
+                nr.newest_timestamp_time = Some(rfc3339(r.gen_time));
+                nr.tsa_cert_expiry = expiry.map(rfc3339);
+                nr.next_renewal_due = expiry.map(|e| rfc3339(crate::ingest::renewal_due(e, cfg.renew.within_days)));
+                nr.newest_timestamp_algs = Some(format!("{},{}", r.algorithm.name(), algs));
+                nr.renewed_at = Some(now());
+                nr.renewals += 1;
+                let details = serde_json::json!({"path": nr.archive_path, "evidence": "ers", "record": nr.ers_path, "timestamp": nr.newest_timestamp_time, "tsa_cert_expiry": nr.tsa_cert_expiry, "why": item.why});
+                let res = archive.audit.append(&now(), "renewed", Some(&nr.id), details).map_err(|e| (e.code().to_string(), e.to_string())).and_then(|_| archive.catalog.put(&nr).map_err(|e| (e.code().to_string(), e.to_string())));
+                match res {
+                    Ok(()) => {
+                        item.outcome = "renewed";
+                        item.timestamp = nr.newest_timestamp_time;
+                    }
+                    Err((code, message)) => {
+                        item.code = Some(code);
+                        item.message = Some(message);
+                    }
+                }
+                on_done(&item);
+                items.push(item);
+            }
+        }
+    }
+    items
+}
+
+fn renew_one(cfg: &Config, services: &Services, archive: &Mutex<Archive>, row: Row, why: String) -> RenewItem {
+    let mut item = RenewItem { id: row.id.clone(), path: row.archive_path.clone(), outcome: "failed", why, code: None, message: None, timestamp: None };
+    let now = || rfc3339(services.clock.now());
+    let path = match archive.lock().map(|a| a.path_of(&row.archive_path)) {
+        Ok(Ok(p)) => p,
+        _ => {
+            item.code = Some("unsafe-path".into());
+            return item;
+        }
+    };
+    let result = std::fs::read(&path)
+        .map_err(|e| ("archive-io".to_string(), format!("{}: {e}", path.display())))
+        .and_then(|old| {
+            if crate::archive::store::sha256_hex(&old) != row.archive_sha256 {
+                return Err(("file-altered".to_string(), "the file differs from the catalog's SHA-256; not touched (run hozon audit)".to_string()));
+            }
+            renew_bytes(services, old)
+        });
+    let Ok(mut a) = archive.lock() else {
+        item.code = Some("internal".into());
+        return item;
+    };
+    match result {
+        Ok((bytes, token)) => {
+            let (expiry, algs) = crate::ingest::token_facts(&token);
+            let mut r = row.clone();
+            r.newest_timestamp_time = Some(rfc3339(token.info.gen_time));
+            r.tsa_cert_expiry = expiry.map(rfc3339);
+            r.next_renewal_due = expiry.map(|e| rfc3339(crate::ingest::renewal_due(e, cfg.renew.within_days)));
+            r.newest_timestamp_algs = Some(algs);
+            r.level = "B-LTA".into();
+            r.renewed_at = Some(now());
+            r.renewals += 1;
+            let details = serde_json::json!({"path": r.archive_path, "timestamp": r.newest_timestamp_time, "tsa_cert_expiry": r.tsa_cert_expiry, "why": item.why});
+            match a.replace(r, &bytes, "renewed", details, &now()) {
+                Ok(r) => {
+                    item.outcome = "renewed";
+                    item.timestamp = r.newest_timestamp_time;
+                }
+                Err(e) => {
+                    item.code = Some(e.code().into());
+                    item.message = Some(e.to_string());
+                }
+            }
+        }
+        Err((code, message)) => {
+            let _ = a.log(&now(), "renew-failed", Some(&row.id), serde_json::json!({"path": row.archive_path, "reasons": [{"code": code, "message": message}]}));
+            item.code = Some(code);
+            item.message = Some(message);
+        }
+    }
+    item
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn weak_algorithm_notes() {
+        let weak = vec!["sha1".to_string(), "rsa<2048".to_string()];
+        assert!(!is_weak("sha256,sha256,rsa2048", &weak));
+        assert!(is_weak("sha1,sha256,rsa2048", &weak));
+        assert!(is_weak("sha256,sha256,rsa1024", &weak));
+        assert!(!is_weak("sha256,sha384,ec256", &weak));
+        assert!(is_weak("sha256,sha256,rsa2048", &["rsa<3072".to_string()]));
+    }
+}

@@ -1,0 +1,258 @@
+//! What `hozon verify` reports: per file the verdict, reasons, PAdES level and signatures with
+//! their timestamps; a summary; the JSON shape (serde) and the human table (i18n).
+
+use std::fmt::Write;
+
+use serde::Serialize;
+
+use super::level::Level;
+use super::reason::{verdict_of, Reason, Verdict};
+use super::timestamp::TimestampKind;
+use crate::i18n::{advice, tr, Lang};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TimestampReport {
+    pub kind: TimestampKind,
+    /// RFC 3339 time the TSA asserted.
+    pub time: String,
+    pub tsa: String,
+    /// Field name of a document timestamp.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// The token's own checks passed.
+    pub valid: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SignatureReport {
+    pub field: String,
+    /// The signer's common name (else the subject), or the PDF's /Name when no certificate.
+    pub signer: Option<String>,
+    pub signer_subject: Option<String>,
+    /// HPKI healthcare role (hcRole), when the certificate has one.
+    pub role: Option<String>,
+    /// Time proven by the signature timestamp, else the claimed /M time.
+    pub signed_at: Option<String>,
+    /// The claimed signing time (/M), unproven.
+    pub claimed_time: Option<String>,
+    pub level: Option<Level>,
+    /// The signature timestamp, then document timestamps covering the signature.
+    pub timestamps: Vec<TimestampReport>,
+    /// Time at which the signer's path was judged.
+    pub judged_at: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FileReport {
+    pub path: String,
+    pub verdict: Verdict,
+    pub reasons: Vec<Reason>,
+    /// Lowest level among the file's signatures.
+    pub level: Option<Level>,
+    pub signatures: Vec<SignatureReport>,
+    /// Later revisions that were allowed (DSS, document timestamps, ...), for the record.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub allowed_changes: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+}
+
+impl FileReport {
+    pub fn new(path: &str) -> FileReport {
+        FileReport {
+            path: path.to_string(),
+            verdict: Verdict::Valid,
+            reasons: Vec::new(),
+            level: None,
+            signatures: Vec::new(),
+            allowed_changes: Vec::new(),
+            sha256: None,
+        }
+    }
+
+    /// Add a reason (once) and recompute the verdict.
+    pub fn add(&mut self, r: Reason) {
+        if !self.reasons.contains(&r) {
+            self.reasons.push(r);
+        }
+        self.verdict = verdict_of(&self.reasons);
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    pub valid: usize,
+    pub invalid: usize,
+    pub indeterminate: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct VerifyReport {
+    /// The validation time (RFC 3339).
+    pub at: String,
+    pub files: Vec<FileReport>,
+    pub summary: Summary,
+}
+
+impl VerifyReport {
+    pub fn new(at: String, files: Vec<FileReport>) -> VerifyReport {
+        let mut summary = Summary::default();
+        for f in &files {
+            match f.verdict {
+                Verdict::Valid => summary.valid += 1,
+                Verdict::Invalid => summary.invalid += 1,
+                Verdict::Indeterminate => summary.indeterminate += 1,
+            }
+        }
+        VerifyReport { at, files, summary }
+    }
+
+    pub fn all_valid(&self) -> bool {
+        self.summary.invalid == 0 && self.summary.indeterminate == 0
+    }
+
+    /// The human table: one block per file, then the summary line.
+    pub fn render_human(&self, lang: Lang) -> String {
+        let mut s = String::new();
+        for f in &self.files {
+            let verdict = tr(lang, &format!("verify.verdict.{}", f.verdict.as_str()), &[]);
+            let level = f.level.map(Level::as_str).unwrap_or("-");
+            let _ = writeln!(s, "{} {level:<6} {}", pad(&verdict, 13), f.path);
+            for sig in &f.signatures {
+                let who = sig.signer.as_deref().unwrap_or("?");
+                let role = sig.role.as_deref().map(|r| format!(" [{r}]")).unwrap_or_default();
+                let when = sig.signed_at.as_deref().unwrap_or("-");
+                let line = tr(
+                    lang,
+                    "verify.signature",
+                    &[
+                        ("field", &sig.field),
+                        ("signer", &format!("{who}{role}")),
+                        ("time", &when),
+                    ],
+                );
+                let _ = writeln!(s, "    {line}");
+                for t in &sig.timestamps {
+                    let key = match t.kind {
+                        TimestampKind::Signature => "verify.signature_timestamp",
+                        TimestampKind::Document => "verify.document_timestamp",
+                    };
+                    let mark = if t.valid { "" } else { " (!)" };
+                    let _ = writeln!(
+                        s,
+                        "      {}{mark}",
+                        tr(lang, key, &[("time", &t.time), ("tsa", &t.tsa)])
+                    );
+                }
+            }
+            let mut advised = Vec::new();
+            for r in &f.reasons {
+                let _ = writeln!(s, "    ✗ {}: {}", r.code.as_str(), r.message);
+                if !advised.contains(&r.code) {
+                    advised.push(r.code);
+                }
+            }
+            for code in advised {
+                if let Some(a) = advice(lang, code.as_str()) {
+                    let _ = writeln!(s, "      → {a}");
+                }
+            }
+        }
+        let sum = &self.summary;
+        let _ = writeln!(
+            s,
+            "{}",
+            tr(
+                lang,
+                "verify.summary",
+                &[
+                    ("valid", &sum.valid),
+                    ("invalid", &sum.invalid),
+                    ("indeterminate", &sum.indeterminate)
+                ]
+            )
+        );
+        s
+    }
+}
+
+/// `text` padded to `cols` terminal columns (CJK characters take two).
+fn pad(text: &str, cols: usize) -> String {
+    let width: usize = text.chars().map(|c| if c.is_ascii() { 1 } else { 2 }).sum();
+    format!("{text}{}", " ".repeat(cols.saturating_sub(width)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::verify::Code;
+
+    fn file(path: &str, reasons: &[Code]) -> FileReport {
+        let mut f = FileReport::new(path);
+        for c in reasons {
+            f.add(Reason::new(*c, "m"));
+        }
+        f
+    }
+
+    #[test]
+    fn summary_counts_and_json_shape() {
+        let mut ok = file("a/カルテ.pdf", &[]);
+        ok.level = Some(Level::BLTA);
+        ok.signatures.push(SignatureReport {
+            field: "Sig1".into(),
+            signer: Some("医師 山田".into()),
+            signer_subject: None,
+            role: Some("Medical Doctor".into()),
+            signed_at: Some("2030-01-01T00:00:00Z".into()),
+            claimed_time: None,
+            level: Some(Level::BLTA),
+            timestamps: vec![TimestampReport {
+                kind: TimestampKind::Signature,
+                time: "2030-01-01T00:00:00Z".into(),
+                tsa: "TSA".into(),
+                field: None,
+                valid: true,
+            }],
+            judged_at: None,
+            notes: vec![],
+        });
+        let r = VerifyReport::new(
+            "2031-01-01T00:00:00Z".into(),
+            vec![
+                ok,
+                file("b.pdf", &[Code::RevocationUnknown]),
+                file("c.pdf", &[Code::RevocationUnknown, Code::Revoked]),
+            ],
+        );
+        assert_eq!(
+            r.summary,
+            Summary {
+                valid: 1,
+                invalid: 1,
+                indeterminate: 1
+            }
+        );
+        assert!(!r.all_valid());
+        let j = serde_json::to_value(&r).unwrap();
+        let f0 = &j["files"][0];
+        assert_eq!(f0["path"], "a/カルテ.pdf");
+        assert_eq!(f0["verdict"], "valid");
+        assert_eq!(f0["level"], "B-LTA");
+        assert_eq!(f0["signatures"][0]["signer"], "医師 山田");
+        assert_eq!(f0["signatures"][0]["role"], "Medical Doctor");
+        assert_eq!(f0["signatures"][0]["timestamps"][0]["tsa"], "TSA");
+        assert_eq!(j["files"][2]["verdict"], "invalid");
+        assert_eq!(j["files"][2]["reasons"][1]["code"], "revoked");
+        assert_eq!(j["summary"]["indeterminate"], 1);
+        assert_eq!(pad("有効", 6), "有効  ");
+        assert_eq!(pad("VALID", 6), "VALID ");
+        let human = r.render_human(Lang::Ja);
+        assert!(human.contains("医師 山田 [Medical Doctor]"), "{human}");
+        assert!(human.contains("✗ revoked"), "{human}");
+        assert!(human.contains("→ 署名時刻として"), "advice missing: {human}");
+        assert!(!human.contains('{'), "{human}");
+    }
+}
