@@ -179,10 +179,49 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("hozon: error: {e:#}");
+            match reason_code(&e) {
+                Some(code) => eprintln!("hozon: error [{code}]: {}", error_chain(&e)),
+                None => eprintln!("hozon: error: {}", error_chain(&e)),
+            }
             ExitCode::from(EXIT_USAGE)
         }
     }
+}
+
+/// The stable reason code of the first library error in the chain, so scripts (and the
+/// operator) see e.g. `key-permissions` and not just prose.
+fn reason_code(e: &anyhow::Error) -> Option<&'static str> {
+    e.chain().find_map(|c| {
+        None.or_else(|| c.downcast_ref::<hozon::services::SetupError>().map(|x| x.code()))
+            .or_else(|| c.downcast_ref::<hozon::ingest::IngestError>().map(|x| x.code()))
+            .or_else(|| c.downcast_ref::<hozon::config::ConfigError>().map(|x| x.code()))
+            .or_else(|| {
+                c.downcast_ref::<hozon::archive::store::ArchiveError>()
+                    .map(|x| x.code())
+            })
+            .or_else(|| {
+                c.downcast_ref::<hozon::archive::inspect::InspectError>()
+                    .map(|x| x.code())
+            })
+            .or_else(|| c.downcast_ref::<hozon::check::CheckError>().map(|x| x.code()))
+            .or_else(|| c.downcast_ref::<hozon::sign::SignError>().map(|x| x.code()))
+    })
+}
+
+/// "outer: cause: cause", leaving out a cause whose text the outer message already carries
+/// (library errors often embed their source).
+fn error_chain(e: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for c in e.chain() {
+        let m = c.to_string();
+        if !text.contains(&m) {
+            if !text.is_empty() {
+                text.push_str(": ");
+            }
+            text.push_str(&m);
+        }
+    }
+    text
 }
 
 fn load_config(explicit: Option<&Path>) -> anyhow::Result<Config> {

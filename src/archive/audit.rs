@@ -28,7 +28,10 @@ pub enum AuditError {
 impl AuditError {
     pub fn code(&self) -> &'static str {
         match self {
-            AuditError::Io { .. } => "audit-io",
+            AuditError::Io { source, .. } => match super::store::io_code(source) {
+                "archive-io" => "audit-io",
+                code => code,
+            },
             AuditError::Corrupt { .. } => "audit-chain-broken",
         }
     }
@@ -133,8 +136,13 @@ impl AuditLog {
             path: self.path.clone(),
             source,
         };
-        self.file.write_all(&buf).map_err(io)?;
-        self.file.sync_data().map_err(io)?;
+        // A failed append (ENOSPC, EIO) must not leave a torn line for the next append to
+        // follow: that would break the chain for good. Cut the file back to where it was.
+        let before = self.file.metadata().map_err(io)?.len();
+        if let Err(e) = self.file.write_all(&buf).and_then(|()| self.file.sync_data()) {
+            let _ = self.file.set_len(before);
+            return Err(io(e));
+        }
         self.next_seq += 1;
         self.last_hash = sha256_hex(&line);
         Ok(entry)

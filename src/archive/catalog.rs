@@ -16,7 +16,12 @@ pub enum CatalogError {
 
 impl CatalogError {
     pub fn code(&self) -> &'static str {
-        "catalog-error"
+        let CatalogError::Sql { source, .. } = self;
+        match source.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::DiskFull) => "disk-full",
+            Some(rusqlite::ErrorCode::ReadOnly) | Some(rusqlite::ErrorCode::CannotOpen) => "archive-not-writable",
+            _ => "catalog-error",
+        }
     }
 }
 

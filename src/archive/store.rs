@@ -44,17 +44,26 @@ pub enum ArchiveError {
 impl ArchiveError {
     pub fn code(&self) -> &'static str {
         match self {
-            ArchiveError::Io { source, .. } => match source.raw_os_error() {
-                Some(28) => "disk-full",
-                Some(13) | Some(30) => "archive-not-writable",
-                _ => "archive-io",
-            },
+            ArchiveError::Io { source, .. } => io_code(source),
             ArchiveError::Locked { .. } => "archive-locked",
             ArchiveError::Catalog(e) => e.code(),
             ArchiveError::Audit(e) => e.code(),
             ArchiveError::UnsafePath(_) => "unsafe-path",
             ArchiveError::AlreadyArchived { .. } => "already-archived",
         }
+    }
+}
+
+/// Reason code of an I/O failure. By kind, not only raw errno: tempfile wraps its errors (adding
+/// the temp path), which keeps the kind but hides the errno, so ENOSPC used to read `archive-io`.
+pub fn io_code(e: &std::io::Error) -> &'static str {
+    use std::io::ErrorKind;
+    match (e.raw_os_error(), e.kind()) {
+        (Some(28), _) | (_, ErrorKind::StorageFull) | (_, ErrorKind::QuotaExceeded) => "disk-full",
+        (Some(13) | Some(30), _) | (_, ErrorKind::PermissionDenied) | (_, ErrorKind::ReadOnlyFilesystem) => {
+            "archive-not-writable"
+        }
+        _ => "archive-io",
     }
 }
 
@@ -306,6 +315,18 @@ mod tests {
             std::fs::read(d.path().join("2026/11/27/d1.pdf")).unwrap(),
             b"%PDF-1.7 test"
         );
+    }
+
+    #[test]
+    fn io_codes_survive_wrapping() {
+        let full = std::io::Error::from_raw_os_error(28);
+        assert_eq!(io_code(&full), "disk-full");
+        // what tempfile hands back: same kind, errno hidden behind a path wrapper
+        let wrapped = std::io::Error::new(full.kind(), format!("{full} at path \"x\""));
+        assert_eq!(wrapped.raw_os_error(), None);
+        assert_eq!(io_code(&wrapped), "disk-full");
+        assert_eq!(io_code(&std::io::Error::from_raw_os_error(30)), "archive-not-writable");
+        assert_eq!(io_code(&std::io::Error::other("x")), "archive-io");
     }
 
     #[test]
