@@ -1,7 +1,10 @@
-//! Crash safety: `hozon ingest` (and `hozon renew`, once it exists) is killed with SIGKILL at
-//! random moments, then rerun to completion. After every trial the archive must agree with itself:
-//! no temp file left, catalog rows = PDF files = `archived` log entries, each document exactly
-//! once, every PDF readable and structurally sound, the audit chain intact, sources untouched.
+//! Crash safety: `hozon ingest` and `hozon renew` are killed with SIGKILL, then rerun to
+//! completion. Two harnesses: kills at random moments (wall-clock, as a power cut would land), and
+//! kills at every durable step of the write protocol in turn (`HOZON_TEST_CRASH_AT=N` makes the
+//! binary SIGKILL itself at its N-th crash point), which reaches the narrow windows random kills
+//! rarely hit. After every trial the archive must agree with itself: no temp file left, catalog
+//! rows = PDF files = `archived` log entries, each document exactly once, every PDF readable and
+//! structurally sound, the audit chain intact, sources untouched.
 //!
 //! Trials: HOZON_CRASH_TRIALS (default 50), seed: HOZON_CRASH_SEED. Longer runs:
 //! `tests/support/crash_soak.sh`.
@@ -9,6 +12,7 @@
 mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -170,17 +174,18 @@ fn run_ingest(dir: &Path, input: &Path, out: &Path, env: &[(&str, &str)]) -> std
 }
 
 /// Start `args` and SIGKILL it after `delay` (or let it finish first). Returns true if killed.
-fn kill_after(dir: &Path, args: &[&str], delay: Duration) -> bool {
-    let mut child = Command::new(hozon_bin())
+fn kill_after(dir: &Path, args: &[&str], env: &[(&str, &str)], delay: Duration) -> bool {
+    let mut child = Command::new(hozon_bin());
+    child
         .args(args)
         .current_dir(dir)
         .env_remove("HOZON_CONFIG")
         .env_remove("HOZON_SIMULATED_TIME")
+        .envs(env.iter().copied())
         .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+        .stderr(Stdio::null());
+    let mut child = child.spawn().unwrap();
     let start = Instant::now();
     loop {
         if let Some(_status) = child.try_wait().unwrap() {
@@ -193,6 +198,40 @@ fn kill_after(dir: &Path, args: &[&str], delay: Duration) -> bool {
         }
         std::thread::sleep(Duration::from_millis(2));
     }
+}
+
+/// SIGKILL a run of `args` at a random moment within `full_ms`. When the run finishes before
+/// the kill, try again sooner (up to 8 times): if `fresh` names the archive, it is removed first so
+/// the retry has the same work to do. Returns true if a kill landed.
+fn kill_somewhere(
+    dir: &Path,
+    args: &[&str],
+    env: &[(&str, &str)],
+    full_ms: u64,
+    rng: &mut XorShift,
+    fresh: Option<&Path>,
+) -> bool {
+    let mut bound = full_ms;
+    for _ in 0..8 {
+        if kill_after(dir, args, env, Duration::from_millis(rng.below(bound))) {
+            return true;
+        }
+        match fresh {
+            Some(out) => std::fs::remove_dir_all(out).unwrap(),
+            None => return false,
+        }
+        bound = (bound / 2).max(2);
+    }
+    false
+}
+
+/// The crash points one run passes: `HOZON_TEST_CRASH_AT=k` for k = 1, 2, … each ends in a
+/// SIGKILL until k passes the last point, when the run completes. The caller checks both cases.
+fn crash_at(dir: &Path, args: &[&str], env: &[(&str, &str)], k: u64) -> std::process::Output {
+    let k = k.to_string();
+    let mut all: Vec<(&str, &str)> = env.to_vec();
+    all.push((hozon::archive::crashpoint::ENV, &k));
+    hozon(args, dir, &all)
 }
 
 fn audit_json(dir: &Path, out: &Path) -> (Option<i32>, Value) {
@@ -332,15 +371,6 @@ fn verify_available() -> bool {
         .is_ok_and(|s| s.success())
 }
 
-fn renew_available() -> bool {
-    Command::new(hozon_bin())
-        .args(["renew", "--help"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
 fn verify_all(trial: u64, dir: &Path, out: &Path) {
     for p in walk(out).iter().filter(|p| p.extension().is_some_and(|x| x == "pdf")) {
         let o = hozon(
@@ -381,7 +411,7 @@ fn ingest_survives_sigkill_at_random_moments() {
     let t0 = Instant::now();
     let o = run_ingest(&probe, &fx.input, &probe.join("archive"), &[]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
-    let full_ms = (t0.elapsed().as_millis() as u64).max(300);
+    let full_ms = (t0.elapsed().as_millis() as u64).max(50);
     eprintln!("crash: seed {seed:#x}, {trials} trials, a full ingest takes {full_ms} ms");
 
     let mut killed = 0;
@@ -393,11 +423,11 @@ fn ingest_survives_sigkill_at_random_moments() {
         let args = ingest_args(&cfg, &fx.input, &out);
         // Up to two kills per trial (a crash during recovery is a crash too), then a full rerun.
         let kills = 1 + rng.below(2);
-        for _ in 0..kills {
-            // Within the measured run time: a machine whose load changes between the calibration
-            // run and the trials must still see most kills land inside a run.
-            let delay = Duration::from_millis(rng.below(full_ms * 4 / 5));
-            if kill_after(&dir, &args, delay) {
+        for k in 0..kills {
+            // A first kill that misses (the run finished first) starts over on an empty archive, so
+            // every trial gets a kill inside a run that still has work to do, on any machine load.
+            let fresh = if k == 0 { Some(out.as_path()) } else { None };
+            if kill_somewhere(&dir, &args, &[], full_ms, &mut rng, fresh) {
                 killed += 1;
                 assert_interrupted_state(trial, &dir, &out);
                 if out.join("catalog.sqlite").exists() {
@@ -431,80 +461,206 @@ fn ingest_survives_sigkill_at_random_moments() {
         "crash: {trials} trials, {killed} kills landed mid-run, {interrupted_with_rows} left catalog rows behind"
     );
     // The kills must actually land inside runs, or this test proves nothing.
-    assert!(
-        killed >= trials / 2,
-        "only {killed} of {trials} trials were killed mid-run"
-    );
+    assert!(killed >= trials, "only {killed} kills landed in {trials} trials");
 }
 
-/// `hozon renew` under SIGKILL: runs once renew exists (the lead is writing it); until then a
-/// loud SKIP. After each kill + rerun every archive must still be complete and consistent.
-#[test]
-#[ignore = "known defect: about 1 run in 2 one of 50 trials ends with `file-altered` after a SIGKILL \
-            during renew (seen 2026-11-27); run with --ignored while fixing the replace protocol"]
-fn renew_survives_sigkill_at_random_moments() {
-    if !renew_available() {
-        eprintln!("\n*** SKIP renew crash trials: `hozon renew` is not available in this build yet ***\n");
-        return;
+/// Simulated time for the renew trials: ten years on, every TSA certificate is near expiry, so
+/// every archive is due.
+const LATER: &str = "2036-11-27T00:00:00Z";
+
+/// An ingested archive to start renew trials from (copied per trial), with its PDFs' bytes.
+fn renew_template(fx: &Fixture) -> (PathBuf, BTreeMap<PathBuf, Vec<u8>>) {
+    let dir = fx.trial_dir(9_999);
+    let out = dir.join("archive");
+    let o = run_ingest(&dir, &fx.input, &out, &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let pdfs = walk(&out)
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|x| x == "pdf"))
+        .map(|p| {
+            let b = std::fs::read(&p).unwrap();
+            (p.strip_prefix(&out).unwrap().to_path_buf(), b)
+        })
+        .collect();
+    (out, pdfs)
+}
+
+fn renew_args(cfg: &Path, out: &Path) -> Vec<String> {
+    ["--config", cfg.to_str().unwrap(), "renew", out.to_str().unwrap()]
+        .map(String::from)
+        .to_vec()
+}
+
+/// After a kill during renew: every PDF is either its old bytes or a complete renewal appended
+/// to them, and the archive claims nothing it does not hold.
+fn assert_renew_interrupted(trial: u64, dir: &Path, out: &Path, before: &BTreeMap<PathBuf, Vec<u8>>) {
+    for (rel, old) in before {
+        let p = out.join(rel);
+        let bytes = std::fs::read(&p).unwrap_or_else(|e| panic!("trial {trial}: {} lost: {e}", p.display()));
+        if &bytes != old {
+            assert!(
+                bytes.starts_with(old),
+                "trial {trial}: {} was rewritten, not appended to",
+                p.display()
+            );
+            let sigs = hozon::pdf::read_signatures(&bytes)
+                .unwrap_or_else(|e| panic!("trial {trial}: renewed file unreadable: {e}"));
+            assert!(
+                sigs.iter().any(|s| s.covered_end() == bytes.len()),
+                "trial {trial}: renewal not covered"
+            );
+        }
     }
+    assert_interrupted_state(trial, dir, out);
+}
+
+/// The rerun after a renew crash completes, and every file then carries its renewal.
+fn rerun_renew(trial: u64, dir: &Path, out: &Path, args: &[&str], documents: usize) {
+    let o = hozon(args, dir, &[("HOZON_SIMULATED_TIME", LATER)]);
+    assert_eq!(o.status.code(), Some(0), "trial {trial}: renew rerun\n{}", text(&o));
+    assert_settled(trial, dir, out, documents);
+    for p in walk(out).iter().filter(|p| p.extension().is_some_and(|x| x == "pdf")) {
+        let bytes = std::fs::read(p).unwrap();
+        let sigs = hozon::pdf::read_signatures(&bytes).unwrap();
+        assert!(
+            sigs.iter().any(|s| s.kind != hozon::pdf::SigKind::Cades),
+            "trial {trial}: {} has no document timestamp after the rerun",
+            p.display()
+        );
+    }
+}
+
+/// `hozon renew` under SIGKILL at random moments: after each kill every PDF is the old file or a
+/// complete renewal of it; after the rerun every archive is renewed, complete and consistent.
+#[test]
+fn renew_survives_sigkill_at_random_moments() {
     let trials = env_u64("HOZON_CRASH_TRIALS", 50).min(50) / 2;
     let mut rng = XorShift(env_u64("HOZON_CRASH_SEED", 0x0bad_cafe_1234_5679) | 1);
     let fx = Fixture::new();
-    // renew everything: pretend it is ten years later, when every TSA certificate is near expiry
-    let later = "2036-11-27T00:00:00Z";
+    let (template, before) = renew_template(&fx);
+    let later = [("HOZON_SIMULATED_TIME", LATER)];
+    // How long a whole renewal of the archive takes here.
+    let probe = fx.trial_dir(9_998);
+    copy_tree(&template, &probe.join("archive"));
+    let args = renew_args(&probe.join("hozon.toml"), &probe.join("archive"));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let t0 = Instant::now();
+    let o = hozon(&args, &probe, &later);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let full_ms = (t0.elapsed().as_millis() as u64).max(50);
+    eprintln!("crash: {trials} renew trials, a full renewal takes {full_ms} ms");
+    let mut killed = 0;
     for trial in 0..trials {
         let dir = fx.trial_dir(1000 + trial);
         let out = dir.join("archive");
-        let o = run_ingest(&dir, &fx.input, &out, &[]);
-        assert_eq!(o.status.code(), Some(0), "{}", text(&o));
-        let before: BTreeMap<PathBuf, Vec<u8>> = walk(&out)
-            .into_iter()
-            .filter(|p| p.extension().is_some_and(|x| x == "pdf"))
-            .map(|p| {
-                let b = std::fs::read(&p).unwrap();
-                (p, b)
-            })
-            .collect();
-        let cfg = dir.join("hozon.toml");
-        let args = ["--config", cfg.to_str().unwrap(), "renew", out.to_str().unwrap()];
-        let delay = Duration::from_millis(rng.below(600));
-        let mut child = Command::new(hozon_bin());
-        child
-            .args(args)
-            .current_dir(&dir)
-            .env("HOZON_SIMULATED_TIME", later)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
-        let mut child = child.spawn().unwrap();
-        std::thread::sleep(delay);
-        let _ = child.kill();
-        let _ = child.wait();
-        // every PDF is either the old file or a complete renewal appended to it
-        for (p, old) in &before {
-            let bytes = std::fs::read(p).unwrap_or_else(|e| panic!("trial {trial}: {} lost: {e}", p.display()));
-            if &bytes != old {
-                assert!(
-                    bytes.starts_with(old),
-                    "trial {trial}: {} was rewritten, not appended to",
-                    p.display()
-                );
-                let sigs = hozon::pdf::read_signatures(&bytes)
-                    .unwrap_or_else(|e| panic!("trial {trial}: renewed file unreadable: {e}"));
-                assert!(
-                    sigs.iter().any(|s| s.covered_end() == bytes.len()),
-                    "trial {trial}: renewal not covered"
-                );
+        let args = renew_args(&dir.join("hozon.toml"), &out);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let mut bound = full_ms;
+        for _ in 0..8 {
+            copy_tree(&template, &out);
+            if kill_after(&dir, &args, &later, Duration::from_millis(rng.below(bound))) {
+                killed += 1;
+                break;
             }
+            std::fs::remove_dir_all(&out).unwrap();
+            bound = (bound / 2).max(2);
         }
-        let o = hozon(&args, &dir, &[("HOZON_SIMULATED_TIME", later)]);
-        assert!(
-            matches!(o.status.code(), Some(0) | Some(1)),
-            "trial {trial}: renew rerun\n{}",
-            text(&o)
-        );
-        assert_settled(trial, &dir, &out, fx.documents);
+        assert_renew_interrupted(trial, &dir, &out, &before);
+        rerun_renew(trial, &dir, &out, &args, fx.documents);
         std::fs::remove_dir_all(&dir).unwrap();
     }
+    assert!(killed >= trials, "only {killed} kills landed in {trials} trials");
+}
+
+/// `hozon ingest` killed at each of its crash points in turn (and, every other trial, killed
+/// again at the rerun's first point, which is inside recovery when there is anything to settle).
+#[test]
+fn ingest_survives_a_crash_at_every_step() {
+    let fx = Fixture::new();
+    let mut k = 1;
+    loop {
+        let dir = fx.trial_dir(3000 + k);
+        let out = dir.join("archive");
+        let cfg = dir.join("hozon.toml");
+        let args = ingest_args(&cfg, &fx.input, &out);
+        let o = crash_at(&dir, &args, &[], k);
+        if o.status.signal().is_none() {
+            assert_eq!(
+                o.status.code(),
+                Some(0),
+                "crash point {k}: a run past every point\n{}",
+                text(&o)
+            );
+            break;
+        }
+        assert_eq!(o.status.signal(), Some(9), "crash point {k}\n{}", text(&o));
+        assert_interrupted_state(k, &dir, &out);
+        if k % 2 == 0 {
+            let o = crash_at(&dir, &args, &[], 1);
+            if o.status.signal().is_some() {
+                assert_interrupted_state(k, &dir, &out);
+            }
+        }
+        let o = run_ingest(&dir, &fx.input, &out, &[]);
+        assert_eq!(o.status.code(), Some(0), "crash point {k}: rerun failed\n{}", text(&o));
+        assert_settled(k, &dir, &out, fx.documents);
+        std::fs::remove_dir_all(&dir).unwrap();
+        k += 1;
+    }
+    // catalog row, temp file, rename, audit entry: at least four points per document
+    assert!(
+        k > 4 * fx.documents as u64,
+        "only {} crash points in an ingest of {} documents",
+        k - 1,
+        fx.documents
+    );
+    eprintln!("crash: ingest killed at each of its {} crash points", k - 1);
+}
+
+/// `hozon renew` killed at each of its crash points in turn, then rerun (every other trial
+/// killed once more at the rerun's first point, inside recovery).
+#[test]
+fn renew_survives_a_crash_at_every_step() {
+    let fx = Fixture::new();
+    let (template, before) = renew_template(&fx);
+    let later = [("HOZON_SIMULATED_TIME", LATER)];
+    let mut k = 1;
+    loop {
+        let dir = fx.trial_dir(4000 + k);
+        let out = dir.join("archive");
+        copy_tree(&template, &out);
+        let args = renew_args(&dir.join("hozon.toml"), &out);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let o = crash_at(&dir, &args, &later, k);
+        if o.status.signal().is_none() {
+            assert_eq!(
+                o.status.code(),
+                Some(0),
+                "crash point {k}: a run past every point\n{}",
+                text(&o)
+            );
+            break;
+        }
+        assert_eq!(o.status.signal(), Some(9), "crash point {k}\n{}", text(&o));
+        assert_renew_interrupted(k, &dir, &out, &before);
+        if k % 2 == 0 {
+            let o = crash_at(&dir, &args, &later, 1);
+            if o.status.signal().is_some() {
+                assert_renew_interrupted(k, &dir, &out, &before);
+            }
+        }
+        rerun_renew(k, &dir, &out, &args, fx.documents);
+        std::fs::remove_dir_all(&dir).unwrap();
+        k += 1;
+    }
+    // pending hash, temp file, rename, audit entry: at least four points per document
+    assert!(
+        k > 4 * fx.documents as u64,
+        "only {} crash points in a renewal of {} documents",
+        k - 1,
+        fx.documents
+    );
+    eprintln!("crash: renew killed at each of its {} crash points", k - 1);
 }
 
 /// Regression (found by the crash harness's fixture): the same scans twice in one run. The second

@@ -5,29 +5,23 @@ use std::fs::{self, File};
 use std::io::Write;
 use std::path::Path;
 
+use super::crashpoint;
+
 /// Prefix of temporary files; anything with it is never an archive file.
 pub const TEMP_PREFIX: &str = ".hozon-tmp-";
 
 /// Write `bytes` to `path` atomically. Creates missing parent folders (fsyncing each new one's
 /// parent so the new entry itself is durable).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or_else(|| Path::new("."));
-    create_dir_all_durable(dir)?;
-    let mut tmp = tempfile::Builder::new()
-        .prefix(TEMP_PREFIX)
-        .suffix(".part")
-        .tempfile_in(dir)?;
-    tmp.write_all(bytes)?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    sync_dir(dir)
+    write(path, bytes, true)
 }
 
 /// Like `write_atomic`, but fails with `AlreadyExists` instead of replacing an existing file.
 pub fn write_new_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    write(path, bytes, false)
+}
+
+fn write(path: &Path, bytes: &[u8], replace: bool) -> std::io::Result<()> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -39,7 +33,13 @@ pub fn write_new_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         .tempfile_in(dir)?;
     tmp.write_all(bytes)?;
     tmp.as_file().sync_all()?;
-    tmp.persist_noclobber(path).map_err(|e| e.error)?;
+    crashpoint::hit("temp-written");
+    if replace {
+        tmp.persist(path).map_err(|e| e.error)?;
+    } else {
+        tmp.persist_noclobber(path).map_err(|e| e.error)?;
+    }
+    crashpoint::hit("renamed");
     sync_dir(dir)
 }
 

@@ -14,7 +14,8 @@ use super::store::sha256_hex;
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Problem {
-    /// Stable code: audit-chain-broken, file-missing, file-altered, log-missing, file-extra, row-unfinished.
+    /// Stable code: audit-chain-broken, file-missing, file-altered, log-missing, log-mismatch, file-extra,
+    /// row-unfinished.
     pub code: &'static str,
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -78,7 +79,16 @@ pub fn audit_archive(root: &Path) -> Result<AuditReport, InspectError> {
         });
     }
     let mut logged: HashMap<&str, usize> = HashMap::new();
+    // The newest SHA-256 the hash-chained log records for each document: a file and catalog row
+    // rewritten together still disagree with it.
+    let mut logged_sha: HashMap<&str, &str> = HashMap::new();
     for e in &entries {
+        if let (Some(id), Some(sha)) = (
+            e.document_id.as_deref(),
+            e.details.get("sha256").and_then(|v| v.as_str()),
+        ) {
+            logged_sha.insert(id, sha);
+        }
         if e.event == "archived" {
             if let Some(id) = e.document_id.as_deref() {
                 *logged.entry(id).or_default() += 1;
@@ -117,7 +127,15 @@ pub fn audit_archive(root: &Path) -> Result<AuditReport, InspectError> {
             }),
             Ok(bytes) => {
                 let h = sha256_hex(&bytes);
-                if h != row.archive_sha256 {
+                if row.pending_sha256.as_deref() == Some(h.as_str()) {
+                    rep.problems.push(Problem {
+                        code: "row-unfinished",
+                        message: "a renewal or correction was interrupted after its file was written (the next run settles it)"
+                            .into(),
+                        document_id: Some(row.id.clone()),
+                        path: Some(path.clone()),
+                    });
+                } else if h != row.archive_sha256 {
                     rep.problems.push(Problem {
                         code: "file-altered",
                         message: format!(
@@ -129,6 +147,20 @@ pub fn audit_archive(root: &Path) -> Result<AuditReport, InspectError> {
                         path: Some(path.clone()),
                     });
                 }
+            }
+        }
+        if let Some(sha) = logged_sha.get(row.id.as_str()).filter(|s| **s != row.archive_sha256) {
+            if row.pending_sha256.as_deref() != Some(*sha) {
+                rep.problems.push(Problem {
+                    code: "log-mismatch",
+                    message: format!(
+                        "the audit log's newest SHA-256 for this document is {}, the catalog's {}",
+                        sha.get(..16).unwrap_or("?"),
+                        row.archive_sha256.get(..16).unwrap_or("?")
+                    ),
+                    document_id: Some(row.id.clone()),
+                    path: Some(path.clone()),
+                });
             }
         }
         if !logged.contains_key(row.id.as_str()) {

@@ -3,6 +3,7 @@
 pub mod atomic;
 pub mod audit;
 pub mod catalog;
+pub mod crashpoint;
 pub mod inspect;
 pub mod layout;
 pub mod store;
