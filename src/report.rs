@@ -211,6 +211,16 @@ fn esc(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
+/// An RFC 3339 instant as the records office reads it: Japan time, to the minute. The JSON and
+/// CSV keep the exact UTC instants; anything unparsable is shown as it is.
+fn in_japan_time(rfc3339: &str) -> String {
+    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] JST");
+    time::OffsetDateTime::parse(rfc3339, &time::format_description::well_known::Rfc3339)
+        .ok()
+        .and_then(|t| t.to_offset(crate::archive::layout::JST).format(&format).ok())
+        .unwrap_or_else(|| rfc3339.to_string())
+}
+
 /// CSV: one row per archived document in the period (UTF-8 with BOM so spreadsheet tools
 /// read the Japanese correctly).
 pub fn to_csv(r: &Report) -> String {
@@ -263,12 +273,12 @@ pub fn to_html(r: &Report, lang: Lang) -> String {
         "<h1>{}</h1><p>{}: {} — {}<br>{}: {}<br>{}: {}</p>",
         t("report.title"),
         t("report.period"),
-        esc(&r.from),
-        esc(&r.to),
+        esc(&in_japan_time(&r.from)),
+        esc(&in_japan_time(&r.to)),
         t("report.archive"),
         esc(&r.archive),
         t("report.generated"),
-        esc(&r.generated_at)
+        esc(&in_japan_time(&r.generated_at))
     );
     // daily volume chart
     let _ = write!(h, "<h2>{}</h2>", t("report.daily"));
@@ -558,14 +568,16 @@ mod tests {
     fn html_escapes_sidecar_values() {
         let mut r = build(
             fixture().path(),
-            crate::clock::parse_datetime("2026-11-01").unwrap(),
-            crate::clock::parse_datetime("2026-12-01").unwrap(),
+            crate::clock::parse_datetime("2026-11-01T00:00:00+09:00").unwrap(),
+            crate::clock::parse_datetime("2026-12-01T00:00:00+09:00").unwrap(),
             OffsetDateTime::now_utc(),
         )
         .unwrap();
         r.documents[0].patient_id = Some("<img src=x onerror=alert(1)>".into());
         let html = to_html(&r, Lang::En);
         assert!(!html.contains("<img"), "sidecar text must be escaped");
+        // the period as the records office counts days: Japan time, not the UTC instants
+        assert!(html.contains("2026-11-01 00:00 JST — 2026-12-01 00:00 JST"), "{html}");
     }
 
     #[test]
