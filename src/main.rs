@@ -305,13 +305,19 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Status { archive, within, json } => {
             let cfg = load_config(cli.config.as_deref()).ok();
             let within = within.or(cfg.as_ref().map(|c| c.renew.within_days)).unwrap_or(400);
-            let st = hozon::report::status(&archive, clock()?.now(), within)?;
+            let rule = hozon::report::UnsignedRule::new(cfg.as_ref());
+            let st = hozon::report::status(&archive, clock()?.now(), within, &rule)?;
             let mut human = format!("{} document(s)\n", st.documents);
             for (label, list) in [("due for renewal", &st.due_for_renewal), ("late scans", &st.late_scans), ("unsigned", &st.unsigned), ("past retention", &st.past_retention), ("unfinished", &st.unfinished)] {
                 human.push_str(&format!("{label}: {}\n", list.len()));
                 for d in list.iter().take(50) {
                     human.push_str(&format!("  {}  {}  {}\n", d.id, d.archive_path, d.next_renewal_due.as_deref().unwrap_or("")));
                 }
+            }
+            human.push_str(&tr(lang, "status.unsigned_overdue", &[("days", &st.unsigned_alert_days), ("count", &st.unsigned_overdue.len())]));
+            human.push('\n');
+            for o in st.unsigned_overdue.iter().take(50) {
+                human.push_str(&format!("  {}  {}  {}  {} → {}\n", o.document.id, o.document.archive_path, o.missing.join("+"), o.since, o.deadline));
             }
             emit(json.as_deref(), &human, &st)?;
             Ok(EXIT_OK)
