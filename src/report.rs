@@ -488,7 +488,9 @@ impl<'a> UnsignedRule<'a> {
     /// From the config; without one, the default limit and every signature and timestamp required.
     pub fn new(config: Option<&'a Config>) -> UnsignedRule<'a> {
         UnsignedRule {
-            days: config.and_then(|c| c.workflow.unsigned_alert_days).unwrap_or(Self::DEFAULT_DAYS),
+            days: config
+                .and_then(|c| c.workflow.unsigned_alert_days)
+                .unwrap_or(Self::DEFAULT_DAYS),
             holidays: config.map(|c| workflow::holidays(&c.workflow)).unwrap_or_default(),
             config,
         }
@@ -672,9 +674,17 @@ mod tests {
         unsigned.document_date = Some("2026-11-27".into()); // a Friday
         let at = |t: &str| crate::clock::parse_datetime(t).unwrap();
         // Monday 30th is a holiday: Tuesday 1st is the last day within the limit.
-        assert!(rule.overdue(&unsigned, at("2026-12-01T14:59:00Z")).is_none(), "Tue 23:59 JST");
-        let o = rule.overdue(&unsigned, at("2026-12-01T15:00:00Z")).expect("Wed 00:00 JST is late");
-        assert_eq!((o.missing, o.since.as_str(), o.deadline.as_str()), (vec!["signature", "timestamp"], "2026-11-27", "2026-12-01"));
+        assert!(
+            rule.overdue(&unsigned, at("2026-12-01T14:59:00Z")).is_none(),
+            "Tue 23:59 JST"
+        );
+        let o = rule
+            .overdue(&unsigned, at("2026-12-01T15:00:00Z"))
+            .expect("Wed 00:00 JST is late");
+        assert_eq!(
+            (o.missing, o.since.as_str(), o.deadline.as_str()),
+            (vec!["signature", "timestamp"], "2026-11-27", "2026-12-01")
+        );
         // Without a document date the archive day counts.
         unsigned.document_date = None;
         unsigned.archived_at = "2026-11-30T16:00:00Z".into(); // Tue 1st in Japan
@@ -688,11 +698,17 @@ mod tests {
         bb.status = STATUS_ARCHIVED.into();
         assert_eq!(rule.overdue(&bb, at("2027-01-01")).unwrap().missing, vec!["timestamp"]);
         bb.profile = "bb".into();
-        assert!(rule.overdue(&bb, at("2027-01-01")).is_none(), "the profile does not require a timestamp");
+        assert!(
+            rule.overdue(&bb, at("2027-01-01")).is_none(),
+            "the profile does not require a timestamp"
+        );
         bb.timestamp_time = Some("2026-11-27T03:00:00Z".into());
         bb.profile = "chart".into();
         assert!(rule.overdue(&bb, at("2027-01-01")).is_none(), "signed and timestamped");
-        let stricter = UnsignedRule { days: 3, ..UnsignedRule::new(Some(&cfg)) };
+        let stricter = UnsignedRule {
+            days: 3,
+            ..UnsignedRule::new(Some(&cfg))
+        };
         assert!(stricter.overdue(&unsigned, at("2026-12-03T15:00:00Z")).is_none());
     }
 
@@ -700,12 +716,24 @@ mod tests {
     fn status_lists_due_late_and_past_retention() {
         let d = fixture();
         let rule = UnsignedRule::new(None);
-        let s = status(d.path(), crate::clock::parse_datetime("2026-11-27").unwrap(), 400, &rule).unwrap();
+        let s = status(
+            d.path(),
+            crate::clock::parse_datetime("2026-11-27").unwrap(),
+            400,
+            &rule,
+        )
+        .unwrap();
         assert_eq!(s.documents, 3);
         assert!(s.due_for_renewal.is_empty());
         assert_eq!(s.late_scans.len(), 1);
         assert_eq!(s.past_retention.len(), 1);
-        let s = status(d.path(), crate::clock::parse_datetime("2034-06-01").unwrap(), 400, &rule).unwrap();
+        let s = status(
+            d.path(),
+            crate::clock::parse_datetime("2034-06-01").unwrap(),
+            400,
+            &rule,
+        )
+        .unwrap();
         assert_eq!(s.due_for_renewal.len(), 3);
     }
 }
