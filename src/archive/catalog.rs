@@ -428,6 +428,27 @@ mod tests {
     }
 
     #[test]
+    fn catalog_from_before_corrections_gains_the_columns() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("catalog.sqlite");
+        {
+            let c = Catalog::open(&p).unwrap();
+            c.put(&row("old", "2030-01-01T00:00:00Z")).unwrap();
+            // What an archive written by an earlier hozon looks like.
+            for col in ["corrections", "corrected_by", "corrected_at"] {
+                c.conn.execute_batch(&format!("ALTER TABLE documents DROP COLUMN {col}")).unwrap();
+            }
+        }
+        let c = Catalog::open(&p).unwrap();
+        let r = c.get("old").unwrap().unwrap();
+        assert_eq!((r.corrections, r.corrected_by.as_deref()), (0, None));
+        let mut fixed = r.clone();
+        (fixed.corrections, fixed.corrected_by) = (1, Some("薬剤師".into()));
+        c.put(&fixed).unwrap();
+        assert_eq!(c.get("old").unwrap().unwrap(), fixed);
+    }
+
+    #[test]
     fn survives_reopen() {
         let d = tempfile::tempdir().unwrap();
         let p = d.path().join("catalog.sqlite");
