@@ -149,6 +149,7 @@ enum Command {
     /// stays valid). Prescriptions need a signer whose HPKI role is the profile's
     /// correction_signer_role (Pharmacist).
     Correct {
+        /// Archive folder (with catalog.sqlite).
         archive: PathBuf,
         /// The document: its 32-digit id or the path of its archived PDF.
         document: String,
