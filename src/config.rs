@@ -504,7 +504,8 @@ pub struct WorkflowConfig {
     /// Non-working days besides weekends (YYYY-MM-DD).
     #[serde(default)]
     pub holidays: Vec<String>,
-    /// `hozon status` lists unsigned scans older than this many days.
+    /// `hozon status` lists documents lacking a required signature or timestamp after this many
+    /// business days from their document date (else archive date); default 1.
     #[serde(default)]
     pub unsigned_alert_days: Option<u32>,
 }

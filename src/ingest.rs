@@ -559,5 +559,8 @@ fn catalog_row(ctx: &Ctx, checked: &CheckedDocument, c: CatalogInputs) -> Row {
         renewals: 0,
         ers_path: None,
         pending_sha256: None,
+        corrections: 0,
+        corrected_by: None,
+        corrected_at: None,
     }
 }

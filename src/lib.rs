@@ -26,6 +26,7 @@ pub mod sign;
 pub mod tsp;
 
 pub mod archive;
+pub mod correct;
 pub mod ingest;
 pub mod renew;
 pub mod reindex;

@@ -145,6 +145,24 @@ enum Command {
         #[arg(long, value_name = "FILE|-")]
         json: Option<String>,
     },
+    /// Correct an archived document: a new signed, timestamped revision (the original signature
+    /// stays valid). Prescriptions need a signer whose HPKI role is the profile's
+    /// correction_signer_role (Pharmacist).
+    Correct {
+        /// Archive folder (with catalog.sqlite).
+        archive: PathBuf,
+        /// The document: its 32-digit id or the path of its archived PDF.
+        document: String,
+        /// Signer by its name in [signers] (default: default_signer).
+        #[arg(long)]
+        signer: Option<String>,
+        /// What was corrected and why (the signature's /Reason, the catalog and the audit log).
+        #[arg(long, required = true)]
+        note: String,
+        /// Write a JSON report to FILE, or - for standard output.
+        #[arg(long, value_name = "FILE|-")]
+        json: Option<String>,
+    },
     /// Rebuild the archive's catalog from its PDFs (the files are the truth).
     Reindex {
         archive: PathBuf,
@@ -288,13 +306,19 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Status { archive, within, json } => {
             let cfg = load_config(cli.config.as_deref()).ok();
             let within = within.or(cfg.as_ref().map(|c| c.renew.within_days)).unwrap_or(400);
-            let st = hozon::report::status(&archive, clock()?.now(), within)?;
+            let rule = hozon::report::UnsignedRule::new(cfg.as_ref());
+            let st = hozon::report::status(&archive, clock()?.now(), within, &rule)?;
             let mut human = format!("{} document(s)\n", st.documents);
             for (label, list) in [("due for renewal", &st.due_for_renewal), ("late scans", &st.late_scans), ("unsigned", &st.unsigned), ("past retention", &st.past_retention), ("unfinished", &st.unfinished)] {
                 human.push_str(&format!("{label}: {}\n", list.len()));
                 for d in list.iter().take(50) {
                     human.push_str(&format!("  {}  {}  {}\n", d.id, d.archive_path, d.next_renewal_due.as_deref().unwrap_or("")));
                 }
+            }
+            human.push_str(&tr(lang, "status.unsigned_overdue", &[("days", &st.unsigned_alert_days), ("count", &st.unsigned_overdue.len())]));
+            human.push('\n');
+            for o in st.unsigned_overdue.iter().take(50) {
+                human.push_str(&format!("  {}  {}  {}  {} → {}\n", o.document.id, o.document.archive_path, o.missing.join("+"), o.since, o.deadline));
             }
             emit(json.as_deref(), &human, &st)?;
             Ok(EXIT_OK)
@@ -338,6 +362,10 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             human.push('\n');
             emit(json.as_deref(), &human, &rep)?;
             Ok(if rep.all_ok() { EXIT_OK } else { EXIT_FAILURES })
+        }
+        Command::Correct { archive, document, signer, note, json } => {
+            let cfg = load_config(cli.config.as_deref())?;
+            correct(&cfg, hozon::correct::CorrectOptions { archive, document, note }, signer.as_deref(), json.as_deref(), lang)
         }
         Command::Reindex { archive, json } => {
             let cfg = load_config(cli.config.as_deref())?;
@@ -568,6 +596,38 @@ fn ingest(cfg: &Config, opts: hozon::ingest::IngestOptions, signer: Option<&str>
     }
     emit(json, &human, &report)?;
     Ok(if report.all_ok() { EXIT_OK } else { EXIT_FAILURES })
+}
+
+/// `hozon correct`: one document, one line; a refusal or failure prints its reason code (and
+/// JSON with `outcome` and `code` when asked) and exits 1, a usage error exits 2.
+fn correct(cfg: &Config, opts: hozon::correct::CorrectOptions, signer: Option<&str>, json: Option<&str>, lang: Lang) -> anyhow::Result<u8> {
+    let clock: Arc<dyn hozon::clock::Clock> = Arc::from(clock()?);
+    if cfg.uses_demo() {
+        eprintln!("hozon: {}", tr(lang, "demo.banner", &[]));
+    }
+    let services = hozon::services::Services::build(cfg, signer, clock)?;
+    match hozon::correct::run(cfg, &services, &opts) {
+        Ok(r) => {
+            let role = r.signer_role.clone().unwrap_or_else(|| "-".into());
+            let human = tr(lang, "correct.corrected", &[("id", &r.id), ("path", &r.path.display()), ("signer", &r.signer), ("role", &role), ("time", &r.timestamp), ("n", &r.corrections)]) + "\n";
+            emit(json, &human, &r)?;
+            Ok(EXIT_OK)
+        }
+        Err(e) => {
+            let key = if e.is_usage() { "correct.usage" } else if e.code() == "signer-role-mismatch" { "correct.refused" } else { "correct.failed" };
+            let mut human = tr(lang, key, &[("document", &opts.document), ("code", &e.code()), ("message", &e)]) + "\n";
+            if let Some(a) = hozon::i18n::advice(lang, e.code()) {
+                human.push_str(&format!("  → {a}\n"));
+            }
+            let outcome = if e.code() == "signer-role-mismatch" { "refused" } else { "failed" };
+            let value = serde_json::json!({"outcome": outcome, "document": opts.document, "code": e.code(), "message": e.to_string()});
+            match json {
+                Some(_) => emit(json, &human, &value)?,
+                None => eprint!("{human}"),
+            }
+            Ok(if e.is_usage() { EXIT_USAGE } else { EXIT_FAILURES })
+        }
+    }
 }
 
 /// `hozon check`: human report on stdout (stderr when the JSON goes to stdout), JSON on request.

@@ -73,8 +73,19 @@ fn row_from_file(cfg: &Config, path: &Path, rel: &str) -> Result<Row, (String, S
     let mut signer = None;
     let mut signer_role = None;
     let mut doc_timestamps = 0u32;
+    // Signatures after the first are corrections (`hozon correct`); the latest one is recorded.
+    let mut corrections = 0u32;
+    let mut corrected: (Option<String>, Option<String>) = (None, None);
     for s in &sigs {
         match s.kind {
+            pdf::SigKind::Cades if signer.is_some() => {
+                corrections += 1;
+                let time = crate::cms::parse_signed_data(s.der())
+                    .ok()
+                    .and_then(|sd| sd.timestamp_tokens().first().and_then(|t| TimestampToken::parse(t).ok()))
+                    .map(|t| rfc3339(t.info.gen_time));
+                corrected = (s.name.clone(), time);
+            }
             pdf::SigKind::Cades if signer.is_none() => {
                 signer = s.name.clone();
                 if let Ok(sd) = crate::cms::parse_signed_data(s.der()) {
@@ -168,5 +179,8 @@ fn row_from_file(cfg: &Config, path: &Path, rel: &str) -> Result<Row, (String, S
         renewals: doc_timestamps,
         ers_path: None,
         pending_sha256: None,
+        corrections,
+        corrected_by: corrected.0,
+        corrected_at: corrected.1,
     })
 }

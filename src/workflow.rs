@@ -69,25 +69,7 @@ pub fn before_signing(profile_name: &str, profile: &Profile, wf: &WorkflowConfig
             None => out.push(Finding { code: "attestation-missing", message: "the sidecar lacks the operator's attestation (attestation.no_overlap, attestation.nothing_outside_scan_area)".into(), blocking: true }),
         }
     }
-    let required_role = if f.correction {
-        profile.correction_signer_role.as_ref().or(profile.signer_role.as_ref())
-    } else {
-        profile.signer_role.as_ref()
-    };
-    if let Some(required) = required_role {
-        if f.signer_role != Some(required.as_str()) {
-            out.push(Finding {
-                code: "signer-role-mismatch",
-                message: format!(
-                    "profile '{profile_name}' needs a signer whose HPKI role is {required:?}; the signer's is {}",
-                    f.signer_role
-                        .map(|r| format!("{r:?}"))
-                        .unwrap_or_else(|| "absent".into())
-                ),
-                blocking: true,
-            });
-        }
-    }
+    out.extend(role_finding(profile_name, profile, f.signer_role, f.correction));
     if profile.reference_copy && f.paper_location.is_none_or(|p| p.trim().is_empty()) {
         out.push(Finding {
             code: "paper-location-missing",
@@ -103,6 +85,29 @@ pub fn before_signing(profile_name: &str, profile: &Profile, wf: &WorkflowConfig
         });
     }
     out
+}
+
+/// The HPKI role rule: a correction needs `correction_signer_role` (else `signer_role`), any
+/// other signature `signer_role`. Shared by ingest and `hozon correct`, which checks only this.
+pub fn role_finding(
+    profile_name: &str,
+    profile: &Profile,
+    signer_role: Option<&str>,
+    correction: bool,
+) -> Option<Finding> {
+    let required = if correction {
+        profile.correction_signer_role.as_ref().or(profile.signer_role.as_ref())
+    } else {
+        profile.signer_role.as_ref()
+    }?;
+    (signer_role != Some(required.as_str())).then(|| Finding {
+        code: "signer-role-mismatch",
+        message: format!(
+            "profile '{profile_name}' needs a signer whose HPKI role is {required:?}; the signer's is {}",
+            signer_role.map(|r| format!("{r:?}")).unwrap_or_else(|| "absent".into())
+        ),
+        blocking: true,
+    })
 }
 
 /// The late-scan rule, judged against the trusted (TSA) time.
@@ -125,7 +130,8 @@ pub fn after_timestamp(
     })
 }
 
-fn holidays(wf: &WorkflowConfig) -> Vec<Date> {
+/// The configured holidays as dates (malformed entries are refused when the config loads).
+pub fn holidays(wf: &WorkflowConfig) -> Vec<Date> {
     wf.holidays.iter().filter_map(|h| local_date(h)).collect()
 }
 

@@ -5,7 +5,7 @@
 mod support;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use serde_json::Value;
 use support::*;
@@ -105,22 +105,7 @@ impl World {
 
     /// Serve the demo CRLs where the demo certificates point (online revocation for peers).
     fn serve_crls(&self) -> Background {
-        let child = Command::new(hozon_bin())
-            .args([
-                "--config",
-                self.config.to_str().unwrap(),
-                "tsa",
-                "serve",
-                "--listen",
-                &format!("127.0.0.1:{}", self.crl_port),
-            ])
-            .current_dir(self.dir.path())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        wait_for_port(self.crl_port);
-        Background(child)
+        serve_demo(&self.config, self.dir.path(), self.crl_port)
     }
 }
 

@@ -1,6 +1,8 @@
 //! End-to-end guideline workflows (Management §16): per-encounter deadline, backlog plan and
-//! objections, attestation, convenience copies with the paper's location; then the auditor's
-//! tools — `hozon audit` on a tampered log, `hozon report` rendered in headless Chromium.
+//! objections, attestation, convenience copies with the paper's location, prescription
+//! corrections by a pharmacist (`hozon correct`), unsigned documents past the limit in
+//! `hozon status`; then the auditor's tools — `hozon audit` on a tampered log, `hozon report`
+//! rendered in headless Chromium.
 
 mod support;
 
@@ -45,9 +47,13 @@ impl W {
     }
 
     fn run(&self, args: &[&str]) -> std::process::Output {
+        self.run_env(args, &[])
+    }
+
+    fn run_env(&self, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
         let mut a = vec!["--config", self.config.to_str().unwrap()];
         a.extend_from_slice(args);
-        hozon(&a, self.dir.path(), &[])
+        hozon(&a, self.dir.path(), env)
     }
 
     fn ingest(&self, path: &Path) -> Value {
@@ -194,4 +200,152 @@ fn audit_detects_log_tampering_and_report_renders_in_chromium() {
     if let Ok(keep) = std::env::var("HOZON_KEEP_SCREENSHOT") {
         std::fs::copy(&png, keep).unwrap();
     }
+}
+
+fn json_of(o: &std::process::Output) -> Value {
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", text(o)))
+}
+
+#[test]
+fn prescription_correction_is_a_pharmacist_signed_revision_and_the_scan_signature_stays_valid() {
+    // The demo CRLs are served where the certificates point, so the peers check revocation too.
+    let crl_port = free_port();
+    let base_url = format!("base_url = \"http://127.0.0.1:{crl_port}\"");
+    let w = world(&[("base_url = \"http://127.0.0.1:8318\"", &base_url)]);
+    let d = w.ingest(&w.doc("処方箋_0002", &format!("{{\"profile\":\"prescription\",\"patient_id\":\"P-456\",\"document_date\":\"{}\"}}", days_ago(0))));
+    assert_eq!(d["outcome"], "archived", "{d:#}");
+    let id = d["id"].as_str().unwrap().to_string();
+    let pdf = PathBuf::from(d["archive_path"].as_str().unwrap());
+    let original = std::fs::read(&pdf).unwrap();
+    let row_before = w.row(&id);
+    let log = w.out.join("audit.jsonl");
+    let log_before = std::fs::read(&log).unwrap();
+    let out = w.out.to_str().unwrap();
+
+    // The 作業責任者 (no HPKI role) may not correct a prescription: refused, nothing written.
+    let o = w.run(&["correct", out, &id, "--signer", "demo", "--note", "用量の訂正", "--json", "-"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let v = json_of(&o);
+    assert_eq!((v["outcome"].as_str(), v["code"].as_str()), (Some("refused"), Some("signer-role-mismatch")), "{v:#}");
+    assert!(std::fs::read(&pdf).unwrap() == original, "the archived file must stay byte-identical");
+    assert_eq!(w.row(&id), row_before, "the catalog row must not change");
+    assert!(std::fs::read(&log).unwrap() == log_before, "nothing is logged for a refused correction");
+    // Usage errors exit 2 and write nothing either.
+    let o = w.run(&["correct", out, "0123456789abcdef0123456789abcdef", "--signer", "pharmacist", "--note", "x", "--json", "-"]);
+    assert_eq!((o.status.code(), json_of(&o)["code"].as_str()), (Some(2), Some("unknown-document")), "{}", text(&o));
+    let o = w.run(&["correct", out, &id, "--signer", "pharmacist", "--note", "  ", "--json", "-"]);
+    assert_eq!((o.status.code(), json_of(&o)["code"].as_str()), (Some(2), Some("note-missing")), "{}", text(&o));
+    assert!(std::fs::read(&pdf).unwrap() == original && std::fs::read(&log).unwrap() == log_before);
+
+    // The pharmacist corrects it, naming the document by its archived path.
+    let note = "用量を訂正 (1日3回→1日2回)。処方医に疑義照会済み";
+    let o = w.run(&["correct", out, pdf.to_str().unwrap(), "--signer", "pharmacist", "--note", note, "--json", "-"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let v = json_of(&o);
+    assert_eq!((v["outcome"].as_str(), v["signer_role"].as_str(), v["corrections"].as_u64()), (Some("corrected"), Some("Pharmacist"), Some(1)), "{v:#}");
+    let corrected = std::fs::read(&pdf).unwrap();
+    assert!(corrected.len() > original.len() && corrected.starts_with(&original), "the old file must be a byte prefix of the new one");
+    let sha = hozon::archive::store::sha256_hex(&corrected);
+
+    // hozon verify: valid, two signatures, the second by the pharmacist with a signature timestamp.
+    let o = w.run(&["verify", pdf.to_str().unwrap(), "--json", "-"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let f = json_of(&o)["files"][0].clone();
+    assert_eq!(f["verdict"], "valid", "{f:#}");
+    let sigs = f["signatures"].as_array().unwrap();
+    assert_eq!(sigs.len(), 2, "{f:#}");
+    assert_eq!(sigs[0]["role"], Value::Null, "{f:#}");
+    assert_eq!(sigs[1]["role"], "Pharmacist", "{f:#}");
+    for s in sigs {
+        assert!(s["timestamps"].as_array().unwrap().iter().any(|t| t["kind"] == "signature" && t["valid"] == true), "{s:#}");
+    }
+    let covered: Vec<&str> = f["allowed_changes"].as_array().map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+    assert!(!covered.is_empty(), "the correction is an allowed later revision of the first signature: {f:#}");
+
+    // Independent validators must accept BOTH signatures.
+    let root = w.dir.path().join(".hozon/demo/root.pem");
+    let _crls = serve_demo(&w.config, w.dir.path(), crl_port);
+    if let Some(v) = crosscheck(&pdf, &root, false) {
+        let failed: Vec<&Verdict> = v.iter().filter(|x| !x.pass).collect();
+        assert!(failed.is_empty(), "{failed:#?}");
+        let detail = |c: &str| v.iter().find(|x| x.checker == c).map(|x| x.detail.clone()).unwrap_or_default();
+        assert!(detail("pdfsig").starts_with("2 CMS signature(s)"), "pdfsig must see and validate both: {}", detail("pdfsig"));
+        assert_eq!(detail("pyhanko").matches("judged VALID").count(), 2, "pyHanko must judge both valid: {}", detail("pyhanko"));
+        for c in ["cms#1", "cms#2", "sig-tst#1", "sig-tst#2"] {
+            assert!(v.iter().any(|x| x.checker == c), "{c} did not run: {v:#?}");
+        }
+    }
+
+    // The catalog records the correction; the scan's signer stays the 作業責任者.
+    let row = w.row(&id);
+    assert_eq!((row.corrections, row.corrected_by.as_deref()), (1, Some("デモ 薬剤師 (NOT LEGALLY VALID)")));
+    assert_eq!(row.corrected_at.as_deref(), v["timestamp"].as_str());
+    assert_eq!((row.archive_sha256.as_str(), row.archive_size), (sha.as_str(), corrected.len() as u64));
+    assert_eq!(row.signer, row_before.signer);
+    // The audit log has the event, and the archive agrees with itself.
+    let (entries, _) = hozon::archive::audit::read_and_check(&log).unwrap();
+    let e = entries.last().unwrap();
+    assert_eq!((e.event.as_str(), e.document_id.as_deref()), ("corrected", Some(id.as_str())));
+    assert_eq!((e.details["note"].as_str(), e.details["signer_role"].as_str(), e.details["sha256"].as_str()), (Some(note), Some("Pharmacist"), Some(sha.as_str())));
+    let o = w.run(&["audit", out]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    // The file is the truth: a rebuilt catalog still knows the correction.
+    let o = w.run(&["reindex", out]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let rebuilt = w.row(&id);
+    assert_eq!((rebuilt.corrections, rebuilt.corrected_by, rebuilt.signer), (1, row.corrected_by.clone(), row.signer.clone()));
+}
+
+#[test]
+fn unsigned_documents_show_up_in_status_after_one_business_day() {
+    let w = world(&[]);
+    // Friday 2026-11-20, noon in Japan; Monday 23rd is a holiday in the shipped config.
+    fn at(t: &str) -> [(&'static str, &str); 1] {
+        [("HOZON_SIMULATED_TIME", t)]
+    }
+    let ingest = |name: &str| {
+        let p = w.doc(name, "{\"patient_id\":\"P-1\",\"document_date\":\"2026-11-20\"}");
+        let o = w.run_env(&["ingest", p.to_str().unwrap(), "--out", w.out.to_str().unwrap(), "--json", "-"], &at("2026-11-20T03:00:00Z"));
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+        json_of(&o)["documents"][0].clone()
+    };
+    let signed = ingest("signed");
+    let unsigned = ingest("unsigned");
+    // A file stored without its signature (an interrupted or legacy import): keep only the
+    // revision before the signature, and let the catalog learn it from the files.
+    let path = PathBuf::from(unsigned["archive_path"].as_str().unwrap());
+    let bytes = std::fs::read(&path).unwrap();
+    let first = hozon::pdf::revisions(&bytes).unwrap()[0];
+    std::fs::write(&path, &bytes[..first]).unwrap();
+    let out = w.out.to_str().unwrap();
+    let o = w.run_env(&["reindex", out], &at("2026-11-20T04:00:00Z"));
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let uid = unsigned["id"].as_str().unwrap();
+    assert_eq!((w.row(uid).signer, w.row(uid).level.as_str()), (None, "unsigned"));
+
+    let status = |t: &str, config: &Path| {
+        let o = hozon(&["--config", config.to_str().unwrap(), "status", out, "--json", "-"], w.dir.path(), &at(t));
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+        json_of(&o)
+    };
+    let ids = |v: &Value| v["unsigned_overdue"].as_array().unwrap().iter().map(|d| d["id"].as_str().unwrap().to_string()).collect::<Vec<_>>();
+    // Tuesday 24th 23:00 JST: still within one business day (the weekend and the holiday skipped).
+    let v = status("2026-11-24T14:00:00Z", &w.config);
+    assert_eq!(v["unsigned_alert_days"], 1, "{v:#}");
+    assert!(ids(&v).is_empty(), "{v:#}");
+    assert_eq!(v["unsigned"].as_array().unwrap().len(), 1, "listed as unsigned, not yet overdue: {v:#}");
+    // Wednesday 25th 09:00 JST: overdue, with what is missing and since when.
+    let v = status("2026-11-25T00:00:00Z", &w.config);
+    assert_eq!(ids(&v), vec![uid.to_string()], "only the unsigned one: {v:#}");
+    let d = &v["unsigned_overdue"][0];
+    assert_eq!((d["since"].as_str(), d["deadline"].as_str()), (Some("2026-11-20"), Some("2026-11-24")), "{d:#}");
+    assert_eq!(d["missing"], serde_json::json!(["signature", "timestamp"]), "{d:#}");
+    assert!(!ids(&v).contains(&signed["id"].as_str().unwrap().to_string()));
+    let human = hozon(&["--config", w.config.to_str().unwrap(), "--lang", "en", "status", out], w.dir.path(), &at("2026-11-25T00:00:00Z"));
+    assert!(String::from_utf8_lossy(&human.stdout).contains(&format!("{uid}  ")), "{}", text(&human));
+    // The limit is configurable: three business days run to Thursday 26th.
+    let relaxed = w.dir.path().join("relaxed.toml");
+    std::fs::write(&relaxed, std::fs::read_to_string(&w.config).unwrap().replace("unsigned_alert_days = 1", "unsigned_alert_days = 3")).unwrap();
+    assert!(ids(&status("2026-11-26T14:00:00Z", &relaxed)).is_empty());
+    assert_eq!(ids(&status("2026-11-26T15:00:00Z", &relaxed)), vec![uid.to_string()]);
 }

@@ -74,12 +74,19 @@ pub struct Row {
     pub ers_path: Option<String>,
     /// SHA-256 of a replacement being written (renewal); cleared when it is in place.
     pub pending_sha256: Option<String>,
+    /// Corrections (`hozon correct`): signed revisions added after the original signature.
+    pub corrections: u32,
+    /// Signer (/Name) of the latest correction.
+    pub corrected_by: Option<String>,
+    /// RFC 3339 time of the latest correction's signature timestamp.
+    pub corrected_at: Option<String>,
 }
 
 const COLUMNS: &str = "id, archive_path, archive_sha256, archive_size, status, profile, level, patient_id, \
     document_type, document_date, sources, sidecar, signer, signer_role, information_manager, operator, pages, \
     timestamp_time, newest_timestamp_time, tsa_cert_expiry, next_renewal_due, newest_timestamp_algs, \
-    retention_until, reference_copy, paper_location, flags, archived_at, renewed_at, renewals, ers_path, pending_sha256";
+    retention_until, reference_copy, paper_location, flags, archived_at, renewed_at, renewals, ers_path, pending_sha256, \
+    corrections, corrected_by, corrected_at";
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS documents (
@@ -113,7 +120,10 @@ CREATE TABLE IF NOT EXISTS documents (
     renewed_at TEXT,
     renewals INTEGER NOT NULL DEFAULT 0,
     ers_path TEXT,
-    pending_sha256 TEXT
+    pending_sha256 TEXT,
+    corrections INTEGER NOT NULL DEFAULT 0,
+    corrected_by TEXT,
+    corrected_at TEXT
 );
 CREATE INDEX IF NOT EXISTS documents_due ON documents(next_renewal_due);
 CREATE INDEX IF NOT EXISTS documents_archived_at ON documents(archived_at);
@@ -147,8 +157,16 @@ impl Catalog {
     fn migrate(&self) -> Result<(), CatalogError> {
         let mut st = self.conn.prepare("PRAGMA table_info(documents)").map_err(|e| self.err(e))?;
         let names: Vec<String> = st.query_map([], |r| r.get::<_, String>(1)).map_err(|e| self.err(e))?.filter_map(Result::ok).collect();
-        if !names.iter().any(|n| n == "pending_sha256") {
-            self.conn.execute_batch("ALTER TABLE documents ADD COLUMN pending_sha256 TEXT").map_err(|e| self.err(e))?;
+        let added = [
+            ("pending_sha256", "pending_sha256 TEXT"),
+            ("corrections", "corrections INTEGER NOT NULL DEFAULT 0"),
+            ("corrected_by", "corrected_by TEXT"),
+            ("corrected_at", "corrected_at TEXT"),
+        ];
+        for (name, decl) in added {
+            if !names.iter().any(|n| n == name) {
+                self.conn.execute_batch(&format!("ALTER TABLE documents ADD COLUMN {decl}")).map_err(|e| self.err(e))?;
+            }
         }
         // Partial index: finding interrupted renewals must not scan a large catalog.
         self.conn
@@ -166,7 +184,7 @@ impl Catalog {
 
     /// Insert or replace a row.
     pub fn put(&self, r: &Row) -> Result<(), CatalogError> {
-        let sql = format!("INSERT OR REPLACE INTO documents ({COLUMNS}) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27,?28,?29,?30,?31)");
+        let sql = format!("INSERT OR REPLACE INTO documents ({COLUMNS}) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27,?28,?29,?30,?31,?32,?33,?34)");
         self.conn
             .execute(
                 &sql,
@@ -201,7 +219,10 @@ impl Catalog {
                     r.renewed_at,
                     r.renewals,
                     r.ers_path,
-                    r.pending_sha256
+                    r.pending_sha256,
+                    r.corrections,
+                    r.corrected_by,
+                    r.corrected_at
                 ],
             )
             .map_err(|e| self.err(e))?;
@@ -354,6 +375,9 @@ fn row_from_sql(r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
         renewals: r.get(28)?,
         ers_path: r.get(29)?,
         pending_sha256: r.get(30)?,
+        corrections: r.get(31)?,
+        corrected_by: r.get(32)?,
+        corrected_at: r.get(33)?,
     })
 }
 
@@ -401,6 +425,27 @@ mod tests {
         assert_eq!(c.count().unwrap(), 3);
         c.delete("c").unwrap();
         assert!(c.get("c").unwrap().is_none());
+    }
+
+    #[test]
+    fn catalog_from_before_corrections_gains_the_columns() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("catalog.sqlite");
+        {
+            let c = Catalog::open(&p).unwrap();
+            c.put(&row("old", "2030-01-01T00:00:00Z")).unwrap();
+            // What an archive written by an earlier hozon looks like.
+            for col in ["corrections", "corrected_by", "corrected_at"] {
+                c.conn.execute_batch(&format!("ALTER TABLE documents DROP COLUMN {col}")).unwrap();
+            }
+        }
+        let c = Catalog::open(&p).unwrap();
+        let r = c.get("old").unwrap().unwrap();
+        assert_eq!((r.corrections, r.corrected_by.as_deref()), (0, None));
+        let mut fixed = r.clone();
+        (fixed.corrections, fixed.corrected_by) = (1, Some("薬剤師".into()));
+        c.put(&fixed).unwrap();
+        assert_eq!(c.get("old").unwrap().unwrap(), fixed);
     }
 
     #[test]

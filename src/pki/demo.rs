@@ -26,6 +26,10 @@ use super::PkiError;
 use crate::clock::Clock;
 
 pub const SIGNER_CN: &str = "デモ 作業責任者 (NOT LEGALLY VALID)";
+/// The demo pharmacist who signs prescription corrections (`hozon correct`).
+pub const PHARMACIST_CN: &str = "デモ 薬剤師 (NOT LEGALLY VALID)";
+/// HPKI role of the demo pharmacist's certificate.
+pub const PHARMACIST_ROLE: &str = "Pharmacist";
 pub const TSA_CN: &str = "hozon demo TSA (NOT LEGALLY VALID)";
 pub const ROOT_CN: &str = "hozon demo root CA (NOT LEGALLY VALID)";
 pub const ORGANIZATION: &str = "hozon demo PKI";
@@ -78,6 +82,9 @@ pub struct DemoPki {
     pub signer_p12: PathBuf,
     pub signer_pass: PathBuf,
     pub signer_pem: PathBuf,
+    /// The demo pharmacist (hcRole "Pharmacist"), for `hozon correct`.
+    pub pharmacist_p12: PathBuf,
+    pub pharmacist_pass: PathBuf,
     pub tsa_key: PathBuf,
     pub tsa_cert: PathBuf,
     pub crl_dir: PathBuf,
@@ -99,6 +106,9 @@ struct Paths {
     signer_p12: PathBuf,
     signer_pass: PathBuf,
     signer_pem: PathBuf,
+    pharmacist_p12: PathBuf,
+    pharmacist_pass: PathBuf,
+    pharmacist_pem: PathBuf,
     tsa_key: PathBuf,
     tsa_cert: PathBuf,
     crl_dir: PathBuf,
@@ -114,6 +124,9 @@ impl Paths {
             signer_p12: d.join("signer.p12"),
             signer_pass: d.join("signer.pass"),
             signer_pem: d.join("signer.pem"),
+            pharmacist_p12: d.join("pharmacist.p12"),
+            pharmacist_pass: d.join("pharmacist.pass"),
+            pharmacist_pem: d.join("pharmacist.pem"),
             tsa_key: d.join("tsa.key"),
             tsa_cert: d.join("tsa.pem"),
             crl_dir: d.join("crl"),
@@ -161,11 +174,26 @@ impl DemoPki {
         let root_key = read_key(&p.root_key)?;
         if needs_renewal(&self.signer_certificate, now, lt.signer_margin)? {
             let pass = read_pass(&p.signer_pass)?;
-            let (p12, cert) = new_signer(&self.root, &root_key, base_url, now, &pass, lt)?;
+            let (p12, cert) = new_signer(&self.root, &root_key, base_url, now, &pass, lt, &OPERATOR)?;
             replace_file(&p.signer_p12, &p12, 0o600)?;
             replace_file(&p.signer_pem, &pem(&cert)?, 0o644)?;
             self.signer_certificate = cert;
             self.reissued.push("signer");
+        }
+        // Demo folders made before the pharmacist existed gain one here; later it renews like the signer.
+        let pharmacist_ok = match open_p12(&p.pharmacist_p12, &p.pharmacist_pass) {
+            Ok((_, cert, _)) => !needs_renewal(&cert, now, lt.signer_margin)?,
+            Err(_) => false,
+        };
+        if !pharmacist_ok {
+            if !p.pharmacist_pass.is_file() {
+                replace_file(&p.pharmacist_pass, format!("{}\n", hex::encode(random_bytes(24)?)).as_bytes(), 0o600)?;
+            }
+            let pass = read_pass(&p.pharmacist_pass)?;
+            let (p12, cert) = new_signer(&self.root, &root_key, base_url, now, &pass, lt, &PHARMACIST)?;
+            replace_file(&p.pharmacist_p12, &p12, 0o600)?;
+            replace_file(&p.pharmacist_pem, &pem(&cert)?, 0o644)?;
+            self.reissued.push("pharmacist");
         }
         if needs_renewal(&self.tsa_certificate, now, lt.tsa_margin)? {
             let (key, cert) = new_tsa(&self.root, &root_key, base_url, now, lt)?;
@@ -245,9 +273,15 @@ fn write_all(d: &Path, base_url: &str, now: OffsetDateTime, lt: &Lifetimes) -> R
 
     let pass = hex::encode(random_bytes(24)?);
     write_new(&p.signer_pass, format!("{pass}\n").as_bytes(), 0o600)?;
-    let (p12, signer) = new_signer(&root, &root_key, base_url, now, &pass, lt)?;
+    let (p12, signer) = new_signer(&root, &root_key, base_url, now, &pass, lt, &OPERATOR)?;
     write_new(&p.signer_p12, &p12, 0o600)?;
     write_new(&p.signer_pem, &pem(&signer)?, 0o644)?;
+
+    let pass = hex::encode(random_bytes(24)?);
+    write_new(&p.pharmacist_pass, format!("{pass}\n").as_bytes(), 0o600)?;
+    let (p12, pharmacist) = new_signer(&root, &root_key, base_url, now, &pass, lt, &PHARMACIST)?;
+    write_new(&p.pharmacist_p12, &p12, 0o600)?;
+    write_new(&p.pharmacist_pem, &pem(&pharmacist)?, 0o644)?;
 
     let (tsa_key, tsa) = new_tsa(&root, &root_key, base_url, now, lt)?;
     write_new(&p.tsa_key, &key_pem(&tsa_key)?, 0o600)?;
@@ -259,6 +293,25 @@ fn write_all(d: &Path, base_url: &str, now: OffsetDateTime, lt: &Lifetimes) -> R
     write_new(&p.readme, README.as_bytes(), 0o644)
 }
 
+/// Who a demo signing certificate is for.
+struct Holder {
+    common_name: &'static str,
+    hc_role: Option<&'static str>,
+    p12_name: &'static str,
+}
+
+/// The 作業責任者 who signs scans (no HPKI role: refused for prescription corrections).
+const OPERATOR: Holder = Holder {
+    common_name: SIGNER_CN,
+    hc_role: None,
+    p12_name: "hozon demo signer",
+};
+const PHARMACIST: Holder = Holder {
+    common_name: PHARMACIST_CN,
+    hc_role: Some(PHARMACIST_ROLE),
+    p12_name: "hozon demo pharmacist",
+};
+
 fn new_signer(
     root: &X509,
     root_key: &PKeyRef<Private>,
@@ -266,17 +319,19 @@ fn new_signer(
     now: OffsetDateTime,
     pass: &str,
     lt: &Lifetimes,
+    holder: &Holder,
 ) -> Result<(Vec<u8>, X509), PkiError> {
     let key = new_rsa_key(2048)?;
-    let mut spec = CertSpec::signer(SIGNER_CN, now - BACKDATE, now + lt.signer)
+    let mut spec = CertSpec::signer(holder.common_name, now - BACKDATE, now + lt.signer)
         .with_subject(Nid::ORGANIZATIONNAME, ORGANIZATION);
+    spec.hc_role = holder.hc_role.map(str::to_string);
     spec.crl_urls = vec![DemoPki::crl_url(base_url)];
     let cert = issue(&spec, &key, Some((root, root_key)))?;
     let mut ca = Stack::new().map_err(PkiError::ossl("making a stack"))?;
     ca.push(root.clone())
         .map_err(PkiError::ossl("making a stack"))?;
     let p12 = Pkcs12::builder()
-        .name("hozon demo signer")
+        .name(holder.p12_name)
         .pkey(&key)
         .cert(&cert)
         .ca(ca)
@@ -377,6 +432,8 @@ fn load(dir: &Path) -> Result<DemoPki, PkiError> {
         signer_p12: p.signer_p12,
         signer_pass: p.signer_pass,
         signer_pem: p.signer_pem,
+        pharmacist_p12: p.pharmacist_p12,
+        pharmacist_pass: p.pharmacist_pass,
         tsa_key: p.tsa_key,
         tsa_cert: p.tsa_cert,
         crl_dir: p.crl_dir,
@@ -561,6 +618,12 @@ mod tests {
             vec![format!("{BASE}/crl/demo-root.crl")]
         );
 
+        // The pharmacist carries the HPKI role corrections need; the 作業責任者 none.
+        let (_, pharmacist, _) = open_p12(&pki.pharmacist_p12, &pki.pharmacist_pass).unwrap();
+        assert_eq!(crate::pki::hc_role(&pharmacist).as_deref(), Some(PHARMACIST_ROLE));
+        assert_eq!(crate::pki::hc_role(&cert), None);
+        assert_eq!(mode(&pki.pharmacist_p12), 0o600);
+
         // Reload: nothing regenerated.
         let again = DemoPki::ensure(&dir, BASE, &FixedClock(t0 + Duration::days(100))).unwrap();
         assert!(
@@ -610,7 +673,7 @@ mod tests {
 
         // Three years on: signer (2 years) and CRL (1 year) renewed, TSA and root kept.
         let later = DemoPki::ensure(&dir, BASE, &FixedClock(t0 + Duration::days(3 * 365))).unwrap();
-        assert_eq!(later.reissued, vec!["signer", "crl"]);
+        assert_eq!(later.reissued, vec!["signer", "pharmacist", "crl"]);
         assert_eq!(later.root.to_der().unwrap(), pki.root.to_der().unwrap());
         assert_eq!(
             later.tsa_certificate.to_der().unwrap(),
@@ -627,6 +690,21 @@ mod tests {
         assert_eq!(mode(&later.signer_p12), 0o600);
         let crl = Crl::from_bytes(&fs::read(later.crl_dir.join(CRL_FILE)).unwrap()).unwrap();
         assert!(crl.is_issued_by(&later.root) && crl.this_update > t0 + Duration::days(1000));
+    }
+
+    #[test]
+    fn folder_from_before_the_pharmacist_gains_one() {
+        let parent = tempfile::tempdir().unwrap();
+        let dir = parent.path().join("demo");
+        let t0 = datetime!(2026-04-01 9:00 UTC);
+        let pki = DemoPki::ensure(&dir, BASE, &FixedClock(t0)).unwrap();
+        fs::remove_file(&pki.pharmacist_p12).unwrap();
+        fs::remove_file(&pki.pharmacist_pass).unwrap();
+        let again = DemoPki::ensure(&dir, BASE, &FixedClock(t0 + Duration::days(1))).unwrap();
+        assert_eq!(again.reissued, vec!["pharmacist"]);
+        let (_, cert, _) = open_p12(&again.pharmacist_p12, &again.pharmacist_pass).unwrap();
+        assert_eq!(crate::pki::hc_role(&cert).as_deref(), Some(PHARMACIST_ROLE));
+        assert_eq!(mode(&again.pharmacist_pass), 0o600);
     }
 
     #[test]

@@ -101,6 +101,22 @@ pub fn wait_for_port(port: u16) {
     panic!("nothing listens on 127.0.0.1:{port}");
 }
 
+/// `hozon tsa serve` on 127.0.0.1:`port` with `config`: the demo CRLs where the demo
+/// certificates point (`[demo] base_url`), for peers that check revocation online.
+pub fn serve_demo(config: &Path, cwd: &Path, port: u16) -> Background {
+    let child = Command::new(hozon_bin())
+        .arg("--config")
+        .arg(config)
+        .args(["tsa", "serve", "--listen", &format!("127.0.0.1:{port}")])
+        .current_dir(cwd)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for_port(port);
+    Background(child)
+}
+
 /// One checker's verdict.
 #[derive(Debug)]
 pub struct Verdict {
