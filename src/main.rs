@@ -121,6 +121,10 @@ enum Command {
         /// Compare each file's SHA-256 with the archive catalog (catalog.sqlite above the files).
         #[arg(long)]
         catalog: bool,
+        /// RFC 4998 evidence record to check with the (single) file, instead of the `<name>.ers`
+        /// beside it (which is checked automatically when present).
+        #[arg(long, value_name = "FILE")]
+        ers: Option<PathBuf>,
         /// Write a JSON report to FILE, or - for standard output.
         #[arg(long, value_name = "FILE|-")]
         json: Option<String>,
@@ -299,8 +303,8 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             emit(json.as_deref(), &human, &st)?;
             Ok(EXIT_OK)
         }
-        Command::Verify { paths, trust, online, at, catalog, json } => {
-            let args = VerifyArgs { paths, trust, online, at, catalog, json, lang: cli.lang.clone() };
+        Command::Verify { paths, trust, online, at, catalog, ers, json } => {
+            let args = VerifyArgs { paths, trust, online, at, catalog, ers, json, lang: cli.lang.clone() };
             verify(cli.config.as_deref(), &args)
         }
         Command::Renew { archive, within, dry_run, evidence, jobs, json } => {
@@ -372,6 +376,7 @@ struct VerifyArgs {
     online: bool,
     at: Option<String>,
     catalog: bool,
+    ers: Option<PathBuf>,
     json: Option<String>,
     lang: Option<String>,
 }
@@ -428,6 +433,9 @@ fn verify(config: Option<&std::path::Path>, a: &VerifyArgs) -> anyhow::Result<u8
         );
     }
     let files = hozon::verify::collect_files(&a.paths)?;
+    if a.ers.is_some() && files.len() != 1 {
+        anyhow::bail!("--ers names the evidence record of one file, but {} files were given", files.len());
+    }
     let catalog = if a.catalog {
         Some(hozon::verify::CatalogIndex::load(&a.paths)?)
     } else {
@@ -437,7 +445,13 @@ fn verify(config: Option<&std::path::Path>, a: &VerifyArgs) -> anyhow::Result<u8
         at,
         max_file_bytes: max_bytes,
     };
-    let verifier = hozon::verify::Verifier::new(trust, a.online.then_some(source), opts);
+    let mut verifier = hozon::verify::Verifier::new(trust, a.online.then_some(source), opts);
+    if let Some(cfg) = &cfg {
+        verifier = verifier.with_weak_algorithms(cfg.renew.weak_algorithms.clone());
+    }
+    if let Some(e) = &a.ers {
+        verifier = verifier.with_record(e.clone());
+    }
     if a.at.is_some() {
         eprintln!(
             "hozon: {}",
