@@ -73,6 +73,10 @@ enum Command {
         /// Check and report what would be archived; sign and write nothing.
         #[arg(long)]
         dry_run: bool,
+        /// ers: seal the batch's new archives into RFC 4998 evidence records under one
+        /// timestamp; none: do not (default: the config's `seal`).
+        #[arg(long, value_parser = ["none", "ers"])]
+        seal: Option<String>,
     },
     /// Check an archive's integrity: audit-log hash chain, catalog rows vs files vs log entries.
     Audit {
@@ -244,7 +248,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             let cfg = load_config(cli.config.as_deref())?;
             check(&cfg, &paths, profile.as_deref(), json.as_deref(), !no_integrity)
         }
-        Command::Ingest { inputs, out, profile, signer, jobs, json, dry_run } => {
+        Command::Ingest { inputs, out, profile, signer, jobs, json, dry_run, seal } => {
             let cfg = load_config(cli.config.as_deref())?;
             let out = out.or_else(|| cfg.archive.as_ref().map(|a| cfg.resolve(a))).context("no archive folder: give --out DIR or set `archive` in the config")?;
             let opts = hozon::ingest::IngestOptions {
@@ -253,6 +257,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 profile,
                 jobs: jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2)),
                 dry_run,
+                seal: seal.unwrap_or_else(|| cfg.seal.clone()),
             };
             ingest(&cfg, opts, signer.as_deref(), json.as_deref(), lang)
         }
@@ -576,6 +581,10 @@ fn ingest(cfg: &Config, opts: hozon::ingest::IngestOptions, signer: Option<&str>
     let s = &report.summary;
     human.push_str(&tr(lang, "ingest.summary", &[("archived", &s.archived), ("already", &s.already_archived), ("rejected", &s.rejected), ("failed", &s.failed), ("secs", &format!("{:.2}", s.elapsed_secs)), ("pps", &format!("{:.1}", s.pages_per_sec))]));
     human.push('\n');
+    if let Some(seal) = &report.seal {
+        human.push_str(&tr(lang, "ingest.sealed", &[("sealed", &seal.sealed), ("failed", &seal.failed), ("time", &seal.timestamp.as_deref().unwrap_or("-"))]));
+        human.push('\n');
+    }
     if report.demo {
         human.push_str(&tr(lang, "demo.banner", &[]));
         human.push('\n');
