@@ -399,7 +399,12 @@ fn hozon_verify_accepts_records_bouncycastle_made_and_rejects_bad_ones() {
             .current_dir(dir.path()).env_remove("HOZON_SIMULATED_TIME")
             .stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null())
             .spawn().unwrap();
-        wait_for_port(port);
+        // A new demo PKI is generated first (RSA keys): allow more than wait_for_port's 5 s.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(std::time::Instant::now() < deadline, "hozon tsa serve did not listen on {port}");
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
         (Background(child), format!("http://127.0.0.1:{port}/tsa"))
     };
     let (_tsa, url) = serve(&config);

@@ -35,7 +35,7 @@ use crate::clock::rfc3339;
 use crate::cms::parse_signed_data;
 use crate::ltv::RevocationSource;
 use crate::pdf::{self, ChangeKind, SigKind, SignatureEntry};
-use crate::pki::{hc_role, subject_line, TrustStore};
+use crate::pki::{hc_role, subject_line, RevocationData, TrustStore};
 use crate::tsp::TimestampToken;
 use digest::{covered_digests, Span};
 use longterm::{evaluate, Inputs};
@@ -184,11 +184,14 @@ impl Verifier {
             Ok(e) => e,
             Err(e) => {
                 f.add(Reason::new(Code::Malformed, e.to_string()));
+                // The record is still judged: it tells whether these are the bytes it covers.
+                self.check_record(&mut f, pdf, record, &RevocationData::default());
                 return f;
             }
         };
         if entries.is_empty() {
             f.add(Reason::new(Code::NotSigned, "the file has no signature"));
+            self.check_record(&mut f, pdf, record, &RevocationData::default());
             return f;
         }
         match pdf::revisions(pdf) {
@@ -248,20 +251,7 @@ impl Verifier {
         }
         // The record is checked before the signatures: when it holds, the time it proves is
         // where the long-term rule starts.
-        let proven_by_record = record.and_then(|input| {
-            let ctx = record::RecordContext {
-                trust: &self.trust,
-                revocation: &evidence.revocation,
-                at: self.opts.at,
-                weak: &self.weak_algorithms,
-            };
-            let out = record::check_record(&ctx, pdf, input);
-            f.evidence_record = Some(out.report);
-            if let Some(r) = out.reason {
-                f.add(r);
-            }
-            out.proven
-        });
+        let proven_by_record = self.check_record(&mut f, pdf, record, &evidence.revocation);
         let mut levels = Vec::new();
         for (entry, sig) in &sigs {
             let report = self.judge_signature(pdf, entry, sig, &docs, &evidence, has_dss, proven_by_record, &mut f);
@@ -274,6 +264,30 @@ impl Verifier {
             None
         };
         f
+    }
+
+    /// Check `record` (if any) with the file's bytes, put its report and reason into `f`, and
+    /// return the time it proves when it holds. `revocation`: the file's own revocation data.
+    fn check_record(
+        &self,
+        f: &mut FileReport,
+        pdf: &[u8],
+        record: Option<&RecordInput>,
+        revocation: &RevocationData,
+    ) -> Option<OffsetDateTime> {
+        let input = record?;
+        let ctx = record::RecordContext {
+            trust: &self.trust,
+            revocation,
+            at: self.opts.at,
+            weak: &self.weak_algorithms,
+        };
+        let out = record::check_record(&ctx, pdf, input);
+        f.evidence_record = Some(out.report);
+        if let Some(r) = out.reason {
+            f.add(r);
+        }
+        out.proven
     }
 
     /// Parse every entry, hash the covered bytes in one pass, run the cryptographic checks.
