@@ -191,10 +191,12 @@ pub fn evaluate(inp: &Inputs<'_>, signer: &X509, proofs: &[&CheckedTimestamp]) -
         .filter(|p| {
             let ok = p.time <= start;
             if !ok {
-                lt.notes.push(format!(
-                    "timestamp of {} is after the validation time; not used",
-                    rfc3339(p.time)
-                ));
+                let limit = if p.time <= inp.at {
+                    "the time the evidence record proves (not needed)"
+                } else {
+                    "the validation time"
+                };
+                lt.notes.push(format!("timestamp of {} is after {limit}; not used", rfc3339(p.time)));
             }
             ok
         })
