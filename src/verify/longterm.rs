@@ -176,10 +176,8 @@ pub fn evaluate(inp: &Inputs<'_>, signer: &X509, proofs: &[&CheckedTimestamp]) -
     // chain was already judged up to `at`, so the file's own proofs need only hold at its time.
     let start = match inp.proven_by_record {
         Some(t) if t <= inp.at => {
-            lt.notes.push(format!(
-                "the evidence record proves the file existed at {}",
-                rfc3339(t)
-            ));
+            lt.notes
+                .push(format!("the evidence record proves the file existed at {}", rfc3339(t)));
             lt.proven = true;
             t
         }
@@ -196,7 +194,8 @@ pub fn evaluate(inp: &Inputs<'_>, signer: &X509, proofs: &[&CheckedTimestamp]) -
                 } else {
                     "the validation time"
                 };
-                lt.notes.push(format!("timestamp of {} is after {limit}; not used", rfc3339(p.time)));
+                lt.notes
+                    .push(format!("timestamp of {} is after {limit}; not used", rfc3339(p.time)));
             }
             ok
         })

@@ -127,16 +127,14 @@ impl Verifier {
                 p
             }
         };
-        let bytes = std::fs::metadata(&path)
-            .map_err(|e| e.to_string())
-            .and_then(|m| {
-                // Refused before reading: the parser would refuse it anyway.
-                if m.len() > crate::ers::record::MAX_RECORD_BYTES as u64 {
-                    Err(format!("larger than {} bytes", crate::ers::record::MAX_RECORD_BYTES))
-                } else {
-                    std::fs::read(&path).map_err(|e| e.to_string())
-                }
-            });
+        let bytes = std::fs::metadata(&path).map_err(|e| e.to_string()).and_then(|m| {
+            // Refused before reading: the parser would refuse it anyway.
+            if m.len() > crate::ers::record::MAX_RECORD_BYTES as u64 {
+                Err(format!("larger than {} bytes", crate::ers::record::MAX_RECORD_BYTES))
+            } else {
+                std::fs::read(&path).map_err(|e| e.to_string())
+            }
+        });
         Some(RecordInput {
             shown: path.to_string_lossy().into_owned(),
             bytes,
