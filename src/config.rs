@@ -523,6 +523,10 @@ pub struct Config {
     /// Signer used when `--signer` is not given.
     #[serde(default)]
     pub default_signer: Option<String>,
+    /// What `hozon ingest` adds over each batch after archiving: "none", or "ers" (RFC 4998
+    /// evidence records for the batch's new archives under one timestamp). `--seal` overrides.
+    #[serde(default = "default_seal")]
+    pub seal: String,
     #[serde(default)]
     pub demo: DemoConfig,
     pub tsa: TsaConfig,
@@ -549,6 +553,10 @@ pub struct Config {
 
 fn default_profile() -> String {
     "chart".into()
+}
+
+fn default_seal() -> String {
+    "none".into()
 }
 
 impl Config {
@@ -656,6 +664,10 @@ impl Config {
         }
         if self.tsa.concurrency == 0 {
             return Err(self.invalid("tsa.concurrency must be at least 1".into()));
+        }
+        match self.seal.as_str() {
+            "none" | "ers" => {}
+            other => return Err(self.invalid(format!("seal = {other:?}: use none or ers"))),
         }
         match self.renew.evidence.as_str() {
             "pades" | "ers" => {}

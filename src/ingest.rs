@@ -51,6 +51,9 @@ pub struct IngestOptions {
     pub profile: Option<String>,
     pub jobs: usize,
     pub dry_run: bool,
+    /// "ers": seal the batch's newly archived PDFs into RFC 4998 evidence records under ONE
+    /// timestamp after archiving; "none": nothing more.
+    pub seal: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -87,6 +90,9 @@ pub struct DocumentResult {
     pub timestamp: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub level: Option<String>,
+    /// The RFC 4998 evidence record written beside the PDF (`--seal ers`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub evidence_record: Option<PathBuf>,
     pub reasons: Vec<Reason>,
     pub warnings: Vec<Reason>,
 }
@@ -105,17 +111,32 @@ pub struct Summary {
     pub mb_per_sec: f64,
 }
 
+/// What sealing the batch into evidence records did (`--seal ers`).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct SealSummary {
+    pub evidence: &'static str,
+    /// Archives covered by the batch's one timestamp.
+    pub sealed: usize,
+    /// Archives left without a record (they get one at their first `hozon renew --evidence ers`).
+    pub failed: usize,
+    /// Time of the batch's timestamp.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<String>,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct IngestReport {
     pub archive: PathBuf,
     pub demo: bool,
     pub documents: Vec<DocumentResult>,
     pub summary: Summary,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seal: Option<SealSummary>,
 }
 
 impl IngestReport {
     pub fn all_ok(&self) -> bool {
-        self.summary.rejected == 0 && self.summary.failed == 0
+        self.summary.rejected == 0 && self.summary.failed == 0 && self.seal.as_ref().is_none_or(|s| s.failed == 0)
     }
 }
 
@@ -156,7 +177,7 @@ pub fn run_with_progress(
         .build()
         .map_err(|e| IngestError::Pool(e.to_string()))?;
     use rayon::prelude::*;
-    let results: Vec<DocumentResult> = pool.install(|| {
+    let mut results: Vec<DocumentResult> = pool.install(|| {
         docs.par_iter()
             .map(|d| {
                 let r = ingest_one(&ctx, d);
@@ -165,6 +186,7 @@ pub fn run_with_progress(
             })
             .collect()
     });
+    let seal = (ctx.opts.seal == "ers" && !ctx.opts.dry_run).then(|| seal_batch(&ctx, &mut results));
     let mut s = Summary { documents: results.len(), ..Default::default() };
     for r in &results {
         match r.outcome {
@@ -183,7 +205,55 @@ pub fn run_with_progress(
         s.pages_per_sec = s.pages as f64 / s.elapsed_secs;
         s.mb_per_sec = s.source_bytes as f64 / 1e6 / s.elapsed_secs;
     }
-    Ok(IngestReport { archive: opts.out.clone(), demo: cfg.uses_demo(), documents: results, summary: s })
+    Ok(IngestReport { archive: opts.out.clone(), demo: cfg.uses_demo(), documents: results, summary: s, seal })
+}
+
+/// `--seal ers`: the documents archived by this run go under one hash tree and ONE timestamp,
+/// exactly as `hozon renew --evidence ers` does it (`renew::seal_rows`). Documents that were
+/// already archived before are left to renewal. A failure leaves the PDFs archived and valid,
+/// without a record; it is a warning on each document and makes the run exit 1.
+fn seal_batch(ctx: &Ctx, results: &mut [DocumentResult]) -> SealSummary {
+    let mut summary = SealSummary { evidence: "ers", ..Default::default() };
+    let Some(archive) = &ctx.archive else {
+        return summary;
+    };
+    let Ok(mut a) = archive.lock() else {
+        summary.failed = results.iter().filter(|r| r.outcome == Outcome::Archived).count();
+        return summary;
+    };
+    let mut rows = Vec::new();
+    for r in results.iter_mut().filter(|r| r.outcome == Outcome::Archived) {
+        match r.id.as_deref().map(|id| a.catalog.get(id)) {
+            Some(Ok(Some(row))) => rows.push((row, "sealed at ingest".to_string())),
+            Some(Err(e)) => {
+                r.warnings.push(reason(e.code(), format!("not sealed: {e}")));
+                summary.failed += 1;
+            }
+            _ => {
+                r.warnings.push(reason("internal", "not sealed: no catalog row"));
+                summary.failed += 1;
+            }
+        }
+    }
+    if rows.is_empty() {
+        return summary;
+    }
+    let items = crate::renew::seal_rows(ctx.cfg, ctx.services, &mut a, rows, crate::renew::SealEvent::Ingest, &|_| {});
+    for item in items {
+        let Some(r) = results.iter_mut().find(|r| r.id.as_deref() == Some(item.id.as_str())) else {
+            continue;
+        };
+        if item.outcome == "sealed" {
+            summary.sealed += 1;
+            summary.timestamp = summary.timestamp.or(item.timestamp);
+            r.evidence_record = Some(a.root().join(crate::evidence::record_path(std::path::Path::new(&item.path))));
+        } else {
+            summary.failed += 1;
+            let code = item.code.unwrap_or_else(|| "internal".into());
+            r.warnings.push(reason(&code, format!("not sealed into an evidence record: {}", item.message.unwrap_or_default())));
+        }
+    }
+    summary
 }
 
 fn reason(code: &str, message: impl Into<String>) -> Reason {
@@ -206,6 +276,7 @@ fn ingest_one(ctx: &Ctx, doc: &Document) -> DocumentResult {
         source_bytes: checked.scans.iter().filter_map(|s| s.bytes.as_ref()).map(|b| b.len() as u64).sum(),
         timestamp: None,
         level: None,
+        evidence_record: None,
         reasons: Vec::new(),
         warnings: checked.findings.iter().filter(|f| !f.is_error()).map(finding_reason).collect(),
     };

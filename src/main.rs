@@ -73,6 +73,10 @@ enum Command {
         /// Check and report what would be archived; sign and write nothing.
         #[arg(long)]
         dry_run: bool,
+        /// ers: seal the batch's new archives into RFC 4998 evidence records under one
+        /// timestamp; none: do not (default: the config's `seal`).
+        #[arg(long, value_parser = ["none", "ers"])]
+        seal: Option<String>,
     },
     /// Check an archive's integrity: audit-log hash chain, catalog rows vs files vs log entries.
     Audit {
@@ -121,6 +125,10 @@ enum Command {
         /// Compare each file's SHA-256 with the archive catalog (catalog.sqlite above the files).
         #[arg(long)]
         catalog: bool,
+        /// RFC 4998 evidence record to check with the (single) file, instead of the `<name>.ers`
+        /// beside it (which is checked automatically when present).
+        #[arg(long, value_name = "FILE")]
+        ers: Option<PathBuf>,
         /// Write a JSON report to FILE, or - for standard output.
         #[arg(long, value_name = "FILE|-")]
         json: Option<String>,
@@ -258,7 +266,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             let cfg = load_config(cli.config.as_deref())?;
             check(&cfg, &paths, profile.as_deref(), json.as_deref(), !no_integrity)
         }
-        Command::Ingest { inputs, out, profile, signer, jobs, json, dry_run } => {
+        Command::Ingest { inputs, out, profile, signer, jobs, json, dry_run, seal } => {
             let cfg = load_config(cli.config.as_deref())?;
             let out = out.or_else(|| cfg.archive.as_ref().map(|a| cfg.resolve(a))).context("no archive folder: give --out DIR or set `archive` in the config")?;
             let opts = hozon::ingest::IngestOptions {
@@ -267,6 +275,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 profile,
                 jobs: jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2)),
                 dry_run,
+                seal: seal.unwrap_or_else(|| cfg.seal.clone()),
             };
             ingest(&cfg, opts, signer.as_deref(), json.as_deref(), lang)
         }
@@ -323,8 +332,8 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             emit(json.as_deref(), &human, &st)?;
             Ok(EXIT_OK)
         }
-        Command::Verify { paths, trust, online, at, catalog, json } => {
-            let args = VerifyArgs { paths, trust, online, at, catalog, json, lang: cli.lang.clone() };
+        Command::Verify { paths, trust, online, at, catalog, ers, json } => {
+            let args = VerifyArgs { paths, trust, online, at, catalog, ers, json, lang: cli.lang.clone() };
             verify(cli.config.as_deref(), &args)
         }
         Command::Renew { archive, within, dry_run, evidence, jobs, json } => {
@@ -400,6 +409,7 @@ struct VerifyArgs {
     online: bool,
     at: Option<String>,
     catalog: bool,
+    ers: Option<PathBuf>,
     json: Option<String>,
     lang: Option<String>,
 }
@@ -456,6 +466,9 @@ fn verify(config: Option<&std::path::Path>, a: &VerifyArgs) -> anyhow::Result<u8
         );
     }
     let files = hozon::verify::collect_files(&a.paths)?;
+    if a.ers.is_some() && files.len() != 1 {
+        anyhow::bail!("--ers names the evidence record of one file, but {} files were given", files.len());
+    }
     let catalog = if a.catalog {
         Some(hozon::verify::CatalogIndex::load(&a.paths)?)
     } else {
@@ -465,7 +478,13 @@ fn verify(config: Option<&std::path::Path>, a: &VerifyArgs) -> anyhow::Result<u8
         at,
         max_file_bytes: max_bytes,
     };
-    let verifier = hozon::verify::Verifier::new(trust, a.online.then_some(source), opts);
+    let mut verifier = hozon::verify::Verifier::new(trust, a.online.then_some(source), opts);
+    if let Some(cfg) = &cfg {
+        verifier = verifier.with_weak_algorithms(cfg.renew.weak_algorithms.clone());
+    }
+    if let Some(e) = &a.ers {
+        verifier = verifier.with_record(e.clone());
+    }
     if a.at.is_some() {
         eprintln!(
             "hozon: {}",
@@ -590,6 +609,10 @@ fn ingest(cfg: &Config, opts: hozon::ingest::IngestOptions, signer: Option<&str>
     let s = &report.summary;
     human.push_str(&tr(lang, "ingest.summary", &[("archived", &s.archived), ("already", &s.already_archived), ("rejected", &s.rejected), ("failed", &s.failed), ("secs", &format!("{:.2}", s.elapsed_secs)), ("pps", &format!("{:.1}", s.pages_per_sec))]));
     human.push('\n');
+    if let Some(seal) = &report.seal {
+        human.push_str(&tr(lang, "ingest.sealed", &[("sealed", &seal.sealed), ("failed", &seal.failed), ("time", &seal.timestamp.as_deref().unwrap_or("-"))]));
+        human.push('\n');
+    }
     if report.demo {
         human.push_str(&tr(lang, "demo.banner", &[]));
         human.push('\n');

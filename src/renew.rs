@@ -45,7 +45,7 @@ pub struct RenewOptions {
 pub struct RenewItem {
     pub id: String,
     pub path: String,
-    pub outcome: &'static str, // renewed | would-renew | failed
+    pub outcome: &'static str, // renewed | would-renew | failed (sealed: ingest --seal ers)
     pub why: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
@@ -208,7 +208,8 @@ pub fn run(cfg: &Config, services: &Services, opts: &RenewOptions, on_done: &(dy
         return Ok(RenewReport { items, summary });
     }
     if opts.evidence == "ers" {
-        let items = run_ers(cfg, services, archive, due, on_done);
+        let mut archive = archive;
+        let items = seal_rows(cfg, services, &mut archive, due, SealEvent::Renewal, on_done);
         for i in &items {
             match i.outcome {
                 "renewed" => summary.renewed += 1,
@@ -240,9 +241,34 @@ pub fn run(cfg: &Config, services: &Services, opts: &RenewOptions, on_done: &(dy
     Ok(RenewReport { items, summary })
 }
 
-/// ERS renewal: all due archives under one hash tree and one timestamp; `<id>.ers` written
-/// atomically beside each PDF, the PDFs untouched.
-fn run_ers(cfg: &Config, services: &Services, mut archive: Archive, due: Vec<(Row, String)>, on_done: &(dyn Fn(&RenewItem) + Sync)) -> Vec<RenewItem> {
+/// Why evidence records are being written: the nightly renewal (audit `renewed`, counted as a
+/// renewal of the row) or an ingest batch sealing its newly archived PDFs (audit `sealed`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SealEvent {
+    Renewal,
+    Ingest,
+}
+
+impl SealEvent {
+    fn done(self) -> &'static str {
+        match self {
+            SealEvent::Renewal => "renewed",
+            SealEvent::Ingest => "sealed",
+        }
+    }
+    fn failed(self) -> &'static str {
+        match self {
+            SealEvent::Renewal => "renew-failed",
+            SealEvent::Ingest => "seal-failed",
+        }
+    }
+}
+
+/// ERS: all `rows` under one hash tree and ONE timestamp (new records for rows without one,
+/// renewals for rows with one); `<id>.ers` written atomically beside each PDF, the PDFs
+/// untouched, each catalog row updated with the newest timestamp and its renewal due date, an
+/// audit entry per row. Used by `hozon renew --evidence ers` and `hozon ingest --seal ers`.
+pub fn seal_rows(cfg: &Config, services: &Services, archive: &mut Archive, due: Vec<(Row, String)>, event: SealEvent, on_done: &(dyn Fn(&RenewItem) + Sync)) -> Vec<RenewItem> {
     use crate::evidence::{self, Due, TsaRootStamper};
     let now = || rfc3339(services.clock.now());
     let mut items = Vec::new();
@@ -282,7 +308,7 @@ fn run_ers(cfg: &Config, services: &Services, mut archive: Archive, due: Vec<(Ro
     match evidence::renew_batch(&dues, &cfg.renew.weak_algorithms, &TsaRootStamper(services.tsa.as_ref())) {
         Err(e) => {
             for (row, why, _) in batch {
-                let _ = archive.log(&now(), "renew-failed", Some(&row.id), serde_json::json!({"path": row.archive_path, "evidence": "ers", "reasons": [{"code": e.code(), "message": e.to_string()}]}));
+                let _ = archive.log(&now(), event.failed(), Some(&row.id), serde_json::json!({"path": row.archive_path, "evidence": "ers", "reasons": [{"code": e.code(), "message": e.to_string()}]}));
                 let item = RenewItem { id: row.id, path: row.archive_path, outcome: "failed", why, code: Some(e.code().to_string()), message: Some(e.to_string()), timestamp: None };
                 on_done(&item);
                 items.push(item);
@@ -311,13 +337,15 @@ fn run_ers(cfg: &Config, services: &Services, mut archive: Archive, due: Vec<(Ro
                 nr.tsa_cert_expiry = expiry.map(rfc3339);
                 nr.next_renewal_due = expiry.map(|e| rfc3339(crate::ingest::renewal_due(e, cfg.renew.within_days)));
                 nr.newest_timestamp_algs = Some(format!("{},{}", r.algorithm.name(), algs));
-                nr.renewed_at = Some(now());
-                nr.renewals += 1;
+                if event == SealEvent::Renewal {
+                    nr.renewed_at = Some(now());
+                    nr.renewals += 1;
+                }
                 let details = serde_json::json!({"path": nr.archive_path, "evidence": "ers", "record": nr.ers_path, "timestamp": nr.newest_timestamp_time, "tsa_cert_expiry": nr.tsa_cert_expiry, "why": item.why});
-                let res = archive.audit.append(&now(), "renewed", Some(&nr.id), details).map_err(|e| (e.code().to_string(), e.to_string())).and_then(|_| archive.catalog.put(&nr).map_err(|e| (e.code().to_string(), e.to_string())));
+                let res = archive.audit.append(&now(), event.done(), Some(&nr.id), details).map_err(|e| (e.code().to_string(), e.to_string())).and_then(|_| archive.catalog.put(&nr).map_err(|e| (e.code().to_string(), e.to_string())));
                 match res {
                     Ok(()) => {
-                        item.outcome = "renewed";
+                        item.outcome = event.done();
                         item.timestamp = nr.newest_timestamp_time;
                     }
                     Err((code, message)) => {

@@ -174,7 +174,7 @@ pub fn build(
     let failures = entries
         .iter()
         .filter(in_range)
-        .filter(|e| e.event == "failed" || e.event == "renew-failed")
+        .filter(|e| matches!(e.event.as_str(), "failed" | "renew-failed" | "seal-failed"))
         .map(event_line)
         .collect();
     let renewals = entries

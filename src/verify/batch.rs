@@ -124,7 +124,7 @@ impl Verifier {
                 // Read once: the same bytes are verified and, with --catalog, hashed whole.
                 let r = match self.read(p) {
                     Ok(bytes) => {
-                        let mut r = self.verify_bytes(&shown, &bytes);
+                        let mut r = self.verify_with_record(&shown, &bytes, self.record_for(p).as_ref());
                         if let Some(c) = catalog {
                             let sha = hex::encode(Sha256::digest(&bytes));
                             if let Some(reason) = c.check(p, &sha) {

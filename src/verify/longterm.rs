@@ -160,6 +160,9 @@ pub struct Inputs<'a> {
     pub online: Option<&'a Online>,
     pub evidence: &'a Evidence,
     pub at: OffsetDateTime,
+    /// The time a verified RFC 4998 evidence record proves the whole file existed at (its
+    /// first timestamp); the walk then starts there instead of at `at`.
+    pub proven_by_record: Option<OffsetDateTime>,
 }
 
 /// Apply the long-term rule (module header) to `signer` with `proofs`: timestamps that passed
@@ -169,21 +172,35 @@ pub fn evaluate(inp: &Inputs<'_>, signer: &X509, proofs: &[&CheckedTimestamp]) -
         offline_sufficient: true,
         ..LongTerm::default()
     };
+    // A verified evidence record covers the whole file, every timestamp in it included: its
+    // chain was already judged up to `at`, so the file's own proofs need only hold at its time.
+    let start = match inp.proven_by_record {
+        Some(t) if t <= inp.at => {
+            lt.notes
+                .push(format!("the evidence record proves the file existed at {}", rfc3339(t)));
+            lt.proven = true;
+            t
+        }
+        _ => inp.at,
+    };
     let usable: Vec<&CheckedTimestamp> = proofs
         .iter()
         .copied()
         .filter(|p| {
-            let ok = p.time <= inp.at;
+            let ok = p.time <= start;
             if !ok {
-                lt.notes.push(format!(
-                    "timestamp of {} is after the validation time; not used",
-                    rfc3339(p.time)
-                ));
+                let limit = if p.time <= inp.at {
+                    "the time the evidence record proves (not needed)"
+                } else {
+                    "the validation time"
+                };
+                lt.notes
+                    .push(format!("timestamp of {} is after {limit}; not used", rfc3339(p.time)));
             }
             ok
         })
         .collect();
-    let mut control = inp.at;
+    let mut control = start;
     for (k, p) in usable.iter().enumerate().rev() {
         let Some(tsa) = &p.tsa_cert else {
             lt.reasons.push(Reason::new(

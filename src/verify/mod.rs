@@ -11,6 +11,7 @@ mod digest;
 mod level;
 mod longterm;
 mod reason;
+mod record;
 mod report;
 mod signature;
 mod timestamp;
@@ -19,6 +20,7 @@ pub use batch::{collect_files, CatalogIndex};
 pub use level::Level;
 pub use longterm::{Evidence, Online};
 pub use reason::{verdict_of, Code, Reason, Verdict};
+pub use record::{ChainSummary, EvidenceRecordReport, RecordInput};
 pub use report::{FileReport, SignatureReport, Summary, TimestampReport, VerifyReport};
 pub use timestamp::TimestampKind;
 
@@ -33,7 +35,7 @@ use crate::clock::rfc3339;
 use crate::cms::parse_signed_data;
 use crate::ltv::RevocationSource;
 use crate::pdf::{self, ChangeKind, SigKind, SignatureEntry};
-use crate::pki::{hc_role, subject_line, TrustStore};
+use crate::pki::{hc_role, subject_line, RevocationData, TrustStore};
 use crate::tsp::TimestampToken;
 use digest::{covered_digests, Span};
 use longterm::{evaluate, Inputs};
@@ -78,6 +80,11 @@ pub struct Verifier {
     cache: crate::pki::trust::RevocationCache,
     online: Option<Online>,
     opts: VerifyOptions,
+    /// An evidence record named on the command line (`--ers`), used instead of the one beside
+    /// the file.
+    record_override: Option<PathBuf>,
+    /// Algorithms treated as weakening when saying how long an evidence record holds.
+    weak_algorithms: Vec<String>,
 }
 
 impl Verifier {
@@ -88,7 +95,50 @@ impl Verifier {
             cache: Default::default(),
             online: online.map(Online::new),
             opts,
+            record_override: None,
+            weak_algorithms: crate::config::RenewConfig::default().weak_algorithms,
         }
+    }
+
+    /// Check every file with this evidence record instead of the one beside it (`--ers FILE`;
+    /// meant for a single file).
+    pub fn with_record(mut self, record: PathBuf) -> Verifier {
+        self.record_override = Some(record);
+        self
+    }
+
+    /// The algorithms that count as weakening (the config's `renew.weak_algorithms`).
+    pub fn with_weak_algorithms(mut self, weak: Vec<String>) -> Verifier {
+        self.weak_algorithms = weak;
+        self
+    }
+
+    /// The evidence record to check with `pdf_path`: the one named with `--ers`, else
+    /// `<file>.ers` beside it when present. None when there is none.
+    pub fn record_for(&self, pdf_path: &Path) -> Option<RecordInput> {
+        let path = match &self.record_override {
+            Some(p) => p.clone(),
+            None => {
+                let p = crate::evidence::record_path(pdf_path);
+                // Only a record that exists is checked; a PDF without one is judged on its own.
+                if !p.is_file() {
+                    return None;
+                }
+                p
+            }
+        };
+        let bytes = std::fs::metadata(&path).map_err(|e| e.to_string()).and_then(|m| {
+            // Refused before reading: the parser would refuse it anyway.
+            if m.len() > crate::ers::record::MAX_RECORD_BYTES as u64 {
+                Err(format!("larger than {} bytes", crate::ers::record::MAX_RECORD_BYTES))
+            } else {
+                std::fs::read(&path).map_err(|e| e.to_string())
+            }
+        });
+        Some(RecordInput {
+            shown: path.to_string_lossy().into_owned(),
+            bytes,
+        })
     }
 
     pub fn at(&self) -> OffsetDateTime {
@@ -98,7 +148,7 @@ impl Verifier {
     /// Read and verify one file (`shown` is the path as reported).
     pub fn verify_file(&self, path: &Path, shown: &str) -> FileReport {
         match self.read(path) {
-            Ok(b) => self.verify_bytes(shown, &b),
+            Ok(b) => self.verify_with_record(shown, &b, self.record_for(path).as_ref()),
             Err(reason) => {
                 let mut f = FileReport::new(shown);
                 f.add(reason);
@@ -122,16 +172,24 @@ impl Verifier {
 
     /// Verify a PDF held in memory.
     pub fn verify_bytes(&self, shown: &str, pdf: &[u8]) -> FileReport {
+        self.verify_with_record(shown, pdf, None)
+    }
+
+    /// Verify a PDF held in memory together with its RFC 4998 evidence record, if any.
+    pub fn verify_with_record(&self, shown: &str, pdf: &[u8], record: Option<&RecordInput>) -> FileReport {
         let mut f = FileReport::new(shown);
         let entries = match pdf::read_signatures(pdf) {
             Ok(e) => e,
             Err(e) => {
                 f.add(Reason::new(Code::Malformed, e.to_string()));
+                // The record is still judged: it tells whether these are the bytes it covers.
+                self.check_record(&mut f, pdf, record, &RevocationData::default());
                 return f;
             }
         };
         if entries.is_empty() {
             f.add(Reason::new(Code::NotSigned, "the file has no signature"));
+            self.check_record(&mut f, pdf, record, &RevocationData::default());
             return f;
         }
         match pdf::revisions(pdf) {
@@ -189,9 +247,12 @@ impl Verifier {
                 "the file has document timestamps but no signature",
             ));
         }
+        // The record is checked before the signatures: when it holds, the time it proves is
+        // where the long-term rule starts.
+        let proven_by_record = self.check_record(&mut f, pdf, record, &evidence.revocation);
         let mut levels = Vec::new();
         for (entry, sig) in &sigs {
-            let report = self.judge_signature(pdf, entry, sig, &docs, &evidence, has_dss, &mut f);
+            let report = self.judge_signature(pdf, entry, sig, &docs, &evidence, has_dss, proven_by_record, &mut f);
             levels.push(report.level);
             f.signatures.push(report);
         }
@@ -201,6 +262,30 @@ impl Verifier {
             None
         };
         f
+    }
+
+    /// Check `record` (if any) with the file's bytes, put its report and reason into `f`, and
+    /// return the time it proves when it holds. `revocation`: the file's own revocation data.
+    fn check_record(
+        &self,
+        f: &mut FileReport,
+        pdf: &[u8],
+        record: Option<&RecordInput>,
+        revocation: &RevocationData,
+    ) -> Option<OffsetDateTime> {
+        let input = record?;
+        let ctx = record::RecordContext {
+            trust: &self.trust,
+            revocation,
+            at: self.opts.at,
+            weak: &self.weak_algorithms,
+        };
+        let out = record::check_record(&ctx, pdf, input);
+        f.evidence_record = Some(out.report);
+        if let Some(r) = out.reason {
+            f.add(r);
+        }
+        out.proven
     }
 
     /// Parse every entry, hash the covered bytes in one pass, run the cryptographic checks.
@@ -307,6 +392,7 @@ impl Verifier {
         docs: &[CheckedTimestamp],
         evidence: &Evidence,
         has_dss: bool,
+        proven_by_record: Option<OffsetDateTime>,
         f: &mut FileReport,
     ) -> SignatureReport {
         for p in &sig.problems {
@@ -328,6 +414,7 @@ impl Verifier {
                     online: self.online.as_ref(),
                     evidence,
                     at: self.opts.at,
+                    proven_by_record,
                 };
                 let lt = evaluate(&inp, signer, &proofs);
                 for r in &lt.reasons {

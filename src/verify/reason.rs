@@ -54,6 +54,18 @@ pub enum Code {
     RevocationUnknown,
     /// A signature format or algorithm hozon does not evaluate (indeterminate).
     Unsupported,
+    /// The RFC 4998 evidence record cannot be read (truncated, not DER, encrypted content).
+    ErsMalformed,
+    /// The evidence record uses a hash algorithm hozon does not evaluate (indeterminate).
+    ErsUnsupported,
+    /// The evidence record does not cover this file: the file was altered, or the record
+    /// belongs to another file.
+    ErsDigestMismatch,
+    /// A later archive timestamp or hash-tree renewal does not cover its predecessor.
+    ErsChainBroken,
+    /// A timestamp of the evidence record fails its checks or its TSA was not trusted and valid
+    /// when the next one was made (the newest: at the validation time).
+    ErsTimestampInvalid,
 }
 
 impl Code {
@@ -73,14 +85,34 @@ impl Code {
             Code::CatalogMismatch => "catalog-mismatch",
             Code::RevocationUnknown => "revocation-unknown",
             Code::Unsupported => "unsupported",
+            Code::ErsMalformed => "ers-malformed",
+            Code::ErsUnsupported => "ers-unsupported-algorithm",
+            Code::ErsDigestMismatch => "ers-digest-mismatch",
+            Code::ErsChainBroken => "ers-chain-broken",
+            Code::ErsTimestampInvalid => "ers-timestamp-invalid",
         }
     }
 
     /// What the code makes of the file's verdict.
     pub fn verdict(self) -> Verdict {
         match self {
-            Code::RevocationUnknown | Code::Unsupported => Verdict::Indeterminate,
+            Code::RevocationUnknown | Code::Unsupported | Code::ErsUnsupported => Verdict::Indeterminate,
             _ => Verdict::Invalid,
+        }
+    }
+}
+
+impl From<&crate::ers::ErsError> for Code {
+    /// The verify code for an evidence-record failure (same text as the error's own code, so
+    /// the report and `hozon renew` speak alike).
+    fn from(e: &crate::ers::ErsError) -> Code {
+        use crate::ers::ErsError as E;
+        match e {
+            E::UnsupportedAlgorithm(_) => Code::ErsUnsupported,
+            E::DigestMismatch(_) => Code::ErsDigestMismatch,
+            E::ChainBroken(_) => Code::ErsChainBroken,
+            E::TimestampInvalid { .. } | E::Stamper(_) => Code::ErsTimestampInvalid,
+            _ => Code::ErsMalformed,
         }
     }
 }

@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use super::level::Level;
 use super::reason::{verdict_of, Reason, Verdict};
+use super::record::EvidenceRecordReport;
 use super::timestamp::TimestampKind;
 use crate::i18n::{advice, tr, Lang};
 
@@ -57,6 +58,9 @@ pub struct FileReport {
     pub allowed_changes: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sha256: Option<String>,
+    /// The RFC 4998 evidence record checked with the file, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub evidence_record: Option<EvidenceRecordReport>,
 }
 
 impl FileReport {
@@ -69,6 +73,7 @@ impl FileReport {
             signatures: Vec::new(),
             allowed_changes: Vec::new(),
             sha256: None,
+            evidence_record: None,
         }
     }
 
@@ -145,6 +150,25 @@ impl VerifyReport {
                         "      {}{mark}",
                         tr(lang, key, &[("time", &t.time), ("tsa", &t.tsa)])
                     );
+                }
+            }
+            if let Some(e) = &f.evidence_record {
+                let stamps: usize = e.chains.iter().map(|c| c.timestamps.len()).sum();
+                let line = tr(
+                    lang,
+                    "verify.evidence_record",
+                    &[
+                        ("path", &e.path),
+                        ("status", &tr(lang, &format!("verify.ers_status.{}", e.status), &[])),
+                        ("existed", &e.existed_at.as_deref().unwrap_or("-")),
+                        ("until", &e.valid_until.as_deref().unwrap_or("-")),
+                        ("timestamps", &stamps),
+                        ("chains", &e.chains.len()),
+                    ],
+                );
+                let _ = writeln!(s, "    {line}");
+                for n in &e.notes {
+                    let _ = writeln!(s, "      {n}");
                 }
             }
             let mut advised = Vec::new();
