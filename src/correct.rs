@@ -115,6 +115,10 @@ pub struct CorrectReport {
     pub corrections: u32,
     pub sha256_before: String,
     pub sha256: String,
+    /// Where the evidence record of the pre-correction bytes was moved (RFC 4998 records bind
+    /// exact bytes, so it no longer matches the file); the row is due for a fresh seal.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub superseded_evidence_record: Option<PathBuf>,
 }
 
 /// Correct one archived document, signed by `services.signer`.
@@ -213,6 +217,33 @@ pub fn run(cfg: &Config, services: &Services, opts: &CorrectOptions) -> Result<C
         "level": level.as_str(),
         "corrections": r.corrections,
     });
+    // An evidence record binds the exact pre-correction bytes, so after the correction it would
+    // call the file altered. It is moved aside first (still proving the original revision, a
+    // prefix of the new file), never deleted, and the row becomes due so the next renewal seals
+    // the corrected file. Moving it before the replace means a crash never pairs a record with
+    // bytes it does not cover.
+    let record = crate::evidence::record_path(&path);
+    let superseded = if record.exists() {
+        let aside = record.with_extension(format!("before-correction-{}.ers", r.corrections));
+        std::fs::rename(&record, &aside)
+            .and_then(|()| crate::archive::atomic::sync_dir(aside.parent().unwrap_or(Path::new("."))))
+            .map_err(|source| CorrectError::Io {
+                path: record.clone(),
+                source,
+            })?;
+        r.ers_path = None;
+        r.next_renewal_due = Some(now());
+        Some(aside)
+    } else {
+        None
+    };
+    let mut details = details;
+    if let (Some(map), Some(aside)) = (details.as_object_mut(), &superseded) {
+        map.insert(
+            "superseded_evidence_record".into(),
+            serde_json::json!(aside.to_string_lossy()),
+        );
+    }
     let stored = archive.replace(r, &bytes, "corrected", details, &now())?;
     Ok(CorrectReport {
         outcome: "corrected",
@@ -227,6 +258,7 @@ pub fn run(cfg: &Config, services: &Services, opts: &CorrectOptions) -> Result<C
         corrections: stored.corrections,
         sha256_before,
         sha256: stored.archive_sha256,
+        superseded_evidence_record: superseded,
     })
 }
 

@@ -349,3 +349,44 @@ fn unsigned_documents_show_up_in_status_after_one_business_day() {
     assert!(ids(&status("2026-11-26T14:00:00Z", &relaxed)).is_empty());
     assert_eq!(ids(&status("2026-11-26T15:00:00Z", &relaxed)), vec![uid.to_string()]);
 }
+
+/// RFC 4998 records bind exact bytes: correcting a sealed archive moves its record aside (kept,
+/// never deleted), the corrected file verifies without a mismatched record, and the next ERS
+/// renewal seals the corrected bytes.
+#[test]
+fn correcting_a_sealed_archive_supersedes_its_evidence_record_and_the_next_renewal_reseals_it() {
+    let w = world(&[("seal = \"none\"", "seal = \"ers\""), ("evidence = \"pades\"", "evidence = \"ers\"")]);
+    let d = w.ingest(&w.doc("処方箋_0003", &format!("{{\"profile\":\"prescription\",\"patient_id\":\"P-457\",\"document_date\":\"{}\"}}", days_ago(0))));
+    assert_eq!(d["outcome"], "archived", "{d:#}");
+    let id = d["id"].as_str().unwrap().to_string();
+    let pdf = PathBuf::from(d["archive_path"].as_str().unwrap());
+    let record = pdf.with_extension("ers");
+    let sealed = std::fs::read(&record).unwrap_or_else(|e| panic!("ingest --seal ers wrote no record: {e}"));
+    let before = std::fs::read(&pdf).unwrap();
+    let out = w.out.to_str().unwrap();
+
+    let o = w.run(&["correct", out, &id, "--signer", "pharmacist", "--note", "日数の訂正", "--json", "-"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let aside = PathBuf::from(json_of(&o)["superseded_evidence_record"].as_str().unwrap_or_else(|| panic!("{}", text(&o))));
+    assert!(!record.exists(), "the record of the old bytes must not stay paired with the corrected file");
+    assert_eq!(std::fs::read(&aside).unwrap(), sealed, "the superseded record is kept as it was");
+    let o = w.run(&["verify", pdf.to_str().unwrap(), "--json", "-"]);
+    assert_eq!((o.status.code(), json_of(&o)["files"][0]["verdict"].as_str()), (Some(0), Some("valid")), "{}", text(&o));
+    // the superseded record still proves the original revision, a prefix of the corrected file
+    let original = w.dir.path().join("original.pdf");
+    let corrected = std::fs::read(&pdf).unwrap();
+    assert!(corrected.starts_with(&before));
+    std::fs::write(&original, &corrected[..before.len()]).unwrap();
+    let o = w.run(&["verify", original.to_str().unwrap(), "--ers", aside.to_str().unwrap(), "--json", "-"]);
+    assert_eq!(json_of(&o)["files"][0]["evidence_record"]["status"], "valid", "{}", text(&o));
+
+    // due now: the next renewal seals the corrected bytes
+    let o = w.run(&["renew", out, "--json", "-"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(json_of(&o)["summary"]["renewed"], 1, "{}", text(&o));
+    let o = w.run(&["verify", pdf.to_str().unwrap(), "--json", "-"]);
+    let f = json_of(&o)["files"][0].clone();
+    assert_eq!((f["verdict"].as_str(), f["evidence_record"]["status"].as_str()), (Some("valid"), Some("valid")), "{f:#}");
+    let o = w.run(&["audit", out, "--json", "-"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+}
