@@ -10,17 +10,17 @@ use std::time::Instant;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::archive::catalog::{Row, STATUS_ARCHIVED};
+use crate::archive::catalog::{Catalog, Row, STATUS_ARCHIVED};
 use crate::archive::layout;
-use crate::archive::store::{Archive, ArchiveError};
+use crate::archive::store::{self, Archive, ArchiveError, NewDocument};
 use crate::check::{self, CheckedDocument};
 use crate::clock::rfc3339;
 use crate::config::{Config, FormatName, Level, Requirement};
 use crate::document::Document;
 use crate::pdf;
-use crate::tsp::TimestampToken;
 use crate::services::Services;
 use crate::sign::pades::{self, SignatureFields};
+use crate::tsp::TimestampToken;
 use crate::workflow;
 
 #[derive(Debug, thiserror::Error)]
@@ -143,8 +143,29 @@ impl IngestReport {
 struct Ctx<'a> {
     cfg: &'a Config,
     services: &'a Services,
-    archive: Option<Mutex<Archive>>,
+    archive: Option<&'a Mutex<Archive>>,
+    /// A second connection to the catalog, for the workers' "already archived?" look-ups: WAL
+    /// readers never wait for the committer's transactions and fsyncs.
+    reader: Option<Mutex<Catalog>>,
     opts: &'a IngestOptions,
+}
+
+/// Documents whose files are written (not yet synced) wait here for the committer thread.
+const QUEUE: usize = 64;
+/// Most documents one group commit takes.
+const MAX_GROUP: usize = 32;
+
+/// A document handed from a worker to the committer.
+struct Job {
+    index: usize,
+    result: DocumentResult,
+    doc: NewDocument,
+}
+
+/// What a worker made of a document.
+enum Step {
+    Done(DocumentResult),
+    Pending(Job),
 }
 
 /// Run a batch.
@@ -165,29 +186,77 @@ pub fn run_with_progress(
     let docs = crate::document::discover(&opts.inputs).map_err(|e| IngestError::Discover(e.to_string()))?;
     on_start(docs.len());
     let now = rfc3339(services.clock.now());
-    let archive = if opts.dry_run {
-        None
+    let (archive, reader) = if opts.dry_run {
+        (None, None)
     } else {
         let (a, _recovery) = Archive::open(&opts.out, &now)?;
-        Some(Mutex::new(a))
+        let reader = Catalog::open(&opts.out.join(layout::CATALOG_FILE)).map_err(ArchiveError::from)?;
+        (Some(Mutex::new(a)), Some(Mutex::new(reader)))
     };
-    let ctx = Ctx { cfg, services, archive, opts };
+    let ctx = Ctx {
+        cfg,
+        services,
+        archive: archive.as_ref(),
+        reader,
+        opts,
+    };
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(opts.jobs.max(1))
         .build()
         .map_err(|e| IngestError::Pool(e.to_string()))?;
     use rayon::prelude::*;
-    let mut results: Vec<DocumentResult> = pool.install(|| {
-        docs.par_iter()
-            .map(|d| {
-                let r = ingest_one(&ctx, d);
-                on_done(&r);
+    // Workers check, build, sign and write each document's file; one committer thread makes
+    // them durable and archives them in groups, while the workers go on with the next ones.
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Job>(QUEUE);
+    let (mut slots, committed) = std::thread::scope(|s| {
+        let committer = s.spawn(|| commit_loop(&ctx, rx, on_done));
+        let slots: Vec<Option<DocumentResult>> = pool.install(|| {
+            docs.par_iter()
+                .enumerate()
+                .map(|(index, d)| {
+                    let r = match ingest_one(&ctx, d, index) {
+                        Step::Done(r) => r,
+                        Step::Pending(job) => match tx.send(job) {
+                            Ok(()) => return None,
+                            Err(std::sync::mpsc::SendError(job)) => {
+                                let mut r = job.result;
+                                r.outcome = Outcome::Failed;
+                                r.reasons.push(reason("internal", "the archive committer stopped"));
+                                r
+                            }
+                        },
+                    };
+                    on_done(&r);
+                    Some(r)
+                })
+                .collect()
+        });
+        drop(tx);
+        (slots, committer.join())
+    });
+    for (index, r) in committed.unwrap_or_default() {
+        if let Some(slot) = slots.get_mut(index) {
+            *slot = Some(r);
+        }
+    }
+    let mut results: Vec<DocumentResult> = slots
+        .into_iter()
+        .zip(&docs)
+        .map(|(r, d)| {
+            r.unwrap_or_else(|| {
+                let mut r = DocumentResult::new(d.root.clone(), String::new());
+                r.outcome = Outcome::Failed;
+                r.reasons
+                    .push(reason("internal", "the archive committer stopped before this document"));
                 r
             })
-            .collect()
-    });
+        })
+        .collect();
     let seal = (ctx.opts.seal == "ers" && !ctx.opts.dry_run).then(|| seal_batch(&ctx, &mut results));
-    let mut s = Summary { documents: results.len(), ..Default::default() };
+    let mut s = Summary {
+        documents: results.len(),
+        ..Default::default()
+    };
     for r in &results {
         match r.outcome {
             Outcome::Archived | Outcome::WouldArchive => s.archived += 1,
@@ -257,43 +326,147 @@ fn seal_batch(ctx: &Ctx, results: &mut [DocumentResult]) -> SealSummary {
 }
 
 fn reason(code: &str, message: impl Into<String>) -> Reason {
-    Reason { code: code.into(), message: message.into(), page: None }
+    Reason {
+        code: code.into(),
+        message: message.into(),
+        page: None,
+    }
 }
 
 fn finding_reason(f: &crate::rules::Finding) -> Reason {
-    Reason { code: f.code.to_string(), message: f.message.clone(), page: f.page }
+    Reason {
+        code: f.code.to_string(),
+        message: f.message.clone(),
+        page: f.page,
+    }
 }
 
-fn ingest_one(ctx: &Ctx, doc: &Document) -> DocumentResult {
-    let checked = check::check_document(doc, ctx.cfg, ctx.opts.profile.as_deref(), true);
-    let mut result = DocumentResult {
-        path: doc.root.clone(),
-        outcome: Outcome::Rejected,
-        id: None,
-        profile: checked.profile.clone(),
-        archive_path: None,
-        pages: checked.page_count(),
-        source_bytes: checked.scans.iter().filter_map(|s| s.bytes.as_ref()).map(|b| b.len() as u64).sum(),
-        timestamp: None,
-        level: None,
-        evidence_record: None,
-        reasons: Vec::new(),
-        warnings: checked.findings.iter().filter(|f| !f.is_error()).map(finding_reason).collect(),
-    };
-    if !checked.passed {
-        result.reasons = checked.findings.iter().filter(|f| f.is_error()).map(finding_reason).collect();
-        log_event(ctx, "rejected", None, &result);
-        return result;
-    }
-    match archive_checked(ctx, &checked, &mut result) {
-        Ok(()) => {}
-        Err(r) => {
-            result.outcome = Outcome::Failed;
-            result.reasons.push(r);
-            log_event(ctx, "failed", result.id.clone().as_deref(), &result);
+impl DocumentResult {
+    fn new(path: PathBuf, profile: String) -> DocumentResult {
+        DocumentResult {
+            path,
+            outcome: Outcome::Rejected,
+            id: None,
+            profile,
+            archive_path: None,
+            pages: 0,
+            source_bytes: 0,
+            timestamp: None,
+            level: None,
+            evidence_record: None,
+            reasons: Vec::new(),
+            warnings: Vec::new(),
         }
     }
-    result
+}
+
+fn ingest_one(ctx: &Ctx, doc: &Document, index: usize) -> Step {
+    let checked = check::check_document(doc, ctx.cfg, ctx.opts.profile.as_deref(), true);
+    let mut result = DocumentResult::new(doc.root.clone(), checked.profile.clone());
+    result.pages = checked.page_count();
+    result.source_bytes = checked
+        .scans
+        .iter()
+        .filter_map(|s| s.bytes.as_ref())
+        .map(|b| b.len() as u64)
+        .sum();
+    result.warnings = checked
+        .findings
+        .iter()
+        .filter(|f| !f.is_error())
+        .map(finding_reason)
+        .collect();
+    if !checked.passed {
+        result.reasons = checked
+            .findings
+            .iter()
+            .filter(|f| f.is_error())
+            .map(finding_reason)
+            .collect();
+        log_event(ctx, "rejected", None, &result);
+        return Step::Done(result);
+    }
+    match archive_checked(ctx, &checked, &mut result) {
+        Ok(Some(doc)) => return Step::Pending(Job { index, result, doc }),
+        Ok(None) => {}
+        Err(r) => fail(ctx, &mut result, r),
+    }
+    Step::Done(result)
+}
+
+fn fail(ctx: &Ctx, result: &mut DocumentResult, r: Reason) {
+    result.outcome = Outcome::Failed;
+    result.reasons.push(r);
+    log_event(ctx, "failed", result.id.clone().as_deref(), result);
+}
+
+/// The committer: takes whatever documents are waiting (up to `MAX_GROUP`), fsyncs their files
+/// together without the archive lock, then stores them as one group under it. Returns the
+/// finished results with their batch positions; `on_done` is called for each.
+fn commit_loop(
+    ctx: &Ctx,
+    rx: std::sync::mpsc::Receiver<Job>,
+    on_done: &(dyn Fn(&DocumentResult) + Sync),
+) -> Vec<(usize, DocumentResult)> {
+    let mut finished = Vec::new();
+    while let Ok(first) = rx.recv() {
+        let mut group = vec![first];
+        while group.len() < MAX_GROUP {
+            match rx.try_recv() {
+                Ok(j) => group.push(j),
+                Err(_) => break,
+            }
+        }
+        let mut metas = Vec::with_capacity(group.len());
+        let mut docs = Vec::with_capacity(group.len());
+        for j in group {
+            metas.push((j.index, j.result));
+            docs.push(j.doc);
+        }
+        let mut outcomes: Vec<Option<Result<Row, ArchiveError>>> = Vec::with_capacity(metas.len());
+        let mut durable = Vec::new();
+        for d in store::sync_new(docs) {
+            match d {
+                Ok(d) => {
+                    durable.push(d);
+                    outcomes.push(None);
+                }
+                Err(e) => outcomes.push(Some(Err(e))),
+            }
+        }
+        let root = match ctx.archive.map(|a| a.lock()) {
+            Some(Ok(mut a)) => {
+                let mut stored = a.store_durable(durable).into_iter();
+                for o in outcomes.iter_mut().filter(|o| o.is_none()) {
+                    *o = stored.next();
+                }
+                Some(a.root().to_path_buf())
+            }
+            _ => None,
+        };
+        for ((index, mut result), outcome) in metas.into_iter().zip(outcomes) {
+            match (outcome, &root) {
+                (Some(Ok(row)), Some(root)) => {
+                    result.outcome = Outcome::Archived;
+                    result.archive_path = Some(root.join(&row.archive_path));
+                    result.timestamp = row.timestamp_time.clone();
+                    result.level = Some(row.level.clone());
+                }
+                (Some(Err(ArchiveError::AlreadyArchived { path, .. })), Some(root)) => {
+                    // The same scans came twice in this batch: the first one is the archive.
+                    result.outcome = Outcome::AlreadyArchived;
+                    result.archive_path = Some(root.join(path));
+                    result.timestamp = None;
+                    result.level = None;
+                }
+                (Some(Err(e)), _) => fail(ctx, &mut result, reason(e.code(), e.to_string())),
+                _ => fail(ctx, &mut result, reason("internal", "archive lock poisoned")),
+            }
+            on_done(&result);
+            finished.push((index, result));
+        }
+    }
+    finished
 }
 
 fn log_event(ctx: &Ctx, event: &str, id: Option<&str>, r: &DocumentResult) {
@@ -314,7 +487,13 @@ struct SourceRecord {
     size: u64,
 }
 
-fn archive_checked(ctx: &Ctx, checked: &CheckedDocument, result: &mut DocumentResult) -> Result<(), Reason> {
+/// Check, build and sign one document and write its file (`Some`: for the committer to make
+/// durable and archive); `None` when it is finished here (already archived, rejected, dry run).
+fn archive_checked(
+    ctx: &Ctx,
+    checked: &CheckedDocument,
+    result: &mut DocumentResult,
+) -> Result<Option<NewDocument>, Reason> {
     let cfg = ctx.cfg;
     let svc = ctx.services;
     let profile = cfg
@@ -323,11 +502,18 @@ fn archive_checked(ctx: &Ctx, checked: &CheckedDocument, result: &mut DocumentRe
     let mut sources = Vec::new();
     let mut hashes: Vec<[u8; 32]> = Vec::new();
     for s in &checked.scans {
-        let bytes = s.bytes.as_deref().ok_or_else(|| reason("unreadable", format!("{}: not read", s.path.display())))?;
+        let bytes = s
+            .bytes
+            .as_deref()
+            .ok_or_else(|| reason("unreadable", format!("{}: not read", s.path.display())))?;
         let h: [u8; 32] = Sha256::digest(bytes).into();
         hashes.push(h);
         sources.push(SourceRecord {
-            name: s.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+            name: s
+                .path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
             sha256: hex::encode(h),
             size: bytes.len() as u64,
         });
@@ -335,15 +521,15 @@ fn archive_checked(ctx: &Ctx, checked: &CheckedDocument, result: &mut DocumentRe
     let id = layout::document_id(&hashes);
     result.id = Some(id.clone());
 
-    if let Some(a) = &ctx.archive {
-        let a = a.lock().map_err(|_| reason("internal", "archive lock poisoned"))?;
-        if let Some(row) = a.catalog.get(&id).map_err(|e| reason(e.code(), e.to_string()))? {
+    if let Some(c) = &ctx.reader {
+        let c = c.lock().map_err(|_| reason("internal", "catalog lock poisoned"))?;
+        if let Some(row) = c.get(&id).map_err(|e| reason(e.code(), e.to_string()))? {
             if row.status == STATUS_ARCHIVED {
                 result.outcome = Outcome::AlreadyArchived;
-                result.archive_path = Some(a.root().join(&row.archive_path));
+                result.archive_path = Some(ctx.opts.out.join(&row.archive_path));
                 result.timestamp = row.timestamp_time.clone();
                 result.level = Some(row.level.clone());
-                return Ok(());
+                return Ok(None);
             }
         }
     }
@@ -373,11 +559,11 @@ fn archive_checked(ctx: &Ctx, checked: &CheckedDocument, result: &mut DocumentRe
         result.outcome = Outcome::Rejected;
         result.reasons = blocking.into_iter().map(|f| reason(f.code, f.message)).collect();
         log_event(ctx, "rejected", Some(&id), result);
-        return Ok(());
+        return Ok(None);
     }
     if ctx.opts.dry_run {
         result.outcome = Outcome::WouldArchive;
-        return Ok(());
+        return Ok(None);
     }
 
     let meta = metadata(ctx, checked, &id, &sources);
@@ -386,20 +572,31 @@ fn archive_checked(ctx: &Ctx, checked: &CheckedDocument, result: &mut DocumentRe
     let wants_signature = profile.signature == Requirement::Required || profile.level >= Level::BB;
     let (pdf_bytes, sig_token, newest, level) = if wants_signature {
         let fields = SignatureFields {
-            name: Some(sidecar.and_then(|s| s.responsible.clone()).unwrap_or_else(|| svc.signer_name.clone())),
-            reason: sidecar.and_then(|s| s.reason.clone()).or_else(|| svc.signer_config.reason.clone()),
-            location: sidecar.and_then(|s| s.location.clone()).or_else(|| svc.signer_config.location.clone()),
+            name: Some(
+                sidecar
+                    .and_then(|s| s.responsible.clone())
+                    .unwrap_or_else(|| svc.signer_name.clone()),
+            ),
+            reason: sidecar
+                .and_then(|s| s.reason.clone())
+                .or_else(|| svc.signer_config.reason.clone()),
+            location: sidecar
+                .and_then(|s| s.location.clone())
+                .or_else(|| svc.signer_config.location.clone()),
             contact_info: svc.signer_config.contact.clone(),
             signing_time: Some(svc.clock.now()),
         };
         let want_ts = profile.timestamp == Requirement::Required || profile.level >= Level::BT;
         let tsa = if want_ts { Some(svc.tsa.as_ref()) } else { None };
-        let signed = pades::sign_pdf(pdf_bytes, svc.signer.as_ref(), tsa, &fields).map_err(|e| reason(e.code(), e.to_string()))?;
+        let signed = pades::sign_pdf(pdf_bytes, svc.signer.as_ref(), tsa, &fields)
+            .map_err(|e| reason(e.code(), e.to_string()))?;
         let mut bytes = signed.pdf;
         let mut level = if signed.token.is_some() { Level::BT } else { Level::BB };
         let mut newest = signed.token.clone();
         if profile.level >= Level::BLT && signed.token.is_some() {
-            let (b, problems) = svc.add_validation_data(bytes, signed.token.as_ref()).map_err(|e| reason(e.code(), e.to_string()))?;
+            let (b, problems) = svc
+                .add_validation_data(bytes, signed.token.as_ref())
+                .map_err(|e| reason(e.code(), e.to_string()))?;
             for p in problems {
                 result.warnings.push(reason("revocation-incomplete", p));
             }
@@ -407,7 +604,8 @@ fn archive_checked(ctx: &Ctx, checked: &CheckedDocument, result: &mut DocumentRe
             level = Level::BLT;
         }
         if profile.level >= Level::BLTA && signed.token.is_some() {
-            let (b, t) = pades::add_document_timestamp(bytes, svc.tsa.as_ref()).map_err(|e| reason(e.code(), e.to_string()))?;
+            let (b, t) =
+                pades::add_document_timestamp(bytes, svc.tsa.as_ref()).map_err(|e| reason(e.code(), e.to_string()))?;
             bytes = b;
             newest = Some(t);
             level = Level::BLTA;
@@ -417,10 +615,16 @@ fn archive_checked(ctx: &Ctx, checked: &CheckedDocument, result: &mut DocumentRe
         (pdf_bytes, None, None, None)
     };
     if profile.timestamp == Requirement::Required && sig_token.is_none() {
-        return Err(reason("timestamp-missing", format!("profile '{}' requires a timestamp", checked.profile)));
+        return Err(reason(
+            "timestamp-missing",
+            format!("profile '{}' requires a timestamp", checked.profile),
+        ));
     }
 
-    let stamped_at = sig_token.as_ref().map(|t| t.info.gen_time).unwrap_or_else(|| svc.clock.now());
+    let stamped_at = sig_token
+        .as_ref()
+        .map(|t| t.info.gen_time)
+        .unwrap_or_else(|| svc.clock.now());
     // Judge lateness on the trusted time now that it exists (the pre-check used the local clock).
     if !flags.contains(&"late-scan") {
         if let Some(f) = workflow::after_timestamp(profile, &cfg.workflow, facts.document_date, stamped_at) {
@@ -429,27 +633,27 @@ fn archive_checked(ctx: &Ctx, checked: &CheckedDocument, result: &mut DocumentRe
         }
     }
     let rel = layout::relative_pdf_path(&id, stamped_at);
-    let mut row = catalog_row(ctx, checked, CatalogInputs { id: &id, rel: &rel, sources: &sources, sig_token: sig_token.as_ref(), newest: newest.as_ref(), level, flags: &flags });
+    let mut row = catalog_row(
+        ctx,
+        checked,
+        CatalogInputs {
+            id: &id,
+            rel: &rel,
+            sources: &sources,
+            sig_token: sig_token.as_ref(),
+            newest: newest.as_ref(),
+            level,
+            flags: &flags,
+        },
+    );
     // One instant for the row and its audit entry, so reindex can recover it from the log.
     let now = rfc3339(svc.clock.now());
     row.archived_at = now.clone();
-    let a = ctx.archive.as_ref().ok_or_else(|| reason("internal", "no archive open"))?;
-    let mut a = a.lock().map_err(|_| reason("internal", "archive lock poisoned"))?;
-    let stored = match a.store_new(row, &pdf_bytes, &now) {
-        Ok(r) => r,
-        Err(ArchiveError::AlreadyArchived { path, .. }) => {
-            // The same scans came twice in this batch: the first one is the archive.
-            result.outcome = Outcome::AlreadyArchived;
-            result.archive_path = Some(a.root().join(path));
-            return Ok(());
-        }
-        Err(e) => return Err(reason(e.code(), e.to_string())),
-    };
-    result.outcome = Outcome::Archived;
-    result.archive_path = Some(a.root().join(&stored.archive_path));
-    result.timestamp = stored.timestamp_time.clone();
-    result.level = Some(stored.level.clone());
-    Ok(())
+    if ctx.archive.is_none() {
+        return Err(reason("internal", "no archive open"));
+    }
+    let doc = store::prepare_new(&ctx.opts.out, row, &pdf_bytes, &now).map_err(|e| reason(e.code(), e.to_string()))?;
+    Ok(Some(doc))
 }
 
 /// The PDF before signing: images assembled losslessly, or a scanner's PDF kept as the first
@@ -459,9 +663,15 @@ fn build_pdf(checked: &CheckedDocument, meta: &pdf::PdfMetadata) -> Result<Vec<u
     let is_pdf = |s: &check::CheckedScan| s.result.as_ref().is_ok_and(|f| f.format == FormatName::Pdf);
     if checked.scans.iter().any(is_pdf) {
         if checked.scans.len() != 1 {
-            return Err(reason("unsupported-format", "a scanner's PDF must be a document on its own (not mixed with other files)"));
+            return Err(reason(
+                "unsupported-format",
+                "a scanner's PDF must be a document on its own (not mixed with other files)",
+            ));
         }
-        let bytes = checked.scans[0].bytes.clone().ok_or_else(|| reason("unreadable", "not read"))?;
+        let bytes = checked.scans[0]
+            .bytes
+            .clone()
+            .ok_or_else(|| reason("unreadable", "not read"))?;
         return pdf::add_metadata(bytes, meta).map_err(pdf_err);
     }
     let mut pages = Vec::new();
@@ -470,7 +680,10 @@ fn build_pdf(checked: &CheckedDocument, meta: &pdf::PdfMetadata) -> Result<Vec<u
         let data = s.bytes.as_deref().ok_or_else(|| reason("unreadable", "not read"))?;
         for p in &scan.pages {
             let (Some(dx), Some(dy)) = (p.dpi_x, p.dpi_y) else {
-                return Err(reason("missing-resolution", format!("{}: no resolution", s.path.display())));
+                return Err(reason(
+                    "missing-resolution",
+                    format!("{}: no resolution", s.path.display()),
+                ));
             };
             let kind = match p.format {
                 FormatName::Jpeg => pdf::ImageKind::Jpeg,
@@ -478,7 +691,12 @@ fn build_pdf(checked: &CheckedDocument, meta: &pdf::PdfMetadata) -> Result<Vec<u
                 FormatName::Tiff => pdf::ImageKind::Tiff { page: p.index },
                 FormatName::Pdf => return Err(reason("unsupported-format", "unexpected PDF page")),
             };
-            pages.push(pdf::ImagePage { data, kind, dpi_x: dx, dpi_y: dy });
+            pages.push(pdf::ImagePage {
+                data,
+                kind,
+                dpi_x: dx,
+                dpi_y: dy,
+            });
         }
     }
     pdf::assemble(&pages, meta).map_err(pdf_err)
@@ -494,7 +712,10 @@ fn metadata(ctx: &Ctx, checked: &CheckedDocument, id: &str, sources: &[SourceRec
         ("HozonVersion".into(), env!("CARGO_PKG_VERSION").into()),
     ];
     for (i, s) in sources.iter().enumerate() {
-        custom.push((format!("HozonSource{}", i + 1), format!("{} sha256:{} bytes:{}", s.name, s.sha256, s.size)));
+        custom.push((
+            format!("HozonSource{}", i + 1),
+            format!("{} sha256:{} bytes:{}", s.name, s.sha256, s.size),
+        ));
     }
     if let Some(p) = profile {
         let modes: Vec<&str> = p.color_modes.iter().map(|m| m.as_str()).collect();
@@ -534,13 +755,20 @@ fn metadata(ctx: &Ctx, checked: &CheckedDocument, id: &str, sources: &[SourceRec
         if let Some(a) = &s.attestation {
             custom.push((
                 "HozonAttestation".into(),
-                format!("no_overlap={} nothing_outside_scan_area={}", a.no_overlap, a.nothing_outside_scan_area),
+                format!(
+                    "no_overlap={} nothing_outside_scan_area={}",
+                    a.no_overlap, a.nothing_outside_scan_area
+                ),
             ));
         }
     }
     let signer = ctx.services.signer_name.clone();
     pdf::PdfMetadata {
-        title: Some(sc.and_then(|s| s.document_type.clone()).map(|t| format!("{t} ({})", checked.document.id_hint)).unwrap_or_else(|| checked.document.id_hint.clone())),
+        title: Some(
+            sc.and_then(|s| s.document_type.clone())
+                .map(|t| format!("{t} ({})", checked.document.id_hint))
+                .unwrap_or_else(|| checked.document.id_hint.clone()),
+        ),
         author: Some(sc.and_then(|s| s.responsible.clone()).unwrap_or(signer)),
         subject: Some(format!("scanned record, profile {}", checked.profile)),
         keywords: sc.and_then(|s| s.patient_id.clone()),
@@ -573,7 +801,11 @@ pub fn token_facts(t: &TimestampToken) -> (Option<time::OffsetDateTime>, String)
             other => format!("{other:?}").to_lowercase(),
         })
         .unwrap_or_else(|| "unknown".into());
-    let sig_hash = t.signed.digest_algorithm().map(|d| d.name().to_string()).unwrap_or_else(|_| "unknown".into());
+    let sig_hash = t
+        .signed
+        .digest_algorithm()
+        .map(|d| d.name().to_string())
+        .unwrap_or_else(|_| "unknown".into());
     (expiry, format!("{},{},{}", t.info.imprint_alg.name(), sig_hash, key))
 }
 
@@ -595,7 +827,13 @@ fn catalog_row(ctx: &Ctx, checked: &CheckedDocument, c: CatalogInputs) -> Row {
         .unwrap_or_else(|| now.to_offset(layout::JST).date());
     let retention_until = profile.and_then(|p| {
         let years = i32::try_from(p.retention_years).ok()?;
-        let d = base_date.replace_year(base_date.year() + years).ok().or_else(|| base_date.replace_day(28).ok()?.replace_year(base_date.year() + years).ok())?;
+        let d = base_date.replace_year(base_date.year() + years).ok().or_else(|| {
+            base_date
+                .replace_day(28)
+                .ok()?
+                .replace_year(base_date.year() + years)
+                .ok()
+        })?;
         Some(rfc3339(d.midnight().assume_offset(layout::JST)))
     });
     Row {
@@ -605,13 +843,19 @@ fn catalog_row(ctx: &Ctx, checked: &CheckedDocument, c: CatalogInputs) -> Row {
         archive_size: 0,
         status: String::new(),
         profile: checked.profile.clone(),
-        level: c.level.map(|l| l.as_str().to_string()).unwrap_or_else(|| "unsigned".into()),
+        level: c
+            .level
+            .map(|l| l.as_str().to_string())
+            .unwrap_or_else(|| "unsigned".into()),
         patient_id: sc.and_then(|s| s.patient_id.clone()),
         document_type: sc.and_then(|s| s.document_type.clone()),
         document_date: sc.and_then(|s| s.document_date.clone()),
         sources: serde_json::to_string(c.sources).unwrap_or_else(|_| "[]".into()),
         sidecar: serde_json::to_string(&sc).unwrap_or_else(|_| "null".into()),
-        signer: c.level.map(|_| sc.and_then(|s| s.responsible.clone()).unwrap_or_else(|| svc.signer_name.clone())),
+        signer: c.level.map(|_| {
+            sc.and_then(|s| s.responsible.clone())
+                .unwrap_or_else(|| svc.signer_name.clone())
+        }),
         signer_role: c.level.and(svc.signer_role.clone()),
         information_manager: sc.and_then(|s| s.information_manager.clone()),
         operator: sc.and_then(|s| s.scanned_by.clone()),

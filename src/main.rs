@@ -64,7 +64,7 @@ enum Command {
         /// Signer (作業責任者) by its name in [signers] (default: default_signer).
         #[arg(long)]
         signer: Option<String>,
-        /// Documents processed in parallel (default: number of CPUs).
+        /// Documents processed in parallel (default: number of CPUs; with an HTTP TSA at least tsa.concurrency).
         #[arg(long)]
         jobs: Option<usize>,
         /// Write a JSON report to FILE, or - for standard output.
@@ -147,7 +147,7 @@ enum Command {
         /// timestamp (default: renew.evidence).
         #[arg(long, value_parser = ["pades", "ers"])]
         evidence: Option<String>,
-        /// Archives renewed in parallel (default: number of CPUs).
+        /// Archives renewed in parallel (default: number of CPUs; with an HTTP TSA at least tsa.concurrency).
         #[arg(long)]
         jobs: Option<usize>,
         #[arg(long, value_name = "FILE|-")]
@@ -259,6 +259,17 @@ fn load_config(explicit: Option<&Path>) -> anyhow::Result<Config> {
     Ok(cfg)
 }
 
+/// Workers when `--jobs` is not given: one per core; with a TSA over HTTP at least as many as
+/// requests the TSA may have in flight (`tsa.concurrency`), since workers then mostly wait on it.
+fn default_jobs(cfg: &hozon::config::Config) -> usize {
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+    if cfg.tsa.url.starts_with("builtin:") {
+        cores
+    } else {
+        cores.max(cfg.tsa.concurrency)
+    }
+}
+
 fn run(cli: Cli) -> anyhow::Result<u8> {
     let lang = Lang::pick(cli.lang.as_deref());
     match cli.command {
@@ -273,7 +284,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 inputs,
                 out,
                 profile,
-                jobs: jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2)),
+                jobs: jobs.unwrap_or_else(|| default_jobs(&cfg)),
                 dry_run,
                 seal: seal.unwrap_or_else(|| cfg.seal.clone()),
             };
@@ -348,7 +359,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 evidence: evidence.unwrap_or_else(|| cfg.renew.evidence.clone()),
                 within_days: within.unwrap_or(cfg.renew.within_days),
                 dry_run,
-                jobs: jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2)),
+                jobs: jobs.unwrap_or_else(|| default_jobs(&cfg)),
             };
             let bar = progress_bar();
             let on_done = |i: &hozon::renew::RenewItem| match &bar {

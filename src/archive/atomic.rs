@@ -3,7 +3,7 @@
 
 use std::fs::{self, File};
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::crashpoint;
 
@@ -13,34 +13,123 @@ pub const TEMP_PREFIX: &str = ".hozon-tmp-";
 /// Write `bytes` to `path` atomically. Creates missing parent folders (fsyncing each new one's
 /// parent so the new entry itself is durable).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    write(path, bytes, true)
+    let synced = write_temp(path, bytes)?.sync()?;
+    let dir = synced.dir().to_path_buf();
+    synced.persist()?;
+    sync_dir(&dir)
 }
 
 /// Like `write_atomic`, but fails with `AlreadyExists` instead of replacing an existing file.
 pub fn write_new_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    write(path, bytes, false)
+    let synced = write_temp(path, bytes)?.sync()?;
+    let dir = synced.dir().to_path_buf();
+    synced.persist_noclobber()?;
+    sync_dir(&dir)
 }
 
-fn write(path: &Path, bytes: &[u8], replace: bool) -> std::io::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or_else(|| Path::new("."));
+/// A file's bytes under a temporary name in its destination folder, not yet fsynced. Dropped, it
+/// is removed; an interrupted process leaves it for `remove_stale_temps`.
+pub struct TempFile {
+    tmp: tempfile::NamedTempFile,
+    path: PathBuf,
+}
+
+/// A temporary file whose bytes are on disk (fsynced): only these take their final name.
+pub struct SyncedTemp {
+    tmp: tempfile::NamedTempFile,
+    path: PathBuf,
+}
+
+/// Write `bytes` to a temporary file beside `path` (creating missing folders durably), without
+/// fsyncing it yet: several can be synced at once (`sync_all`).
+pub fn write_temp(path: &Path, bytes: &[u8]) -> std::io::Result<TempFile> {
+    let dir = parent_of(path);
     create_dir_all_durable(dir)?;
     let mut tmp = tempfile::Builder::new()
         .prefix(TEMP_PREFIX)
         .suffix(".part")
         .tempfile_in(dir)?;
     tmp.write_all(bytes)?;
-    tmp.as_file().sync_all()?;
-    crashpoint::hit("temp-written");
-    if replace {
-        tmp.persist(path).map_err(|e| e.error)?;
-    } else {
-        tmp.persist_noclobber(path).map_err(|e| e.error)?;
+    Ok(TempFile {
+        tmp,
+        path: path.to_path_buf(),
+    })
+}
+
+fn parent_of(path: &Path) -> &Path {
+    path.parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or_else(|| Path::new("."))
+}
+
+impl TempFile {
+    /// The final name.
+    pub fn path(&self) -> &Path {
+        &self.path
     }
-    crashpoint::hit("renamed");
-    sync_dir(dir)
+    /// fsync the bytes.
+    pub fn sync(self) -> std::io::Result<SyncedTemp> {
+        self.tmp.as_file().sync_all()?;
+        crashpoint::hit("temp-written");
+        Ok(SyncedTemp {
+            tmp: self.tmp,
+            path: self.path,
+        })
+    }
+}
+
+impl SyncedTemp {
+    /// The final name.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+    /// The folder to fsync after the rename.
+    pub fn dir(&self) -> &Path {
+        parent_of(&self.path)
+    }
+    /// Rename over the final name. The folder is not fsynced here (`sync_dir`, once per folder).
+    pub fn persist(self) -> std::io::Result<()> {
+        self.tmp.persist(&self.path).map(drop).map_err(|e| e.error)?;
+        crashpoint::hit("renamed");
+        Ok(())
+    }
+    /// Rename to the final name, failing with `AlreadyExists` rather than replacing a file there.
+    /// The folder is not fsynced here.
+    pub fn persist_noclobber(self) -> std::io::Result<()> {
+        self.tmp.persist_noclobber(&self.path).map(drop).map_err(|e| e.error)?;
+        crashpoint::hit("renamed");
+        Ok(())
+    }
+}
+
+/// fsync several temporary files, concurrently (one thread each, a few at a time): the disk
+/// serves overlapping flushes faster than the same flushes one after another. Results in order.
+pub fn sync_all(files: Vec<TempFile>) -> Vec<std::io::Result<SyncedTemp>> {
+    const AT_ONCE: usize = 8;
+    if files.len() <= 1 {
+        return files.into_iter().map(TempFile::sync).collect();
+    }
+    let mut out = Vec::with_capacity(files.len());
+    let mut rest = files.into_iter().peekable();
+    while rest.peek().is_some() {
+        let chunk: Vec<TempFile> = rest.by_ref().take(AT_ONCE).collect();
+        std::thread::scope(|s| {
+            let mut handles = Vec::with_capacity(chunk.len());
+            for f in chunk {
+                // A thread that cannot be started fails its file (the temp file is removed).
+                handles.push(std::thread::Builder::new().spawn_scoped(s, move || f.sync()));
+            }
+            for h in handles {
+                out.push(match h {
+                    Ok(h) => h
+                        .join()
+                        .unwrap_or_else(|_| Err(std::io::Error::other("fsync thread panicked"))),
+                    Err(e) => Err(e),
+                });
+            }
+        });
+    }
+    out
 }
 
 /// fsync a folder so that renames and new entries in it survive a crash.

@@ -117,21 +117,48 @@ impl AuditLog {
         document_id: Option<&str>,
         details: serde_json::Value,
     ) -> Result<Entry, AuditError> {
-        let entry = Entry {
-            seq: self.next_seq,
-            time: time.to_string(),
-            event: event.to_string(),
-            document_id: document_id.map(str::to_string),
+        let mut v = self.append_many(vec![NewEntry {
+            time,
+            event,
+            document_id,
             details,
-            prev: self.last_hash.clone(),
-        };
-        let line = serde_json::to_vec(&entry).map_err(|e| AuditError::Corrupt {
+        }])?;
+        v.pop().ok_or_else(|| AuditError::Corrupt {
             path: self.path.clone(),
             line: 0,
-            message: e.to_string(),
-        })?;
-        let mut buf = line.clone();
-        buf.push(b'\n');
+            message: "no entry appended".into(),
+        })
+    }
+
+    /// Append several events with one write and one fsync (group commit): all of them are in
+    /// the log, chained in order, or — on an error — none (the file is cut back).
+    pub fn append_many(&mut self, new: Vec<NewEntry<'_>>) -> Result<Vec<Entry>, AuditError> {
+        let (mut seq, mut last_hash) = (self.next_seq, self.last_hash.clone());
+        let mut entries = Vec::with_capacity(new.len());
+        let mut buf = Vec::new();
+        for n in new {
+            let entry = Entry {
+                seq,
+                time: n.time.to_string(),
+                event: n.event.to_string(),
+                document_id: n.document_id.map(str::to_string),
+                details: n.details,
+                prev: last_hash,
+            };
+            let line = serde_json::to_vec(&entry).map_err(|e| AuditError::Corrupt {
+                path: self.path.clone(),
+                line: 0,
+                message: e.to_string(),
+            })?;
+            last_hash = sha256_hex(&line);
+            seq += 1;
+            buf.extend_from_slice(&line);
+            buf.push(b'\n');
+            entries.push(entry);
+        }
+        if entries.is_empty() {
+            return Ok(entries);
+        }
         let io = |source| AuditError::Io {
             path: self.path.clone(),
             source,
@@ -143,10 +170,18 @@ impl AuditLog {
             let _ = self.file.set_len(before);
             return Err(io(e));
         }
-        self.next_seq += 1;
-        self.last_hash = sha256_hex(&line);
-        Ok(entry)
+        self.next_seq = seq;
+        self.last_hash = last_hash;
+        Ok(entries)
     }
+}
+
+/// An event to append.
+pub struct NewEntry<'a> {
+    pub time: &'a str,
+    pub event: &'a str,
+    pub document_id: Option<&'a str>,
+    pub details: serde_json::Value,
 }
 
 /// Result of checking a log's chain.
@@ -244,6 +279,31 @@ mod tests {
         assert_eq!(entries.len(), 4);
         assert!(rep.problems.is_empty(), "{:?}", rep.problems);
         assert_eq!(entries[3].seq, 3);
+    }
+
+    #[test]
+    fn many_entries_in_one_append_chain_like_single_ones() {
+        let (_d, p) = log_with(1);
+        let mut log = AuditLog::open(&p).unwrap();
+        let got = log
+            .append_many(
+                ["a", "b", "c"]
+                    .iter()
+                    .map(|id| NewEntry {
+                        time: "t",
+                        event: "archived",
+                        document_id: Some(id),
+                        details: json!({}),
+                    })
+                    .collect(),
+            )
+            .unwrap();
+        assert_eq!(got.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![1, 2, 3]);
+        assert!(log.append_many(Vec::new()).unwrap().is_empty());
+        log.append("t", "rejected", None, json!({})).unwrap();
+        let (entries, rep) = read_and_check(&p).unwrap();
+        assert_eq!(entries.len(), 5);
+        assert!(rep.problems.is_empty(), "{:?}", rep.problems);
     }
 
     #[test]

@@ -148,7 +148,10 @@ impl Catalog {
         conn.pragma_update(None, "journal_mode", "WAL").map_err(err)?;
         conn.pragma_update(None, "synchronous", "FULL").map_err(err)?;
         conn.execute_batch(SCHEMA).map_err(err)?;
-        let c = Catalog { path: path.to_path_buf(), conn };
+        let c = Catalog {
+            path: path.to_path_buf(),
+            conn,
+        };
         c.migrate()?;
         Ok(c)
     }
@@ -186,9 +189,9 @@ impl Catalog {
     pub fn put(&self, r: &Row) -> Result<(), CatalogError> {
         let sql = format!("INSERT OR REPLACE INTO documents ({COLUMNS}) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27,?28,?29,?30,?31,?32,?33,?34)");
         self.conn
-            .execute(
-                &sql,
-                params![
+            .prepare_cached(&sql)
+            .and_then(|mut st| {
+                st.execute(params![
                     r.id,
                     r.archive_path,
                     r.archive_sha256,
@@ -223,8 +226,8 @@ impl Catalog {
                     r.corrections,
                     r.corrected_by,
                     r.corrected_at
-                ],
-            )
+                ])
+            })
             .map_err(|e| self.err(e))?;
         Ok(())
     }
@@ -238,7 +241,9 @@ impl Catalog {
 
     /// Remove every row (reindex, inside a transaction).
     pub fn delete_all(&self) -> Result<(), CatalogError> {
-        self.conn.execute("DELETE FROM documents", []).map_err(|e| self.err(e))?;
+        self.conn
+            .execute("DELETE FROM documents", [])
+            .map_err(|e| self.err(e))?;
         Ok(())
     }
 
@@ -271,7 +276,10 @@ impl Catalog {
 
     /// Rows left in `writing` by an interrupted run.
     pub fn unfinished(&self) -> Result<Vec<Row>, CatalogError> {
-        self.select("INDEXED BY documents_unsettled WHERE status = ?1 AND status != 'archived'", &[&STATUS_WRITING])
+        self.select(
+            "INDEXED BY documents_unsettled WHERE status = ?1 AND status != 'archived'",
+            &[&STATUS_WRITING],
+        )
     }
 
     /// Rows with a replacement in flight (renewal interrupted).
@@ -281,7 +289,10 @@ impl Catalog {
 
     pub fn set_pending(&self, id: &str, sha: Option<&str>) -> Result<(), CatalogError> {
         self.conn
-            .execute("UPDATE documents SET pending_sha256 = ?1 WHERE id = ?2", params![sha, id])
+            .execute(
+                "UPDATE documents SET pending_sha256 = ?1 WHERE id = ?2",
+                params![sha, id],
+            )
             .map_err(|e| self.err(e))?;
         Ok(())
     }
@@ -299,7 +310,10 @@ impl Catalog {
 
     /// Archived rows whose newest timestamp has the algorithm note `note`.
     pub fn with_algorithm_note(&self, note: &str) -> Result<Vec<Row>, CatalogError> {
-        self.select("INDEXED BY documents_algs WHERE newest_timestamp_algs = ?1 AND status = ?2 ORDER BY id", &[&note, &STATUS_ARCHIVED])
+        self.select(
+            "INDEXED BY documents_algs WHERE newest_timestamp_algs = ?1 AND status = ?2 ORDER BY id",
+            &[&note, &STATUS_ARCHIVED],
+        )
     }
 
     /// Archived rows whose renewal is due at or before `until` (RFC 3339, compared as text:

@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 use super::atomic;
-use super::audit::{AuditError, AuditLog};
+use super::audit::{AuditError, AuditLog, NewEntry};
 use super::catalog::{Catalog, CatalogError, Row, STATUS_ARCHIVED, STATUS_WRITING};
 use super::crashpoint;
 use super::layout;
@@ -210,30 +210,180 @@ impl Archive {
     /// status, hash and size are filled in here. An id that already has a row is refused with
     /// `AlreadyArchived`: its row and file belong to an earlier store and must not be replaced
     /// (the same scans twice in one run would otherwise clobber the first row, then delete it).
-    pub fn store_new(&mut self, mut row: Row, pdf: &[u8], now: &str) -> Result<Row, ArchiveError> {
-        let path = self.path_of(&row.archive_path)?;
+    pub fn store_new(&mut self, row: Row, pdf: &[u8], now: &str) -> Result<Row, ArchiveError> {
         if let Some(existing) = self.catalog.get(&row.id)? {
             return Err(ArchiveError::AlreadyArchived {
                 id: row.id,
                 path: existing.archive_path,
             });
         }
-        row.archive_sha256 = sha256_hex(pdf);
-        row.archive_size = pdf.len() as u64;
-        row.status = STATUS_WRITING.into();
-        self.catalog.put(&row)?;
-        crashpoint::hit("row-writing");
-        if let Err(source) = atomic::write_new_atomic(&path, pdf) {
-            // Nothing of this document reached the disk as an archive file; forget the row.
-            let _ = self.catalog.delete(&row.id);
-            return Err(ArchiveError::Io { path, source });
+        let prepared = prepare_new(&self.root, row, pdf, now)?;
+        let durable = sync_new(vec![prepared])
+            .pop()
+            .ok_or_else(|| internal("no document synced"))??;
+        self.store_durable(vec![durable])
+            .pop()
+            .ok_or_else(|| internal("no document stored"))?
+    }
+
+    /// Store a group of new documents whose files are already written and fsynced under
+    /// temporary names (`prepare_new`, then `sync_new`, both without the archive): the write
+    /// protocol above with each durable step shared by the group (group commit) — one catalog
+    /// transaction for the `writing` rows, the renames, one fsync per folder, one audit write,
+    /// one transaction marking them `archived`. The crash protocol is unchanged: every row is
+    /// `writing` before its file has its name, and `archived` only after the folder fsync and the
+    /// audit entry. When a group step fails, it is redone document by document, so each document
+    /// gets its own outcome (a full disk fails the documents it hits, not the whole group).
+    /// Results come in the order given.
+    pub fn store_durable(&mut self, docs: Vec<DurableDocument>) -> Vec<Result<Row, ArchiveError>> {
+        let mut out: Vec<Option<Result<Row, ArchiveError>>> = docs.iter().map(|_| None).collect();
+        // 1. Ids that already have a row, or come twice in the group, are refused (the temp file
+        //    is dropped, so removed).
+        let mut live: Vec<(usize, DurableDocument)> = Vec::with_capacity(docs.len());
+        for (i, d) in docs.into_iter().enumerate() {
+            let earlier = live
+                .iter()
+                .find(|(_, l)| l.row.id == d.row.id)
+                .map(|(_, l)| l.row.archive_path.clone());
+            let refused = match self.catalog.get(&d.row.id) {
+                Err(e) => Some(Err(e.into())),
+                Ok(Some(existing)) => Some(Err(ArchiveError::AlreadyArchived {
+                    id: d.row.id.clone(),
+                    path: existing.archive_path,
+                })),
+                Ok(None) => earlier.map(|path| {
+                    Err(ArchiveError::AlreadyArchived {
+                        id: d.row.id.clone(),
+                        path,
+                    })
+                }),
+            };
+            match refused {
+                Some(r) => out[i] = Some(r),
+                None => live.push((i, d)),
+            }
         }
-        self.audit
-            .append(now, "archived", Some(&row.id), archived_details(&row, false))?;
+        // 2. The rows, status `writing`, in one transaction (or one by one when it fails).
+        let group = self
+            .catalog
+            .transaction(|c| live.iter().try_for_each(|(_, d)| c.put(&d.row)));
+        if group.is_err() {
+            live = live
+                .into_iter()
+                .filter_map(|(i, d)| match self.catalog.put(&d.row) {
+                    Ok(()) => Some((i, d)),
+                    Err(e) => {
+                        out[i] = Some(Err(e.into()));
+                        None
+                    }
+                })
+                .collect();
+        }
+        crashpoint::hit("rows-writing");
+        // 3. The renames; 4. one fsync per folder. A document whose file did not get its name
+        //    durably is forgotten: row deleted, file (if renamed) removed.
+        let mut named: Vec<(usize, DurableDocument, PathBuf)> = Vec::with_capacity(live.len());
+        let mut forget: Vec<String> = Vec::new();
+        for (i, mut d) in live {
+            let Some(file) = d.file.take() else {
+                out[i] = Some(Err(internal("document without its file")));
+                forget.push(d.row.id.clone());
+                continue;
+            };
+            let path = file.path().to_path_buf();
+            let dir = file.dir().to_path_buf();
+            match file.persist_noclobber() {
+                Ok(()) => named.push((i, d, dir)),
+                Err(source) => {
+                    out[i] = Some(Err(ArchiveError::Io { path, source }));
+                    forget.push(d.row.id.clone());
+                }
+            }
+        }
+        let mut dirs: Vec<PathBuf> = named.iter().map(|(_, _, dir)| dir.clone()).collect();
+        dirs.sort();
+        dirs.dedup();
+        for dir in dirs {
+            if let Err(e) = atomic::sync_dir(&dir) {
+                let kind = e.kind();
+                for (i, d, _) in named.iter().filter(|(_, _, dd)| *dd == dir) {
+                    if let Ok(p) = self.path_of(&d.row.archive_path) {
+                        let _ = std::fs::remove_file(p);
+                    }
+                    out[*i] = Some(Err(ArchiveError::Io {
+                        path: dir.clone(),
+                        source: std::io::Error::new(kind, e.to_string()),
+                    }));
+                    forget.push(d.row.id.clone());
+                }
+                named.retain(|(_, _, dd)| *dd != dir);
+            }
+        }
+        crashpoint::hit("folders-synced");
+        // 5. The audit entries, one write and one fsync (or one by one when it fails). A document
+        //    whose entry could not be written keeps its `writing` row: its file is complete, so
+        //    the next open finishes it (entry and status), as after a crash here.
+        let entries: Vec<NewEntry> = named
+            .iter()
+            .map(|(_, d, _)| NewEntry {
+                time: &d.now,
+                event: "archived",
+                document_id: Some(&d.row.id),
+                details: archived_details(&d.row, false),
+            })
+            .collect();
+        let logged: Vec<bool> = match self.audit.append_many(entries) {
+            Ok(_) => vec![true; named.len()],
+            Err(_) => named
+                .iter()
+                .map(|(i, d, _)| {
+                    match self
+                        .audit
+                        .append(&d.now, "archived", Some(&d.row.id), archived_details(&d.row, false))
+                    {
+                        Ok(_) => true,
+                        Err(e) => {
+                            out[*i] = Some(Err(e.into()));
+                            false
+                        }
+                    }
+                })
+                .collect(),
+        };
         crashpoint::hit("archived-logged");
-        self.catalog.set_status(&row.id, STATUS_ARCHIVED)?;
-        row.status = STATUS_ARCHIVED.into();
-        Ok(row)
+        let done: Vec<(usize, Row)> = named
+            .into_iter()
+            .zip(logged)
+            .filter(|(_, ok)| *ok)
+            .map(|((i, mut d, _), _)| {
+                d.row.status = STATUS_ARCHIVED.into();
+                (i, d.row)
+            })
+            .collect();
+        // 6. Rows `archived` (and forgotten rows deleted), one transaction, or one by one.
+        let group = self.catalog.transaction(|c| {
+            done.iter()
+                .try_for_each(|(_, r)| c.set_status(&r.id, STATUS_ARCHIVED))?;
+            forget.iter().try_for_each(|id| c.delete(id))
+        });
+        if group.is_err() {
+            for id in &forget {
+                let _ = self.catalog.delete(id);
+            }
+        }
+        for (i, r) in done {
+            out[i] = Some(match &group {
+                Ok(()) => Ok(r),
+                Err(_) => self
+                    .catalog
+                    .set_status(&r.id, STATUS_ARCHIVED)
+                    .map(|()| r)
+                    .map_err(Into::into),
+            });
+        }
+        out.into_iter()
+            .map(|r| r.unwrap_or_else(|| Err(internal("document left without an outcome"))))
+            .collect()
     }
 
     /// Replace an archived document's file with a longer revision of itself (renewal,
@@ -278,6 +428,79 @@ impl Archive {
     ) -> Result<(), ArchiveError> {
         self.audit.append(now, event, document_id, details)?;
         Ok(())
+    }
+}
+
+/// A new document's file written under a temporary name in its final folder, not yet synced
+/// (`prepare_new`). Made without the archive lock, by the thread that built the PDF.
+pub struct NewDocument {
+    row: Row,
+    now: String,
+    file: atomic::TempFile,
+}
+
+/// A new document whose file is on disk under its temporary name (`sync_new`), ready for
+/// `Archive::store_durable`.
+pub struct DurableDocument {
+    row: Row,
+    now: String,
+    file: Option<atomic::SyncedTemp>,
+}
+
+impl NewDocument {
+    pub fn row(&self) -> &Row {
+        &self.row
+    }
+}
+
+impl DurableDocument {
+    pub fn row(&self) -> &Row {
+        &self.row
+    }
+}
+
+/// The heavy half of storing: hash `pdf` into the row (status `writing`, hash, size) and write
+/// it beside its final path in archive `root`. Needs no lock: the temp name is unique and never
+/// an archive file (an interrupted run's temps are removed on the next open).
+pub fn prepare_new(root: &Path, mut row: Row, pdf: &[u8], now: &str) -> Result<NewDocument, ArchiveError> {
+    let path =
+        layout::resolve(root, &row.archive_path).ok_or_else(|| ArchiveError::UnsafePath(row.archive_path.clone()))?;
+    row.archive_sha256 = sha256_hex(pdf);
+    row.archive_size = pdf.len() as u64;
+    row.status = STATUS_WRITING.into();
+    let file = atomic::write_temp(&path, pdf).map_err(|source| ArchiveError::Io { path, source })?;
+    Ok(NewDocument {
+        row,
+        now: now.to_string(),
+        file,
+    })
+}
+
+/// fsync the files of several prepared documents at once (no lock needed). Results in order.
+pub fn sync_new(docs: Vec<NewDocument>) -> Vec<Result<DurableDocument, ArchiveError>> {
+    let mut meta = Vec::with_capacity(docs.len());
+    let mut files = Vec::with_capacity(docs.len());
+    for d in docs {
+        meta.push((d.row, d.now, d.file.path().to_path_buf()));
+        files.push(d.file);
+    }
+    meta.into_iter()
+        .zip(atomic::sync_all(files))
+        .map(|((row, now, path), synced)| match synced {
+            Ok(f) => Ok(DurableDocument {
+                row,
+                now,
+                file: Some(f),
+            }),
+            Err(source) => Err(ArchiveError::Io { path, source }),
+        })
+        .collect()
+}
+
+fn internal(what: &str) -> ArchiveError {
+    ArchiveError::Io {
+        path: PathBuf::new(),
+        source: std::io::Error::other(what.to_string()),
     }
 }
 
@@ -398,6 +621,83 @@ mod tests {
             std::fs::read(d.path().join("2026/11/27/d1.pdf")).unwrap(),
             b"%PDF-1.7 test"
         );
+    }
+
+    #[test]
+    fn group_store_archives_each_once_and_refuses_repeats() {
+        let d = tempfile::tempdir().unwrap();
+        let (mut a, _) = Archive::open(d.path(), "t").unwrap();
+        a.store_new(row("old"), b"%PDF old", "t").unwrap();
+        let docs: Vec<NewDocument> = ["g1", "g2", "old", "g1", "g3"]
+            .iter()
+            .map(|id| prepare_new(d.path(), row(id), format!("%PDF {id}").as_bytes(), "t2").unwrap())
+            .collect();
+        let durable: Vec<DurableDocument> = sync_new(docs).into_iter().map(Result::unwrap).collect();
+        let got: Vec<Result<String, &str>> = a
+            .store_durable(durable)
+            .into_iter()
+            .map(|r| r.map(|row| row.id).map_err(|e| e.code()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                Ok("g1".into()),
+                Ok("g2".into()),
+                Err("already-archived"),
+                Err("already-archived"),
+                Ok("g3".into())
+            ]
+        );
+        for id in ["g1", "g2", "g3"] {
+            let r = a.catalog.get(id).unwrap().unwrap();
+            assert_eq!(r.status, STATUS_ARCHIVED);
+            let on_disk = std::fs::read(d.path().join(&r.archive_path)).unwrap();
+            assert_eq!(on_disk, format!("%PDF {id}").as_bytes());
+            assert_eq!(r.archive_sha256, sha256_hex(&on_disk));
+        }
+        assert_eq!(std::fs::read(d.path().join("2026/11/27/old.pdf")).unwrap(), b"%PDF old");
+        assert_eq!(
+            atomic::remove_stale_temps(d.path()).unwrap(),
+            0,
+            "refused documents leave no temp file"
+        );
+        let (entries, rep) = super::super::audit::read_and_check(&d.path().join(layout::AUDIT_FILE)).unwrap();
+        assert!(rep.problems.is_empty(), "{:?}", rep.problems);
+        let ids: Vec<&str> = entries.iter().filter_map(|e| e.document_id.as_deref()).collect();
+        assert_eq!(ids, vec!["old", "g1", "g2", "g3"]);
+        drop(a);
+        let rep = super::super::inspect::audit_archive(d.path()).unwrap();
+        assert!(rep.ok(), "{:?}", rep.problems);
+    }
+
+    /// A kill after the group's `writing` rows and renames (before the audit entries): the next
+    /// open finishes each document whose file is complete, logging it once.
+    #[test]
+    fn group_interrupted_before_the_log_is_finished_on_open() {
+        let d = tempfile::tempdir().unwrap();
+        {
+            let (a, _) = Archive::open(d.path(), "t").unwrap();
+            for id in ["k1", "k2"] {
+                let doc = prepare_new(d.path(), row(id), format!("%PDF {id}").as_bytes(), "t").unwrap();
+                let durable = sync_new(vec![doc]).pop().unwrap().unwrap();
+                a.catalog.put(durable.row()).unwrap();
+                if id == "k1" {
+                    durable.file.unwrap().persist_noclobber().unwrap();
+                }
+                // k2: killed before its rename (its temp file stays behind)
+                else {
+                    std::mem::forget(durable);
+                }
+            }
+        }
+        let (a, rec) = Archive::open(d.path(), "t2").unwrap();
+        assert_eq!(rec.finished, vec!["k1"]);
+        assert_eq!(rec.dropped, vec!["k2"]);
+        assert_eq!(rec.temps_removed, 1);
+        assert_eq!(a.catalog.get("k1").unwrap().unwrap().status, STATUS_ARCHIVED);
+        drop(a);
+        let rep = super::super::inspect::audit_archive(d.path()).unwrap();
+        assert!(rep.ok(), "{:?}", rep.problems);
     }
 
     #[test]

@@ -120,7 +120,7 @@ pub fn parse_signed_data(input: &[u8]) -> Result<ParsedSignedData, CmsError> {
         for c in der::children(t.value)? {
             // Attribute certificates and other formats ([1]..[3]) are skipped.
             if c.tag == 0x30 {
-                certificates.push(X509::from_der(c.raw).map_err(|_| bad("certificate"))?);
+                certificates.push(crate::pki::certcache::x509_from_der(c.raw).map_err(|_| bad("certificate"))?);
             }
         }
     }

@@ -21,7 +21,10 @@ const MAX_URLS: usize = 4;
 type Fetched = Result<Arc<Vec<u8>>, RevError>;
 
 pub struct HttpRevocationSource {
-    client: reqwest::blocking::Client,
+    timeout: Duration,
+    /// Built on first use: a client loads the system's TLS roots and starts a runtime thread,
+    /// which a run whose certificates all have local revocation data never needs.
+    client: OnceLock<Result<reqwest::blocking::Client, String>>,
     max_bytes: u64,
     /// One cell per URL/request: the first asker fetches, later ones wait for and share it.
     cache: Mutex<HashMap<String, Arc<OnceLock<Fetched>>>>,
@@ -38,20 +41,30 @@ impl HttpRevocationSource {
     }
 
     pub fn with_limits(timeout: Duration, max_bytes: u64) -> Result<HttpRevocationSource, RevError> {
-        let client = reqwest::blocking::Client::builder()
-            .timeout(timeout)
-            .connect_timeout(timeout)
-            .user_agent(concat!("hozon/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| RevError::Network {
-                url: String::new(),
-                message: e.to_string(),
-            })?;
         Ok(HttpRevocationSource {
-            client,
+            timeout,
+            client: OnceLock::new(),
             max_bytes,
             cache: Mutex::new(HashMap::new()),
         })
+    }
+
+    /// The HTTP client, built by the first fetch.
+    fn client(&self, url: &str) -> Result<&reqwest::blocking::Client, RevError> {
+        self.client
+            .get_or_init(|| {
+                reqwest::blocking::Client::builder()
+                    .timeout(self.timeout)
+                    .connect_timeout(self.timeout)
+                    .user_agent(concat!("hozon/", env!("CARGO_PKG_VERSION")))
+                    .build()
+                    .map_err(|e| e.to_string())
+            })
+            .as_ref()
+            .map_err(|message| RevError::Network {
+                url: url.to_string(),
+                message: message.clone(),
+            })
     }
 
     fn cached(&self, key: String, fetch: impl FnOnce() -> Fetched) -> Fetched {
@@ -63,14 +76,14 @@ impl HttpRevocationSource {
     }
 
     fn get(&self, url: &str) -> Fetched {
-        self.cached(format!("GET {url}"), || self.send(url, self.client.get(url)))
+        self.cached(format!("GET {url}"), || self.send(url, self.client(url)?.get(url)))
     }
 
     fn post_ocsp(&self, url: &str, body: Vec<u8>) -> Fetched {
         let key = format!("POST {url} {}", hex::encode(Sha256::digest(&body)));
         self.cached(key, || {
             let req = self
-                .client
+                .client(url)?
                 .post(url)
                 .header("Content-Type", "application/ocsp-request")
                 .header("Accept", "application/ocsp-response")

@@ -4,6 +4,7 @@
 //! OpenSSL does every signature and hash; rasn encodes and decodes the ASN.1 around them.
 
 pub mod asn1_time;
+pub mod certcache;
 pub mod crl;
 pub mod demo;
 pub mod extensions;

@@ -481,7 +481,11 @@ fn gather_evidence(
     let dss = pdf::read_dss(pdf)?;
     let has_dss = !(dss.certs.is_empty() && dss.crls.is_empty() && dss.ocsps.is_empty());
     let mut ev = Evidence::default();
-    ev.certs.extend(dss.certs.iter().filter_map(|d| X509::from_der(d).ok()));
+    ev.certs.extend(
+        dss.certs
+            .iter()
+            .filter_map(|d| crate::pki::certcache::x509_from_der(d).ok()),
+    );
     ev.revocation.crls = dss.crls;
     ev.revocation.ocsps = dss.ocsps;
     let tokens = sigs.iter().flat_map(|(_, s)| s.timestamps.iter()).chain(docs.iter());
