@@ -10,7 +10,7 @@ use time::OffsetDateTime;
 
 use crate::clock::Clock;
 use crate::config::{Config, SignerConfig};
-use crate::ltv::{self, DirRevocationSource, HttpRevocationSource, RevError, RevocationSource};
+use crate::ltv::{self, DemoRevocationSource, HttpRevocationSource, RevError, RevocationSource};
 use crate::pdf;
 use crate::pki::trust::{validate_path, RevocationData, Usage};
 use crate::pki::{self, DemoPki, TrustStore};
@@ -118,7 +118,7 @@ impl Trust {
         }
         let mut sources: Vec<Arc<dyn RevocationSource>> = Vec::new();
         if let Some(d) = &demo {
-            sources.push(Arc::new(DirRevocationSource::new(&d.crl_dir)));
+            sources.push(Arc::new(DemoRevocationSource::new(d, clock.clone())));
         }
         if fetch {
             sources.push(Arc::new(HttpRevocationSource::new(&cfg.revocation).map_err(SetupError::Revocation)?));
