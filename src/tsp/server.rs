@@ -223,7 +223,54 @@ mod tests {
             .send()
             .unwrap();
         assert_eq!(r.status().as_u16(), 413);
+        // Without a responder there is no OCSP.
+        let r = http
+            .post(format!("http://127.0.0.1:{port}/ocsp"))
+            .header("Content-Type", "application/ocsp-request")
+            .body("x")
+            .send()
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 404);
 
+        stop.store(true, Ordering::Relaxed);
+        handle.join().unwrap();
+    }
+
+    #[test]
+    fn answers_ocsp_requests_with_the_responder() {
+        let ca = test_pki::ca("CA");
+        let key = test_pki::key(KeyKind::P256);
+        let cert = test_pki::issue(&ca, &key, "組込み TSA", Usage::Tsa);
+        let tsa: Arc<dyn TimeStamper> =
+            Arc::new(BuiltinTsa::new(key, cert, vec![ca.cert.clone()], Arc::new(SystemClock)).unwrap());
+        let server = TsaServer::bind("127.0.0.1:0").unwrap();
+        let port = server.local_addr().unwrap().port();
+        let stop = Arc::new(AtomicBool::new(false));
+        let s2 = stop.clone();
+        let handle = std::thread::spawn(move || {
+            let answer = |req: &[u8]| [b"answer to ".as_slice(), req].concat();
+            server.run_with_ocsp(tsa, None, Some(&answer), &s2)
+        });
+        let http = reqwest::blocking::Client::new();
+        let post = |ctype: &str, body: Vec<u8>| {
+            http.post(format!("http://127.0.0.1:{port}/ocsp"))
+                .header("Content-Type", ctype)
+                .body(body)
+                .send()
+                .unwrap()
+        };
+        let r = post("application/ocsp-request", b"req".to_vec());
+        assert_eq!(r.status().as_u16(), 200);
+        assert_eq!(
+            r.headers().get("content-type").unwrap().to_str().unwrap(),
+            "application/ocsp-response"
+        );
+        assert_eq!(r.bytes().unwrap().as_ref(), b"answer to req");
+        assert_eq!(post("text/plain", b"req".to_vec()).status().as_u16(), 415);
+        assert_eq!(
+            post("application/ocsp-request", vec![0u8; 70 * 1024]).status().as_u16(),
+            413
+        );
         stop.store(true, Ordering::Relaxed);
         handle.join().unwrap();
     }
