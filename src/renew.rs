@@ -1,7 +1,9 @@
 //! `hozon renew`: the nightly job that keeps evidence alive. It asks the catalog (not the PDFs)
-//! which archives are due — newest timestamp's TSA certificate expiring within the window, or a
-//! weakening algorithm — and for each adds, as new incremental revisions, fresh validation data
-//! for the newest timestamp (DSS) and a document timestamp over the whole file (PAdES B-LTA).
+//! which archives are due — newest timestamp's TSA certificate (or, before a file's first
+//! document timestamp, its signer's certificate) expiring within the window, or a weakening
+//! algorithm — and for each adds, as new incremental revisions, fresh validation data
+//! for the newest timestamp (DSS), a document timestamp over the whole file (PAdES B-LTA) and
+//! a DSS with that new timestamp's own validation data.
 //! The old file stays a byte prefix of the new one; files are replaced atomically; a TSA failure
 //! leaves the file untouched and the row due, so the next night retries.
 

@@ -1,6 +1,7 @@
 //! Wires the configuration into the pipeline's seams: the `Signer` (software key from PKCS#12
-//! or PEM), the `TimeStamper` (built-in demo TSA or HTTP), the `RevocationSource` (demo CRLs
-//! from disk, then CRL/OCSP over HTTP with a per-run cache), the trust store and the `Clock`.
+//! or PEM), the `TimeStamper` (built-in demo TSA or HTTP), the `RevocationSource` (the demo
+//! PKI's OCSP and CRLs, then CRL/OCSP over HTTP with a per-run cache), the trust store and the
+//! `Clock`.
 //! Built once per run; ingest, renew and verify share it.
 
 use std::sync::Arc;
@@ -53,8 +54,8 @@ impl SetupError {
     }
 }
 
-/// Revocation sources asked in order until one has something (demo CRLs on disk first, so a
-/// demo run never waits on a network that is not there).
+/// Revocation sources asked in order until one has something (the demo PKI first, so a demo
+/// run never waits on a network that is not there).
 pub struct FirstOf(pub Vec<Arc<dyn RevocationSource>>);
 
 impl RevocationSource for FirstOf {
