@@ -814,6 +814,26 @@ pub fn renewal_due(expiry: time::OffsetDateTime, within_days: u32) -> time::Offs
     expiry - time::Duration::days(i64::from(within_days))
 }
 
+/// The catalog's due date of a file: `renewal_due` of its newest TSA certificate, and, while the
+/// file has no document timestamp (`signer_expiry` given), no later than `within_days` before
+/// the signer's certificate expires. Its first document timestamp must come while that
+/// certificate is valid: the signature timestamp proves when the signature was made, but AdES
+/// validators (ETSI EN 319 102-1 past validation) take proof that the signer's *certificate*
+/// existed only from document timestamps, and it must predate the certificate's expiry.
+pub fn next_renewal_due(
+    tsa_expiry: Option<time::OffsetDateTime>,
+    signer_expiry: Option<time::OffsetDateTime>,
+    within_days: u32,
+) -> Option<time::OffsetDateTime> {
+    let due = |e| renewal_due(e, within_days);
+    match (tsa_expiry.map(due), signer_expiry.map(due)) {
+        (Some(t), Some(s)) => Some(t.min(s)),
+        (t, None) => t,
+        // Without a timestamp there is nothing to renew.
+        (None, Some(_)) => None,
+    }
+}
+
 fn catalog_row(ctx: &Ctx, checked: &CheckedDocument, c: CatalogInputs) -> Row {
     let cfg = ctx.cfg;
     let svc = ctx.services;
@@ -821,6 +841,10 @@ fn catalog_row(ctx: &Ctx, checked: &CheckedDocument, c: CatalogInputs) -> Row {
     let profile = cfg.profile(&checked.profile);
     let now = svc.clock.now();
     let (expiry, algs) = c.newest.map(token_facts).unwrap_or((None, String::new()));
+    let signer_expiry = match c.level {
+        Some(Level::BLTA) | None => None,
+        Some(_) => crate::pki::asn1_time::to_offset(svc.signer.certificate().not_after()).ok(),
+    };
     let base_date = sc
         .and_then(|s| s.document_date.as_deref())
         .and_then(workflow::local_date)
@@ -863,7 +887,7 @@ fn catalog_row(ctx: &Ctx, checked: &CheckedDocument, c: CatalogInputs) -> Row {
         timestamp_time: c.sig_token.map(|t| rfc3339(t.info.gen_time)),
         newest_timestamp_time: c.newest.map(|t| rfc3339(t.info.gen_time)),
         tsa_cert_expiry: expiry.map(rfc3339),
-        next_renewal_due: expiry.map(|e| rfc3339(renewal_due(e, cfg.renew.within_days))),
+        next_renewal_due: next_renewal_due(expiry, signer_expiry, cfg.renew.within_days).map(rfc3339),
         newest_timestamp_algs: c.newest.map(|_| algs),
         retention_until,
         reference_copy: profile.is_some_and(|p| p.reference_copy),

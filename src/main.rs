@@ -406,9 +406,15 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             let tsa = hozon::services::time_stamper(&cfg, &trust, digest)?;
             eprintln!("hozon: {}", tr(lang, "demo.banner", &[]));
             let server = hozon::tsp::server::TsaServer::bind(&listen)?;
-            eprintln!("hozon: demo TSA on http://{listen}/tsa, CRLs under http://{listen}/crl/");
+            eprintln!("hozon: demo TSA on http://{listen}/tsa, CRLs under http://{listen}/crl/, OCSP at http://{listen}/ocsp");
             let stop = std::sync::atomic::AtomicBool::new(false);
-            server.run(tsa, trust.demo.as_ref().map(|d| d.crl_dir.as_path()), &stop);
+            let demo = trust.demo.as_ref();
+            let answer = |request: &[u8]| match demo {
+                Some(d) => d.answer_ocsp_request(request, trust.clock.now()),
+                None => hozon::pki::ocsp::error_response(true),
+            };
+            let ocsp: Option<&hozon::tsp::server::OcspAnswerer<'_>> = demo.map(|_| &answer as &hozon::tsp::server::OcspAnswerer<'_>);
+            server.run_with_ocsp(tsa, demo.map(|d| d.crl_dir.as_path()), ocsp, &stop);
             Ok(EXIT_OK)
         }
     }

@@ -72,6 +72,7 @@ fn row_from_file(cfg: &Config, path: &Path, rel: &str) -> Result<Row, (String, S
     let mut sig_token: Option<TimestampToken> = None;
     let mut signer = None;
     let mut signer_role = None;
+    let mut signer_expiry = None;
     let mut doc_timestamps = 0u32;
     // Signatures after the first are corrections (`hozon correct`); the latest one is recorded.
     let mut corrections = 0u32;
@@ -90,6 +91,7 @@ fn row_from_file(cfg: &Config, path: &Path, rel: &str) -> Result<Row, (String, S
                 signer = s.name.clone();
                 if let Ok(sd) = crate::cms::parse_signed_data(s.der()) {
                     signer_role = sd.signer_certificate().and_then(|c| crate::pki::hc_role(c));
+                    signer_expiry = sd.signer_certificate().and_then(|c| crate::pki::asn1_time::to_offset(c.not_after()).ok());
                     sig_token = sd.timestamp_tokens().first().and_then(|t| TimestampToken::parse(t).ok());
                 }
             }
@@ -168,7 +170,7 @@ fn row_from_file(cfg: &Config, path: &Path, rel: &str) -> Result<Row, (String, S
         timestamp_time: sig_token.as_ref().map(|t| rfc3339(t.info.gen_time)),
         newest_timestamp_time: newest.as_ref().map(|t| rfc3339(t.info.gen_time)),
         tsa_cert_expiry: expiry.map(rfc3339),
-        next_renewal_due: expiry.map(|e| rfc3339(crate::ingest::renewal_due(e, cfg.renew.within_days))),
+        next_renewal_due: crate::ingest::next_renewal_due(expiry, signer_expiry.filter(|_| doc_timestamps == 0), cfg.renew.within_days).map(rfc3339),
         newest_timestamp_algs: newest.as_ref().map(|_| algs),
         retention_until,
         reference_copy: get("HozonReferenceCopy").is_some(),

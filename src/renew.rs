@@ -1,7 +1,9 @@
 //! `hozon renew`: the nightly job that keeps evidence alive. It asks the catalog (not the PDFs)
-//! which archives are due — newest timestamp's TSA certificate expiring within the window, or a
-//! weakening algorithm — and for each adds, as new incremental revisions, fresh validation data
-//! for the newest timestamp (DSS) and a document timestamp over the whole file (PAdES B-LTA).
+//! which archives are due — newest timestamp's TSA certificate (or, before a file's first
+//! document timestamp, its signer's certificate) expiring within the window, or a weakening
+//! algorithm — and for each adds, as new incremental revisions, fresh validation data
+//! for the newest timestamp (DSS), a document timestamp over the whole file (PAdES B-LTA) and
+//! a DSS with that new timestamp's own validation data.
 //! The old file stays a byte prefix of the new one; files are replaced atomically; a TSA failure
 //! leaves the file untouched and the row due, so the next night retries.
 
@@ -112,7 +114,13 @@ pub fn due_rows(archive: &Archive, cfg: &Config, now: time::OffsetDateTime, with
         .due(&until)?
         .into_iter()
         .map(|r| {
-            let why = format!("TSA certificate expires {}", r.tsa_cert_expiry.as_deref().unwrap_or("?"));
+            let tsa_due = r.tsa_cert_expiry.as_deref().and_then(crate::clock::parse_datetime).map(|e| rfc3339(crate::ingest::renewal_due(e, cfg.renew.within_days)));
+            let why = if tsa_due.is_some() && tsa_due != r.next_renewal_due {
+                // See ingest::next_renewal_due: the due date came from the signer's certificate.
+                "signer certificate expires soon; first document timestamp while it is valid".to_string()
+            } else {
+                format!("TSA certificate expires {}", r.tsa_cert_expiry.as_deref().unwrap_or("?"))
+            };
             (r, why)
         })
         .collect();
@@ -183,7 +191,14 @@ pub fn renew_bytes(services: &Services, old: Vec<u8>) -> Result<(Vec<u8>, Timest
         let m = services.trust.validation_for(&chains);
         let old_len = old.len();
         let with_dss = pdf::append_dss(old, &pdf::Validation { certs: m.certs, crls: m.crls, ocsps: m.ocsps }).map_err(|e| fail(e.code(), e.to_string()))?;
-        let (bytes, token) = pades::add_document_timestamp(with_dss, services.tsa.as_ref()).map_err(|e| fail(e.code(), e.to_string()))?;
+        let (stamped, token) = pades::add_document_timestamp(with_dss, services.tsa.as_ref()).map_err(|e| fail(e.code(), e.to_string()))?;
+        // Then the new timestamp's own TSA chain and its revocation data in a DSS-only revision
+        // (PAdES allows it after a document timestamp): a validator then finds the newest TSA's
+        // status in the file, without going on line, until the next renewal. The next document
+        // timestamp covers this revision too, which is what proves the data existed in time.
+        let tsa_chains: Vec<Vec<openssl::x509::X509>> = services.trust.tsa_chain(&token, now).into_iter().collect();
+        let t = services.trust.validation_for(&tsa_chains);
+        let bytes = pdf::append_dss(stamped, &pdf::Validation { certs: t.certs, crls: t.crls, ocsps: t.ocsps }).map_err(|e| fail(e.code(), e.to_string()))?;
         if bytes.len() <= old_len {
             return Err(fail("internal", "renewal did not append"));
         }

@@ -1,6 +1,7 @@
 //! Wires the configuration into the pipeline's seams: the `Signer` (software key from PKCS#12
-//! or PEM), the `TimeStamper` (built-in demo TSA or HTTP), the `RevocationSource` (demo CRLs
-//! from disk, then CRL/OCSP over HTTP with a per-run cache), the trust store and the `Clock`.
+//! or PEM), the `TimeStamper` (built-in demo TSA or HTTP), the `RevocationSource` (the demo
+//! PKI's OCSP and CRLs, then CRL/OCSP over HTTP with a per-run cache), the trust store and the
+//! `Clock`.
 //! Built once per run; ingest, renew and verify share it.
 
 use std::sync::Arc;
@@ -10,7 +11,7 @@ use time::OffsetDateTime;
 
 use crate::clock::Clock;
 use crate::config::{Config, SignerConfig};
-use crate::ltv::{self, DirRevocationSource, HttpRevocationSource, RevError, RevocationSource};
+use crate::ltv::{self, DemoRevocationSource, HttpRevocationSource, RevError, RevocationSource};
 use crate::pdf;
 use crate::pki::trust::{validate_path, RevocationData, Usage};
 use crate::pki::{self, DemoPki, TrustStore};
@@ -53,8 +54,8 @@ impl SetupError {
     }
 }
 
-/// Revocation sources asked in order until one has something (demo CRLs on disk first, so a
-/// demo run never waits on a network that is not there).
+/// Revocation sources asked in order until one has something (the demo PKI first, so a demo
+/// run never waits on a network that is not there).
 pub struct FirstOf(pub Vec<Arc<dyn RevocationSource>>);
 
 impl RevocationSource for FirstOf {
@@ -118,7 +119,7 @@ impl Trust {
         }
         let mut sources: Vec<Arc<dyn RevocationSource>> = Vec::new();
         if let Some(d) = &demo {
-            sources.push(Arc::new(DirRevocationSource::new(&d.crl_dir)));
+            sources.push(Arc::new(DemoRevocationSource::new(d, clock.clone())));
         }
         if fetch {
             sources.push(Arc::new(HttpRevocationSource::new(&cfg.revocation).map_err(SetupError::Revocation)?));

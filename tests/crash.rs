@@ -505,8 +505,12 @@ fn assert_renew_interrupted(trial: u64, dir: &Path, out: &Path, before: &BTreeMa
             );
             let sigs = hozon::pdf::read_signatures(&bytes)
                 .unwrap_or_else(|e| panic!("trial {trial}: renewed file unreadable: {e}"));
+            // A complete renewal: a new document timestamp over the old bytes, then at most a
+            // DSS-only revision with that timestamp's own validation data, ending the file.
+            let newest = sigs.iter().map(|s| s.covered_end()).max().unwrap_or(0);
+            let ends = hozon::pdf::revisions(&bytes).unwrap_or_default();
             assert!(
-                sigs.iter().any(|s| s.covered_end() == bytes.len()),
+                newest > old.len() && ends.last() == Some(&bytes.len()),
                 "trial {trial}: renewal not covered"
             );
         }

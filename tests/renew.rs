@@ -1,7 +1,9 @@
 //! End-to-end renewal: ingest in the (simulated) past with a short-lived demo PKI, then three
-//! renewal generations, each before the previous TSA certificate expires. Every generation keeps
-//! the old file as a byte prefix; at the end (real now, after the signer's and the first three
-//! TSA certificates expired) the renewed file is valid and the unrenewed copy is not.
+//! renewal generations, the first before the signer's certificate expires and each before the
+//! previous TSA certificate expires. Every generation keeps the old file as a byte prefix; at the
+//! end (real now, after the signer's and the first three TSA certificates expired) the renewed
+//! file is valid and the unrenewed copy is not, for hozon and for pyHanko's AdES B-LTA
+//! validation (ETSI EN 319 102-1 past validation with time slides).
 
 mod support;
 
@@ -32,7 +34,7 @@ impl World {
         let cfg = shipped
             .replace("\"../.hozon/", "\".hozon/")
             .replace("archive = \"../archive\"", "archive = \"archive\"")
-            .replace("[demo]\n", "[demo]\nsigner_days = 30\ntsa_days = 100\ntsa_rotate_days = 45\n")
+            .replace("[demo]\n", "[demo]\nsigner_days = 80\ntsa_days = 100\ntsa_rotate_days = 45\n")
             .replace("base_url = \"http://127.0.0.1:8318\"", &format!("base_url = \"http://127.0.0.1:{}\"", free_port()))
             .replace("within_days = 400", "within_days = 40");
         std::fs::write(&config, cfg).unwrap();
@@ -44,6 +46,23 @@ impl World {
         let mut a = vec!["--config", self.config.to_str().unwrap()];
         a.extend_from_slice(args);
         hozon(&a, self.dir.path(), &[("HOZON_SIMULATED_TIME", &rfc(at))])
+    }
+
+    /// `hozon tsa serve` (real time) on the demo certificates' CRL/OCSP port, until dropped.
+    fn serve(&self) -> Background {
+        let cfg = std::fs::read_to_string(&self.config).unwrap();
+        let port: u16 = cfg.split("base_url = \"http://127.0.0.1:").nth(1).and_then(|r| r.split('"').next()).and_then(|p| p.parse().ok()).unwrap();
+        let child = std::process::Command::new(hozon_bin())
+            .args(["--config", self.config.to_str().unwrap(), "tsa", "serve", "--listen", &format!("127.0.0.1:{port}")])
+            .current_dir(self.dir.path())
+            .env_remove("HOZON_SIMULATED_TIME")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let serve = Background(child);
+        wait_for_port(port);
+        serve
     }
 
     fn renew_at(&self, at: OffsetDateTime) -> Value {
@@ -68,6 +87,21 @@ fn the_pdf(root: &Path) -> PathBuf {
     panic!("no PDF under {}", root.display())
 }
 
+/// `pyhanko sign adesverify` (ETSI EN 319 102-1 LTA validation at the current time) trusting
+/// only `root`: (judged valid, output).
+fn pyhanko_adesverify(pdf: &Path, root: &Path) -> (bool, String) {
+    let o = std::process::Command::new("pyhanko")
+        .args(["sign", "adesverify", "--pretty-print", "--trust"])
+        .arg(root)
+        .arg("--trust-replace")
+        .arg(pdf)
+        .output()
+        .unwrap();
+    let out = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    let valid = o.status.success() && out.contains("judged VALID") && !out.contains("judged INVALID");
+    (valid, out)
+}
+
 fn jpeg(path: &Path) {
     let img = image::RgbImage::from_fn(300, 420, |x, y| image::Rgb([x as u8, y as u8, 90]));
     let mut bytes = Vec::new();
@@ -89,11 +123,13 @@ fn three_renewal_generations_keep_evidence_valid_after_every_certificate_expired
     let unrenewed = w.dir.path().join("unrenewed.pdf");
     std::fs::copy(&pdf, &unrenewed).unwrap();
 
-    // Nothing is due right after ingest (TSA certificate good for 100 days, window 40).
+    // Nothing is due right after ingest (signer certificate good for 80 days, TSA for 100, window 40).
     let v = w.renew_at(t0 + Duration::days(1));
     assert_eq!(v["summary"]["due"], 0, "{v:#}");
 
     let mut previous = std::fs::read(&pdf).unwrap();
+    // t0+70: the signer (until t0+80) gets its first document timestamp in time, and TSA 1 (until
+    // t0+100) its revocation data; then every 70 days, before the previous TSA (100 days) expires.
     for gen in 1..=3i64 {
         let at = t0 + Duration::days(70 * gen);
         let v = w.renew_at(at);
@@ -108,7 +144,7 @@ fn three_renewal_generations_keep_evidence_valid_after_every_certificate_expired
     let sigs = hozon::pdf::read_signatures(&previous).unwrap();
     assert_eq!(sigs.len(), 4, "one signature and three document timestamps");
 
-    // At real now the signer (30 d) and TSA certificates 1–3 have expired; TSA 4 has not.
+    // At real now the signer (80 d) and TSA certificates 1–3 have expired; TSA 4 has not.
     let at = rfc(now);
     let verify = |file: &Path| {
         let o = w.run_at(now, &["verify", file.to_str().unwrap(), "--at", &at, "--json", "-"]);
@@ -122,6 +158,21 @@ fn three_renewal_generations_keep_evidence_valid_after_every_certificate_expired
     let (code, v) = verify(&unrenewed);
     assert_eq!(code, Some(1), "{v:#}");
     assert_ne!(v["files"][0]["verdict"], "valid", "{v:#}");
+
+    // pyHanko's AdES LTA validation at real now: it walks the document timestamps oldest first,
+    // slides each expired certificate's control time back to its newest revocation data in the
+    // file and needs proof that the certificate existed by then; the newest TSA, still valid, it
+    // checks at the current time on line (the demo responder of `hozon tsa serve`).
+    let root = w.dir.path().join(".hozon/demo/root.pem");
+    if have("pyhanko", &["--version"]) {
+        let _serve = w.serve();
+        let (ok, out) = pyhanko_adesverify(&pdf, &root);
+        eprintln!("pyHanko adesverify, renewed: {}", out.lines().find(|l| l.contains("judged")).unwrap_or("?"));
+        assert!(ok, "pyHanko does not accept the renewed file as B-LTA:\n{out}");
+        let (ok, out) = pyhanko_adesverify(&unrenewed, &root);
+        eprintln!("pyHanko adesverify, unrenewed: {}", out.lines().find(|l| l.contains("judged")).unwrap_or("?"));
+        assert!(!ok, "pyHanko accepts the unrenewed file after its certificates expired:\n{out}");
+    }
 
     // qpdf on the renewed file. (pyHanko's CLI validates at "now", where the signer certificate has
     // long expired; the peer checks of renewed files run in the test below, at the real time.)

@@ -59,6 +59,11 @@ fn collect_one(cert: &X509, issuer: &X509, source: &dyn RevocationSource, m: &mu
     match source.ocsp_for(cert, issuer) {
         Ok(Some(der)) => match check_signature_only(&der, cert, issuer) {
             Ok(Some(_)) => {
+                // A delegated responder's certificate goes beside the response: validators need
+                // it, and proof that it existed, when they judge the response years later.
+                for c in crate::pki::ocsp::response_certs(&der) {
+                    push_unique(&mut m.certs, c);
+                }
                 push_unique(&mut m.ocsps, der);
                 return;
             }

@@ -1,15 +1,20 @@
-//! Offline revocation source: CRLs read from a folder (the demo PKI's `crl/`, or CRLs an
-//! operator downloaded). Only CRLs whose signature verifies with the issuer's key are returned.
+//! Offline revocation sources: CRLs read from a folder (the demo PKI's `crl/`, or CRLs an
+//! operator downloaded; only CRLs whose signature verifies with the issuer's key are returned),
+//! and the demo PKI's OCSP responses, made on the spot by its root without a server.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::SystemTime;
+use std::sync::Arc;
 
+use openssl::pkey::{PKey, Private};
 use openssl::x509::X509;
 
 use super::{RevError, RevocationSource};
+use crate::clock::Clock;
 use crate::pki::crl::{Crl, MAX_CRL_BYTES};
+use crate::pki::DemoPki;
 
 /// At most this many files are looked at (a folder of CRLs, not an archive).
 const MAX_FILES: usize = 1000;
@@ -96,6 +101,39 @@ impl RevocationSource for DirRevocationSource {
 
     fn ocsp_for(&self, _cert: &X509, _issuer: &X509) -> Result<Option<Vec<u8>>, RevError> {
         Ok(None)
+    }
+}
+
+/// The demo PKI: an OCSP response per certificate at the clock's time (simulated time too),
+/// signed by the demo root, and the root's CRL from the demo folder. `ltv::collect` prefers the
+/// OCSP answer, so DSS entries speak for one certificate each.
+pub struct DemoRevocationSource {
+    root: X509,
+    responder: (X509, PKey<Private>),
+    clock: Arc<dyn Clock>,
+    crls: DirRevocationSource,
+}
+
+impl DemoRevocationSource {
+    pub fn new(demo: &DemoPki, clock: Arc<dyn Clock>) -> DemoRevocationSource {
+        DemoRevocationSource {
+            root: demo.root.clone(),
+            responder: (demo.ocsp_certificate.clone(), demo.ocsp_key.clone()),
+            clock,
+            crls: DirRevocationSource::new(&demo.crl_dir),
+        }
+    }
+}
+
+impl RevocationSource for DemoRevocationSource {
+    fn crls_for(&self, cert: &X509, issuer: &X509) -> Result<Vec<Vec<u8>>, RevError> {
+        self.crls.crls_for(cert, issuer)
+    }
+
+    fn ocsp_for(&self, cert: &X509, _issuer: &X509) -> Result<Option<Vec<u8>>, RevError> {
+        let (responder, key) = &self.responder;
+        crate::pki::demo::ocsp_response(&self.root, (responder, key), cert, self.clock.now())
+            .map_err(|e| RevError::Unusable(format!("demo OCSP: {e}")))
     }
 }
 

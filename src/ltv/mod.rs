@@ -9,7 +9,7 @@ pub mod http;
 use openssl::x509::X509;
 
 pub use collect::{collect_validation, ValidationMaterial};
-pub use dir::DirRevocationSource;
+pub use dir::{DemoRevocationSource, DirRevocationSource};
 pub use http::HttpRevocationSource;
 
 /// Errors of fetching or reading revocation data. `code()` gives the stable reason code.

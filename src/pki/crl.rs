@@ -213,7 +213,7 @@ fn crl_reason(code: u8) -> Result<rasn_pkix::CrlReason, PkiError> {
     })
 }
 
-fn oid(arcs: &[u32]) -> ObjectIdentifier {
+pub(crate) fn oid(arcs: &[u32]) -> ObjectIdentifier {
     ObjectIdentifier::new_unchecked(arcs.to_vec().into())
 }
 
@@ -234,7 +234,7 @@ fn serial_from_be(bytes: &[u8]) -> Result<u128, PkiError> {
 }
 
 /// sha256WithRSAEncryption (NULL parameters) or ecdsa-with-SHA256 (no parameters).
-fn signature_algorithm(key: &PKeyRef<Private>) -> Result<rasn_pkix::AlgorithmIdentifier, PkiError> {
+pub(crate) fn signature_algorithm(key: &PKeyRef<Private>) -> Result<rasn_pkix::AlgorithmIdentifier, PkiError> {
     match key.id() {
         Id::RSA => Ok(rasn_pkix::AlgorithmIdentifier {
             algorithm: oid(&[1, 2, 840, 113549, 1, 1, 11]),

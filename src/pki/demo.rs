@@ -1,5 +1,6 @@
 //! The demo PKI (NOT LEGALLY VALID): a root CA, a document signer and a TSA, plus the root's
-//! CRL, created on first run under one folder and loaded on later runs.
+//! CRL and OCSP responses (signed by a responder the root certified), created on first run under
+//! one folder and loaded on later runs.
 //!
 //! Creation is atomic: everything is written into a temp folder beside the target, fsynced,
 //! then renamed into place, so a crash never leaves a half PKI that would later load. When the
@@ -16,12 +17,13 @@ use openssl::nid::Nid;
 use openssl::pkcs12::Pkcs12;
 use openssl::pkey::{PKey, PKeyRef, Private};
 use openssl::stack::Stack;
-use openssl::x509::X509;
+use openssl::x509::{X509Ref, X509VerifyResult, X509};
 use time::{Duration, OffsetDateTime};
 
 use super::asn1_time::to_offset;
 use super::crl::{issue_crl, Crl, CrlSpec};
-use super::issue::{issue, new_rsa_key, CertSpec};
+use super::issue::{issue, new_ec_key, new_rsa_key, CertSpec};
+use super::ocsp::{issue_response, OcspSpec};
 use super::PkiError;
 use crate::clock::Clock;
 
@@ -32,6 +34,7 @@ pub const PHARMACIST_CN: &str = "デモ 薬剤師 (NOT LEGALLY VALID)";
 pub const PHARMACIST_ROLE: &str = "Pharmacist";
 pub const TSA_CN: &str = "hozon demo TSA (NOT LEGALLY VALID)";
 pub const ROOT_CN: &str = "hozon demo root CA (NOT LEGALLY VALID)";
+pub const OCSP_CN: &str = "hozon demo OCSP responder (NOT LEGALLY VALID)";
 pub const ORGANIZATION: &str = "hozon demo PKI";
 /// File name of the root's CRL in `crl_dir`, and the last segment of its URL.
 pub const CRL_FILE: &str = "demo-root.crl";
@@ -63,6 +66,13 @@ impl Default for Lifetimes {
 }
 const ROOT_LIFETIME: Duration = Duration::days(20 * 365 + 5);
 const CRL_LIFETIME: Duration = Duration::days(365);
+/// How long an OCSP response of the demo responder is good for, at most...
+const OCSP_LIFETIME: Duration = Duration::days(365);
+/// ...and it always ends this long before the certificate does. Validators applying the ETSI
+/// EN 319 102-1 time slide (pyHanko's AdES validation) take the nextUpdate of the newest
+/// revocation data as the last time a certificate is known good and require the certificate
+/// to be valid then; a nextUpdate past notAfter would make every expired certificate fail.
+const OCSP_END_MARGIN: Duration = Duration::hours(1);
 /// Backdating of notBefore/thisUpdate, so that a validation a moment later at a slightly
 /// different clock still falls inside the window.
 const BACKDATE: Duration = Duration::minutes(10);
@@ -89,6 +99,13 @@ pub struct DemoPki {
     pub tsa_cert: PathBuf,
     pub crl_dir: PathBuf,
     pub root: X509,
+    /// Signs the demo CRL and certificates.
+    pub root_key: PKey<Private>,
+    /// Signs OCSP responses: a delegate of the root (EKU OCSPSigning, ocsp-nocheck), because
+    /// validators that slide the control time back (pyHanko's AdES validation) demand revocation
+    /// data for a responder that is the CA itself, and a root has none.
+    pub ocsp_key: PKey<Private>,
+    pub ocsp_certificate: X509,
     pub signer_certificate: X509,
     pub tsa_private_key: PKey<Private>,
     pub tsa_certificate: X509,
@@ -111,6 +128,8 @@ struct Paths {
     pharmacist_pem: PathBuf,
     tsa_key: PathBuf,
     tsa_cert: PathBuf,
+    ocsp_key: PathBuf,
+    ocsp_cert: PathBuf,
     crl_dir: PathBuf,
     crl: PathBuf,
     readme: PathBuf,
@@ -129,6 +148,8 @@ impl Paths {
             pharmacist_pem: d.join("pharmacist.pem"),
             tsa_key: d.join("tsa.key"),
             tsa_cert: d.join("tsa.pem"),
+            ocsp_key: d.join("ocsp.key"),
+            ocsp_cert: d.join("ocsp.pem"),
             crl_dir: d.join("crl"),
             crl: d.join("crl").join(CRL_FILE),
             readme: d.join("README.txt"),
@@ -161,6 +182,34 @@ impl DemoPki {
     /// The root's CRL distribution point URL for `base_url`.
     pub fn crl_url(base_url: &str) -> String {
         format!("{}/crl/{CRL_FILE}", base_url.trim_end_matches('/'))
+    }
+
+    /// A "good" OCSP response by the root for `cert` at `now` (see [`ocsp_response`]).
+    pub fn ocsp_response(&self, cert: &X509Ref, now: OffsetDateTime) -> Result<Option<Vec<u8>>, PkiError> {
+        ocsp_response(&self.root, (&self.ocsp_certificate, &self.ocsp_key), cert, now)
+    }
+
+    /// The URL of the demo OCSP responder (`hozon tsa serve` answers there), written into the
+    /// demo certificates' authorityInfoAccess.
+    pub fn ocsp_url(base_url: &str) -> String {
+        format!("{}/ocsp", base_url.trim_end_matches('/'))
+    }
+
+    /// The DER OCSP response to an on-line request: "good" for the current signer or TSA
+    /// certificate while valid, "unauthorized" for anything else (older generations included:
+    /// their status lives in the files' DSS).
+    pub fn answer_ocsp_request(&self, request: &[u8], now: OffsetDateTime) -> Vec<u8> {
+        // The pharmacist is read from its public PEM (its key stays in the PKCS#12).
+        let pharmacist = read_cert(&Paths::in_dir(&self.dir).pharmacist_pem).ok();
+        let known = [Some(&self.signer_certificate), Some(&self.tsa_certificate), pharmacist.as_ref()];
+        for cert in known.into_iter().flatten() {
+            if super::ocsp::request_asks_for(request, cert, &self.root).unwrap_or(false) {
+                if let Ok(Some(der)) = self.ocsp_response(cert, now) {
+                    return der;
+                }
+            }
+        }
+        super::ocsp::error_response(true)
     }
 
     /// The signer's private key and certificate from the password-protected PKCS#12.
@@ -206,6 +255,15 @@ impl DemoPki {
             self.tsa_private_key = key;
             self.reissued.push("tsa");
         }
+        // Folders made before the responder existed get one here too.
+        if needs_renewal(&self.ocsp_certificate, now, lt.tsa_margin)? {
+            let (key, cert) = new_ocsp_responder(&self.root, &root_key, now)?;
+            replace_file(&p.ocsp_key, &key_pem(&key)?, 0o600)?;
+            replace_file(&p.ocsp_cert, &pem(&cert)?, 0o644)?;
+            self.ocsp_certificate = cert;
+            self.ocsp_key = key;
+            self.reissued.push("ocsp");
+        }
         let crl = Crl::from_bytes(&read_bounded(&p.crl)?)?;
         let outdated =
             crl.next_update.is_none_or(|n| n <= now + Duration::days(1)) || crl.this_update > now;
@@ -215,6 +273,35 @@ impl DemoPki {
         }
         Ok(())
     }
+}
+
+/// A "good" OCSP response by `responder` for `cert` at `now`, when `root` issued it and it is
+/// valid then (the demo revokes nothing; an expired certificate gets no fresh status, so
+/// revocation data never outlives the certificate). Responses are per certificate, unlike the
+/// root's CRL, which speaks for all of them at once: a CRL embedded years later would be the
+/// "newest revocation data" of long-expired certificates too.
+pub fn ocsp_response(
+    root: &X509,
+    responder: (&X509, &PKeyRef<Private>),
+    cert: &X509Ref,
+    now: OffsetDateTime,
+) -> Result<Option<Vec<u8>>, PkiError> {
+    let signed_by_root = root.public_key().is_ok_and(|k| cert.verify(&k).unwrap_or(false));
+    // The root itself is a trust anchor: nothing vouches for it.
+    let is_root = cert.to_der().ok() == root.to_der().ok();
+    if root.issued(cert) != X509VerifyResult::OK || !signed_by_root || is_root {
+        return Ok(None);
+    }
+    let not_before = to_offset(cert.not_before())?;
+    let end = to_offset(cert.not_after())? - OCSP_END_MARGIN;
+    if now < not_before || end <= now {
+        return Ok(None);
+    }
+    let spec = OcspSpec {
+        this_update: (now - BACKDATE).max(not_before),
+        next_update: (now + OCSP_LIFETIME).min(end),
+    };
+    issue_response(&spec, cert, root, (responder.0, responder.1)).map(Some)
 }
 
 fn is_missing_or_empty(dir: &Path) -> Result<bool, PkiError> {
@@ -287,6 +374,10 @@ fn write_all(d: &Path, base_url: &str, now: OffsetDateTime, lt: &Lifetimes) -> R
     write_new(&p.tsa_key, &key_pem(&tsa_key)?, 0o600)?;
     write_new(&p.tsa_cert, &pem(&tsa)?, 0o644)?;
 
+    let (ocsp_key, ocsp) = new_ocsp_responder(&root, &root_key, now)?;
+    write_new(&p.ocsp_key, &key_pem(&ocsp_key)?, 0o600)?;
+    write_new(&p.ocsp_cert, &pem(&ocsp)?, 0o644)?;
+
     fs::create_dir(&p.crl_dir).map_err(PkiError::io(&p.crl_dir))?;
     write_new(&p.crl, &new_crl(&root, &root_key, now)?, 0o644)?;
     sync_dir(&p.crl_dir)?;
@@ -326,6 +417,7 @@ fn new_signer(
         .with_subject(Nid::ORGANIZATIONNAME, ORGANIZATION);
     spec.hc_role = holder.hc_role.map(str::to_string);
     spec.crl_urls = vec![DemoPki::crl_url(base_url)];
+    spec.ocsp_urls = vec![DemoPki::ocsp_url(base_url)];
     let cert = issue(&spec, &key, Some((root, root_key)))?;
     let mut ca = Stack::new().map_err(PkiError::ossl("making a stack"))?;
     ca.push(root.clone())
@@ -358,6 +450,22 @@ fn new_tsa(
     let mut spec = CertSpec::tsa(TSA_CN, now - BACKDATE, now + lt.tsa)
         .with_subject(Nid::ORGANIZATIONNAME, ORGANIZATION);
     spec.crl_urls = vec![DemoPki::crl_url(base_url)];
+    // Validators read embedded OCSP responses only for certificates that name a responder.
+    spec.ocsp_urls = vec![DemoPki::ocsp_url(base_url)];
+    let cert = issue(&spec, &key, Some((root, root_key)))?;
+    Ok((key, cert))
+}
+
+/// The OCSP responder: as long-lived as the root allows, so that its certificate is valid at
+/// every time a validator may judge an old response at.
+fn new_ocsp_responder(
+    root: &X509,
+    root_key: &PKeyRef<Private>,
+    now: OffsetDateTime,
+) -> Result<(PKey<Private>, X509), PkiError> {
+    let key = new_rsa_key(2048)?;
+    let end = (now + ROOT_LIFETIME).min(to_offset(root.not_after())?);
+    let spec = CertSpec::ocsp_responder(OCSP_CN, now - BACKDATE, end).with_subject(Nid::ORGANIZATIONNAME, ORGANIZATION);
     let cert = issue(&spec, &key, Some((root, root_key)))?;
     Ok((key, cert))
 }
@@ -414,6 +522,23 @@ fn load(dir: &Path) -> Result<DemoPki, PkiError> {
         });
     }
     let (_, signer, _) = open_p12(&p.signer_p12, &p.signer_pass)?;
+    // A missing or mismatched responder (folders from before it existed, a crash while
+    // replacing it) loads as expired: `renew` then issues one.
+    let responder = if p.ocsp_key.is_file() && p.ocsp_cert.is_file() {
+        let key = read_key(&p.ocsp_key)?;
+        let cert = read_cert(&p.ocsp_cert)?;
+        cert.public_key().is_ok_and(|k| k.public_eq(&key)).then_some((key, cert))
+    } else {
+        None
+    };
+    let (ocsp_key, ocsp_certificate) = match responder {
+        Some(r) => r,
+        None => {
+            let key = new_ec_key()?;
+            let cert = expired_placeholder(&key)?;
+            (key, cert)
+        }
+    };
     let tsa = read_cert(&p.tsa_cert)?;
     let tsa_key = read_key(&p.tsa_key)?;
     // A key/cert mismatch (crash during renewal) makes the TSA look expired: renewal repairs it.
@@ -439,6 +564,9 @@ fn load(dir: &Path) -> Result<DemoPki, PkiError> {
         crl_dir: p.crl_dir,
         tsa_chain: vec![tsa.clone(), root.clone()],
         root,
+        root_key,
+        ocsp_key,
+        ocsp_certificate,
         signer_certificate: signer,
         tsa_private_key: tsa_key,
         tsa_certificate: tsa,
@@ -705,6 +833,51 @@ mod tests {
         let (_, cert, _) = open_p12(&again.pharmacist_p12, &again.pharmacist_pass).unwrap();
         assert_eq!(crate::pki::hc_role(&cert).as_deref(), Some(PHARMACIST_ROLE));
         assert_eq!(mode(&again.pharmacist_pass), 0o600);
+    }
+
+    #[test]
+    fn ocsp_responses_are_per_certificate_and_end_before_it_does() {
+        let parent = tempfile::tempdir().unwrap();
+        let t0 = datetime!(2026-04-01 9:00 UTC);
+        let lt = Lifetimes {
+            signer: Duration::days(80),
+            tsa: Duration::days(100),
+            signer_margin: Duration::days(8),
+            tsa_margin: Duration::days(45),
+        };
+        let pki = DemoPki::ensure_with(&parent.path().join("demo"), BASE, &FixedClock(t0), &lt).unwrap();
+        let at = t0 + Duration::days(10);
+        let der = pki.ocsp_response(&pki.signer_certificate, at).unwrap().unwrap();
+        let roots = [pki.root.clone()];
+        assert_eq!(
+            crate::pki::ocsp::response_certs(&der),
+            vec![pki.ocsp_certificate.to_der().unwrap()]
+        );
+        let a = crate::pki::ocsp::check_response(&der, &pki.signer_certificate, &pki.root, &roots, &[], at)
+            .unwrap()
+            .unwrap();
+        assert_eq!(a.status, crate::pki::ocsp::OcspCertState::Good);
+        assert_eq!(a.this_update, at - BACKDATE);
+        // Not past the signer's notAfter (t0 + 80 days - 10 minutes of backdating).
+        let not_after = to_offset(pki.signer_certificate.not_after()).unwrap();
+        assert_eq!(a.next_update, Some(not_after - OCSP_END_MARGIN));
+        // The same response says nothing about the TSA; the TSA gets its own.
+        assert!(crate::pki::ocsp::check_response(&der, &pki.tsa_certificate, &pki.root, &roots, &[], at)
+            .unwrap()
+            .is_none());
+        assert!(pki.ocsp_response(&pki.tsa_certificate, at).unwrap().is_some());
+        // No fresh status for an expired certificate, nor for one the root did not issue.
+        assert!(pki.ocsp_response(&pki.signer_certificate, not_after).unwrap().is_none());
+        assert!(pki.ocsp_response(&pki.root, at).unwrap().is_none());
+        // On line: a request for the current signer is answered, the root's is not.
+        let req = crate::pki::ocsp::request_der(&pki.signer_certificate, &pki.root).unwrap();
+        let answer = pki.answer_ocsp_request(&req, at);
+        assert!(crate::pki::ocsp::check_response(&answer, &pki.signer_certificate, &pki.root, &roots, &[], at)
+            .unwrap()
+            .is_some());
+        let req = crate::pki::ocsp::request_der(&pki.root, &pki.root).unwrap();
+        let answer = pki.answer_ocsp_request(&req, at);
+        assert!(crate::pki::ocsp::check_signature_only(&answer, &pki.root, &pki.root).is_err());
     }
 
     #[test]

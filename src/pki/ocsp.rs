@@ -1,18 +1,22 @@
-//! OCSP: building requests (OpenSSL's OcspRequest/OcspCertId) and reading responses, with the
-//! responder's signature and authority checked by OpenSSL at a chosen time.
+//! OCSP: building requests (OpenSSL's OcspRequest/OcspCertId), reading responses, with the
+//! responder's signature and authority checked by OpenSSL at a chosen time, and issuing the
+//! demo PKI's responses (RFC 6960 structures encoded with rasn, signed by OpenSSL; the OpenSSL
+//! crate has no OCSP response builder).
 
-use openssl::hash::MessageDigest;
+use openssl::hash::{hash, MessageDigest};
 use openssl::ocsp::{
     OcspBasicResponse, OcspCertId, OcspCertStatus, OcspFlag, OcspRequest, OcspResponse, OcspResponseStatus,
 };
+use openssl::pkey::{PKeyRef, Private};
 use openssl::stack::Stack;
 use openssl::x509::store::X509StoreBuilder;
 use openssl::x509::verify::X509VerifyParam;
 use openssl::x509::{X509Ref, X509};
+use rasn::prelude::*;
 use time::OffsetDateTime;
 
 use super::asn1_time::generalized_to_offset;
-use super::crl::reason_name;
+use super::crl::{oid, reason_name, signature_algorithm};
 use super::PkiError;
 
 /// Largest OCSP response hozon parses.
@@ -153,10 +157,305 @@ fn find(basic: &OcspBasicResponse, cert: &X509Ref, issuer: &X509Ref) -> Result<O
     Ok(None)
 }
 
+// RFC 6960 4.2.1 (EXPLICIT TAGS module), only what a responder that answers "good" needs.
+
+#[derive(AsnType, Encode, Decode, Debug, Clone, Copy, PartialEq, Eq)]
+#[rasn(enumerated)]
+enum ResponseStatus {
+    Successful = 0,
+    MalformedRequest = 1,
+    InternalError = 2,
+    TryLater = 3,
+    SigRequired = 5,
+    Unauthorized = 6,
+}
+
+#[derive(AsnType, Encode, Decode, Debug, Clone)]
+struct OcspResponseAsn {
+    response_status: ResponseStatus,
+    #[rasn(tag(explicit(0)))]
+    response_bytes: Option<ResponseBytes>,
+}
+
+#[derive(AsnType, Encode, Decode, Debug, Clone)]
+struct ResponseBytes {
+    response_type: ObjectIdentifier,
+    response: OctetString,
+}
+
+#[derive(AsnType, Encode, Decode, Debug, Clone)]
+struct BasicOcspResponse {
+    tbs_response_data: ResponseData,
+    signature_algorithm: rasn_pkix::AlgorithmIdentifier,
+    signature: BitString,
+    /// Certificates as they are (DER), to hand them on byte for byte.
+    #[rasn(tag(explicit(0)))]
+    certs: Option<Vec<Any>>,
+}
+
+/// `version [0] EXPLICIT DEFAULT v1` is left out: DER omits a default value.
+#[derive(AsnType, Encode, Decode, Debug, Clone)]
+struct ResponseData {
+    responder_id: ResponderId,
+    produced_at: GeneralizedTime,
+    responses: Vec<SingleResponse>,
+}
+
+#[derive(AsnType, Encode, Decode, Debug, Clone)]
+#[rasn(choice)]
+enum ResponderId {
+    #[rasn(tag(explicit(1)))]
+    ByName(rasn_pkix::Name),
+    /// SHA-1 of the responder's subjectPublicKey bits.
+    #[rasn(tag(explicit(2)))]
+    ByKey(OctetString),
+}
+
+#[derive(AsnType, Encode, Decode, Debug, Clone)]
+struct SingleResponse {
+    cert_id: CertIdAsn,
+    cert_status: CertStatus,
+    this_update: GeneralizedTime,
+    #[rasn(tag(explicit(0)))]
+    next_update: Option<GeneralizedTime>,
+}
+
+#[derive(AsnType, Encode, Decode, Debug, Clone)]
+struct CertIdAsn {
+    hash_algorithm: rasn_pkix::AlgorithmIdentifier,
+    issuer_name_hash: OctetString,
+    issuer_key_hash: OctetString,
+    serial_number: Integer,
+}
+
+#[derive(AsnType, Encode, Decode, Debug, Clone)]
+#[rasn(choice)]
+enum CertStatus {
+    #[rasn(tag(0))]
+    Good(()),
+    #[rasn(tag(2))]
+    Unknown(()),
+}
+
+/// What to say in an issued response about one certificate (always "good": the demo PKI
+/// revokes nothing).
+pub struct OcspSpec {
+    pub this_update: OffsetDateTime,
+    pub next_update: OffsetDateTime,
+}
+
+fn asn1_err(e: impl std::fmt::Display) -> PkiError {
+    PkiError::Asn1(e.to_string())
+}
+
+fn generalized(t: OffsetDateTime) -> Result<GeneralizedTime, PkiError> {
+    chrono::DateTime::from_timestamp(t.unix_timestamp(), 0)
+        .map(|d| d.fixed_offset())
+        .ok_or_else(|| PkiError::Time(format!("{t} is out of range")))
+}
+
+/// SHA-1 of `cert`'s subjectPublicKey bits: the CertID issuerKeyHash and ResponderID byKey.
+fn key_hash(cert: &X509Ref) -> Result<Vec<u8>, PkiError> {
+    let der = cert.to_der().map_err(PkiError::ossl("encoding a certificate"))?;
+    let parsed: rasn_pkix::Certificate =
+        rasn::der::decode(&der).map_err(|e| PkiError::Parse(format!("certificate: {e}")))?;
+    let bits = parsed.tbs_certificate.subject_public_key_info.subject_public_key;
+    Ok(hash(MessageDigest::sha1(), bits.as_raw_slice())
+        .map_err(PkiError::ossl("hashing a key"))?
+        .to_vec())
+}
+
+/// A successful DER OCSP response saying `cert` (issued by `issuer`) is good from
+/// `spec.this_update` to `spec.next_update`, signed by `responder`: `issuer` itself, or a
+/// delegate `issuer` certified with EKU OCSPSigning, whose certificate then goes into the
+/// response. The CertID uses SHA-1, as OpenSSL's and most clients' requests do.
+pub fn issue_response(
+    spec: &OcspSpec,
+    cert: &X509Ref,
+    issuer: &X509Ref,
+    responder: (&X509Ref, &PKeyRef<Private>),
+) -> Result<Vec<u8>, PkiError> {
+    let (responder_cert, responder_key) = responder;
+    let cert_der = cert.to_der().map_err(PkiError::ossl("encoding a certificate"))?;
+    let parsed: rasn_pkix::Certificate =
+        rasn::der::decode(&cert_der).map_err(|e| PkiError::Parse(format!("certificate: {e}")))?;
+    let issuer_name = issuer
+        .subject_name()
+        .to_der()
+        .map_err(PkiError::ossl("encoding the issuer name"))?;
+    let key_hash = key_hash(issuer)?;
+    let cert_id = CertIdAsn {
+        hash_algorithm: rasn_pkix::AlgorithmIdentifier {
+            algorithm: oid(&[1, 3, 14, 3, 2, 26]),
+            parameters: Some(Any::new(vec![0x05, 0x00])),
+        },
+        issuer_name_hash: OctetString::from(
+            hash(MessageDigest::sha1(), &issuer_name)
+                .map_err(PkiError::ossl("hashing the issuer name"))?
+                .to_vec(),
+        ),
+        issuer_key_hash: OctetString::from(key_hash),
+        serial_number: parsed.tbs_certificate.serial_number,
+    };
+    let tbs = ResponseData {
+        responder_id: ResponderId::ByKey(OctetString::from(self::key_hash(responder_cert)?)),
+        produced_at: generalized(spec.this_update)?,
+        responses: vec![SingleResponse {
+            cert_id,
+            cert_status: CertStatus::Good(()),
+            this_update: generalized(spec.this_update)?,
+            next_update: Some(generalized(spec.next_update)?),
+        }],
+    };
+    let tbs_der = rasn::der::encode(&tbs).map_err(asn1_err)?;
+    let mut signer = openssl::sign::Signer::new(MessageDigest::sha256(), responder_key)
+        .map_err(PkiError::ossl("starting an OCSP signature"))?;
+    let signature = signer
+        .sign_oneshot_to_vec(&tbs_der)
+        .map_err(PkiError::ossl("signing an OCSP response"))?;
+    let delegated = responder_cert.to_der().ok() != issuer.to_der().ok();
+    let certs = if delegated {
+        let der = responder_cert
+            .to_der()
+            .map_err(PkiError::ossl("encoding a certificate"))?;
+        Some(vec![Any::new(der)])
+    } else {
+        None
+    };
+    let basic = BasicOcspResponse {
+        tbs_response_data: tbs,
+        signature_algorithm: signature_algorithm(responder_key)?,
+        signature: BitString::from_vec(signature),
+        certs,
+    };
+    let basic_der = rasn::der::encode(&basic).map_err(asn1_err)?;
+    encode_response(ResponseStatus::Successful, Some(basic_der))
+}
+
+// RFC 6960 4.1.1, as far as a responder reads it (the other fields are decoded so that the
+// structure is checked, not used).
+
+#[derive(AsnType, Decode, Debug, Clone)]
+#[allow(dead_code)]
+struct OcspRequestAsn {
+    tbs_request: TbsRequest,
+    #[rasn(tag(explicit(0)))]
+    optional_signature: Option<Any>,
+}
+
+#[derive(AsnType, Decode, Debug, Clone)]
+#[allow(dead_code)]
+struct TbsRequest {
+    #[rasn(tag(explicit(0)))]
+    version: Option<Integer>,
+    #[rasn(tag(explicit(1)))]
+    requestor_name: Option<Any>,
+    request_list: Vec<RequestAsn>,
+    #[rasn(tag(explicit(2)))]
+    request_extensions: Option<Any>,
+}
+
+#[derive(AsnType, Decode, Debug, Clone)]
+#[allow(dead_code)]
+struct RequestAsn {
+    req_cert: CertIdAsn,
+    #[rasn(tag(explicit(0)))]
+    single_request_extensions: Option<Any>,
+}
+
+/// Whether the DER OCSP request `der` asks about `cert` issued by `issuer` (CertID with SHA-1 or
+/// SHA-256). Unreadable requests ask about nothing.
+pub fn request_asks_for(der: &[u8], cert: &X509Ref, issuer: &X509Ref) -> Result<bool, PkiError> {
+    if der.len() > MAX_OCSP_BYTES {
+        return Ok(false);
+    }
+    let Ok(req) = rasn::der::decode::<OcspRequestAsn>(der) else {
+        return Ok(false);
+    };
+    let cert_der = cert.to_der().map_err(PkiError::ossl("encoding a certificate"))?;
+    let parsed: rasn_pkix::Certificate =
+        rasn::der::decode(&cert_der).map_err(|e| PkiError::Parse(format!("certificate: {e}")))?;
+    let name = issuer
+        .subject_name()
+        .to_der()
+        .map_err(PkiError::ossl("encoding the issuer name"))?;
+    let issuer_der = issuer.to_der().map_err(PkiError::ossl("encoding a certificate"))?;
+    let issuer_parsed: rasn_pkix::Certificate =
+        rasn::der::decode(&issuer_der).map_err(|e| PkiError::Parse(format!("certificate: {e}")))?;
+    let key_bits = issuer_parsed
+        .tbs_certificate
+        .subject_public_key_info
+        .subject_public_key
+        .as_raw_slice()
+        .to_vec();
+    for r in &req.tbs_request.request_list {
+        let id = &r.req_cert;
+        let md = match id.hash_algorithm.algorithm.as_ref() {
+            [1, 3, 14, 3, 2, 26] => MessageDigest::sha1(),
+            [2, 16, 840, 1, 101, 3, 4, 2, 1] => MessageDigest::sha256(),
+            _ => continue,
+        };
+        let name_hash = hash(md, &name).map_err(PkiError::ossl("hashing the issuer name"))?;
+        let key_hash = hash(md, &key_bits).map_err(PkiError::ossl("hashing a key"))?;
+        if id.serial_number == parsed.tbs_certificate.serial_number
+            && id.issuer_name_hash.as_ref() == &name_hash[..]
+            && id.issuer_key_hash.as_ref() == &key_hash[..]
+        {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// The certificates a response carries (DER, as they are), e.g. a delegated responder's: they
+/// belong in a DSS beside the response, so validators have proof they existed in time too.
+/// Unreadable input gives none (the response itself was checked with OpenSSL before).
+pub fn response_certs(der: &[u8]) -> Vec<Vec<u8>> {
+    let Ok(outer) = rasn::der::decode::<OcspResponseAsn>(der) else {
+        return Vec::new();
+    };
+    let Some(bytes) = outer.response_bytes else {
+        return Vec::new();
+    };
+    match rasn::der::decode::<BasicOcspResponse>(&bytes.response) {
+        Ok(basic) => basic
+            .certs
+            .unwrap_or_default()
+            .into_iter()
+            .map(|c| c.as_bytes().to_vec())
+            .collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
+/// An OCSP response without a body: the responder does not answer for that certificate
+/// (RFC 6960 2.3 "unauthorized"), or the request was unreadable ("malformedRequest").
+pub fn error_response(unauthorized: bool) -> Vec<u8> {
+    let status = if unauthorized {
+        ResponseStatus::Unauthorized
+    } else {
+        ResponseStatus::MalformedRequest
+    };
+    // Encoding a two-field constant cannot fail; an empty body would still be refused by clients.
+    encode_response(status, None).unwrap_or_default()
+}
+
+fn encode_response(status: ResponseStatus, basic_der: Option<Vec<u8>>) -> Result<Vec<u8>, PkiError> {
+    let response = OcspResponseAsn {
+        response_status: status,
+        response_bytes: basic_der.map(|der| ResponseBytes {
+            // id-pkix-ocsp-basic
+            response_type: oid(&[1, 3, 6, 1, 5, 5, 7, 48, 1, 1]),
+            response: OctetString::from(der),
+        }),
+    };
+    rasn::der::encode(&response).map_err(asn1_err)
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::pki::fixtures::{openssl_cli, party, TestPki};
+    use crate::pki::fixtures::{openssl_cli, party, TestPki, T0, T_END};
     use crate::pki::issue::CertSpec;
     use std::path::Path;
     use std::process::Command;
@@ -281,6 +580,74 @@ pub(crate) mod tests {
         // Hostile bytes: errors, no panic.
         for cut in [0, 5, revoked.len() / 2, revoked.len() - 1] {
             assert!(check_signature_only(&revoked[..cut], &pki.signer.cert, &pki.inter.cert).is_err());
+        }
+    }
+
+    #[test]
+    fn issued_responses_are_accepted_by_openssl() {
+        let pki = TestPki::new();
+        let roots = [pki.root.cert.clone()];
+        let helpers = [pki.inter.cert.clone()];
+        let t = time::macros::datetime!(2030-01-01 0:00 UTC);
+        let spec = OcspSpec {
+            this_update: t,
+            next_update: t + time::Duration::days(7),
+        };
+        let der = issue_response(
+            &spec,
+            &pki.signer.cert,
+            &pki.inter.cert,
+            (&pki.inter.cert, &pki.inter.key),
+        )
+        .unwrap();
+        assert!(response_certs(&der).is_empty());
+        // OpenSSL parses it, verifies the issuer's signature and finds the certificate by CertID.
+        let a = check_response(&der, &pki.signer.cert, &pki.inter.cert, &roots, &helpers, t)
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            a,
+            OcspAnswer {
+                status: OcspCertState::Good,
+                this_update: t,
+                next_update: Some(t + time::Duration::days(7)),
+            }
+        );
+        assert_eq!(
+            check_response(&der, &pki.tsa.cert, &pki.inter.cert, &roots, &helpers, t).unwrap(),
+            None
+        );
+        // Signed by the wrong key: refused.
+        let forged = issue_response(
+            &spec,
+            &pki.signer.cert,
+            &pki.inter.cert,
+            (&pki.inter.cert, &pki.root.key),
+        )
+        .unwrap();
+        assert!(check_response(&forged, &pki.signer.cert, &pki.inter.cert, &roots, &helpers, t).is_err());
+        // A delegated responder: its certificate travels in the response and is handed on.
+        let responder = party(&CertSpec::ocsp_responder("OCSP 応答者", T0, T_END), Some(&pki.inter));
+        let der = issue_response(
+            &spec,
+            &pki.signer.cert,
+            &pki.inter.cert,
+            (&responder.cert, &responder.key),
+        )
+        .unwrap();
+        let a = check_response(&der, &pki.signer.cert, &pki.inter.cert, &roots, &helpers, t)
+            .unwrap()
+            .unwrap();
+        assert_eq!(a.status, OcspCertState::Good);
+        assert_eq!(response_certs(&der), vec![responder.cert.to_der().unwrap()]);
+        // A request (OpenSSL's) is matched to the certificate it asks about.
+        let req = request_der(&pki.signer.cert, &pki.inter.cert).unwrap();
+        assert!(request_asks_for(&req, &pki.signer.cert, &pki.inter.cert).unwrap());
+        assert!(!request_asks_for(&req, &pki.tsa.cert, &pki.inter.cert).unwrap());
+        assert!(!request_asks_for(&req, &pki.signer.cert, &pki.root.cert).unwrap());
+        assert!(!request_asks_for(&req[..req.len() / 2], &pki.signer.cert, &pki.inter.cert).unwrap());
+        for unauthorized in [true, false] {
+            assert!(check_signature_only(&error_response(unauthorized), &pki.signer.cert, &pki.inter.cert).is_err());
         }
     }
 }

@@ -1,5 +1,6 @@
 //! The HTTP face of a time stamper for `hozon tsa serve`: POST `/` or `/tsa` answers RFC 3161
-//! queries, GET `/crl/<name>` serves CRL files from one folder (the demo PKI's), GET `/health`.
+//! queries, GET `/crl/<name>` serves CRL files from one folder (the demo PKI's), POST `/ocsp`
+//! answers OCSP requests (the demo PKI's responder), GET `/health`.
 //! Meant for loopback use with the demo PKI; single-threaded, bounded request bodies.
 
 use std::io::Read;
@@ -15,6 +16,9 @@ use super::{TimeStamper, TspError};
 
 /// Largest request body read (a query is about 100 bytes).
 const MAX_QUERY_BYTES: u64 = 64 * 1024;
+
+/// Turns a DER OCSP request into a DER OCSP response.
+pub type OcspAnswerer<'a> = dyn Fn(&[u8]) -> Vec<u8> + 'a;
 
 /// A bound listener, ready to `run`.
 pub struct TsaServer {
@@ -58,9 +62,20 @@ impl TsaServer {
 
     /// Serve until `stop` becomes true.
     pub fn run(&self, tsa: Arc<dyn TimeStamper>, crl_dir: Option<&Path>, stop: &AtomicBool) {
+        self.run_with_ocsp(tsa, crl_dir, None, stop)
+    }
+
+    /// `run`, also answering OCSP requests on `/ocsp` with `ocsp` (request DER → response DER).
+    pub fn run_with_ocsp(
+        &self,
+        tsa: Arc<dyn TimeStamper>,
+        crl_dir: Option<&Path>,
+        ocsp: Option<&OcspAnswerer<'_>>,
+        stop: &AtomicBool,
+    ) {
         while !stop.load(Ordering::Relaxed) {
             match self.server.recv_timeout(Duration::from_millis(200)) {
-                Ok(Some(req)) => handle(req, tsa.as_ref(), crl_dir),
+                Ok(Some(req)) => handle(req, tsa.as_ref(), crl_dir, ocsp),
                 Ok(None) => {}
                 Err(_) => std::thread::sleep(Duration::from_millis(50)),
             }
@@ -68,25 +83,49 @@ impl TsaServer {
     }
 }
 
-fn handle(mut req: Request, tsa: &dyn TimeStamper, crl_dir: Option<&Path>) {
+fn content_type(req: &Request) -> String {
+    req.headers()
+        .iter()
+        .find(|h| h.field.equiv("Content-Type"))
+        .map(|h| {
+            h.value
+                .as_str()
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        })
+        .unwrap_or_default()
+}
+
+/// The request body, or None when it is larger than `MAX_QUERY_BYTES` or unreadable.
+fn bounded_body(req: &mut Request) -> Option<Vec<u8>> {
+    let mut body = Vec::new();
+    let read = req.as_reader().take(MAX_QUERY_BYTES + 1).read_to_end(&mut body);
+    (read.is_ok() && body.len() as u64 <= MAX_QUERY_BYTES).then_some(body)
+}
+
+fn handle(mut req: Request, tsa: &dyn TimeStamper, crl_dir: Option<&Path>, ocsp: Option<&OcspAnswerer<'_>>) {
     let path = req.url().split('?').next().unwrap_or("").to_string();
     match (req.method().clone(), path.as_str()) {
+        (Method::Post, "/ocsp") => {
+            let Some(answer) = ocsp else {
+                return reply(req, 404, "text/plain", b"no OCSP responder\n".to_vec());
+            };
+            if content_type(&req) != "application/ocsp-request" {
+                return reply(req, 415, "text/plain", b"expected application/ocsp-request\n".to_vec());
+            }
+            match bounded_body(&mut req) {
+                Some(body) => {
+                    let der = answer(&body);
+                    reply(req, 200, "application/ocsp-response", der)
+                }
+                None => reply(req, 413, "text/plain", b"request too large or unreadable\n".to_vec()),
+            }
+        }
         (Method::Post, "/" | "/tsa") => {
-            let ctype = req
-                .headers()
-                .iter()
-                .find(|h| h.field.equiv("Content-Type"))
-                .map(|h| {
-                    h.value
-                        .as_str()
-                        .split(';')
-                        .next()
-                        .unwrap_or("")
-                        .trim()
-                        .to_ascii_lowercase()
-                })
-                .unwrap_or_default();
-            if ctype != "application/timestamp-query" {
+            if content_type(&req) != "application/timestamp-query" {
                 return reply(
                     req,
                     415,
@@ -94,11 +133,9 @@ fn handle(mut req: Request, tsa: &dyn TimeStamper, crl_dir: Option<&Path>) {
                     b"expected application/timestamp-query\n".to_vec(),
                 );
             }
-            let mut body = Vec::new();
-            let read = req.as_reader().take(MAX_QUERY_BYTES + 1).read_to_end(&mut body);
-            if read.is_err() || body.len() as u64 > MAX_QUERY_BYTES {
+            let Some(body) = bounded_body(&mut req) else {
                 return reply(req, 413, "text/plain", b"request too large or unreadable\n".to_vec());
-            }
+            };
             let answer = tsa.respond(&body);
             reply(req, 200, "application/timestamp-reply", answer)
         }
@@ -186,7 +223,54 @@ mod tests {
             .send()
             .unwrap();
         assert_eq!(r.status().as_u16(), 413);
+        // Without a responder there is no OCSP.
+        let r = http
+            .post(format!("http://127.0.0.1:{port}/ocsp"))
+            .header("Content-Type", "application/ocsp-request")
+            .body("x")
+            .send()
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 404);
 
+        stop.store(true, Ordering::Relaxed);
+        handle.join().unwrap();
+    }
+
+    #[test]
+    fn answers_ocsp_requests_with_the_responder() {
+        let ca = test_pki::ca("CA");
+        let key = test_pki::key(KeyKind::P256);
+        let cert = test_pki::issue(&ca, &key, "組込み TSA", Usage::Tsa);
+        let tsa: Arc<dyn TimeStamper> =
+            Arc::new(BuiltinTsa::new(key, cert, vec![ca.cert.clone()], Arc::new(SystemClock)).unwrap());
+        let server = TsaServer::bind("127.0.0.1:0").unwrap();
+        let port = server.local_addr().unwrap().port();
+        let stop = Arc::new(AtomicBool::new(false));
+        let s2 = stop.clone();
+        let handle = std::thread::spawn(move || {
+            let answer = |req: &[u8]| [b"answer to ".as_slice(), req].concat();
+            server.run_with_ocsp(tsa, None, Some(&answer), &s2)
+        });
+        let http = reqwest::blocking::Client::new();
+        let post = |ctype: &str, body: Vec<u8>| {
+            http.post(format!("http://127.0.0.1:{port}/ocsp"))
+                .header("Content-Type", ctype)
+                .body(body)
+                .send()
+                .unwrap()
+        };
+        let r = post("application/ocsp-request", b"req".to_vec());
+        assert_eq!(r.status().as_u16(), 200);
+        assert_eq!(
+            r.headers().get("content-type").unwrap().to_str().unwrap(),
+            "application/ocsp-response"
+        );
+        assert_eq!(r.bytes().unwrap().as_ref(), b"answer to req");
+        assert_eq!(post("text/plain", b"req".to_vec()).status().as_u16(), 415);
+        assert_eq!(
+            post("application/ocsp-request", vec![0u8; 70 * 1024]).status().as_u16(),
+            413
+        );
         stop.store(true, Ordering::Relaxed);
         handle.join().unwrap();
     }
