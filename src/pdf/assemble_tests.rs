@@ -250,50 +250,6 @@ fn bad_requests_are_refused() {
     assert_eq!(assemble(&[p], &fixtures::meta()).unwrap_err().code(), "invalid-image");
 }
 
-/// Timing probe (run with `--ignored --nocapture`): a ~2 MB A4 JPEG page, assembled and signed.
-#[test]
-#[ignore]
-fn timing_of_a_two_megabyte_page() {
-    let mut jpg = fixtures::jpeg(2480, 3508, true);
-    // Pad to ~2 MB with a COM segment chain so the size is realistic.
-    let mut padded = jpg[..2].to_vec();
-    while padded.len() + jpg.len() < 2_000_000 {
-        padded.extend_from_slice(&[0xFF, 0xFE, 0xFF, 0xF0]);
-        padded.extend(std::iter::repeat_n(b'x', 0xFFEE));
-    }
-    padded.extend_from_slice(&jpg[2..]);
-    jpg = padded;
-    let page = ImagePage {
-        data: &jpg,
-        kind: ImageKind::Jpeg,
-        dpi_x: 300.0,
-        dpi_y: 300.0,
-    };
-    let t = std::time::Instant::now();
-    let n = 50;
-    for _ in 0..n {
-        std::hint::black_box(assemble(&[page], &fixtures::meta()).unwrap());
-    }
-    let per_assemble = t.elapsed() / n;
-    let pdf = assemble(&[page], &fixtures::meta()).unwrap();
-    let req = crate::pdf::signature::tests::request(crate::pdf::SigKind::Cades);
-    let t = std::time::Instant::now();
-    for _ in 0..n {
-        let p = crate::pdf::prepare_signature(pdf.clone(), &req).unwrap();
-        std::hint::black_box(p.finish(&[0x30, 0x00]).unwrap());
-    }
-    let per_sign = t.elapsed() / n;
-    let t = std::time::Instant::now();
-    for _ in 0..n {
-        std::hint::black_box(crate::pdf::read_signatures(&pdf).unwrap());
-    }
-    eprintln!(
-        "{} bytes: assemble {per_assemble:?}, prepare+finish {per_sign:?} (incl. clone), read {:?}",
-        pdf.len(),
-        t.elapsed() / n
-    );
-}
-
 /// TIFF flavours written by Pillow (libtiff): bilevel (raw, LZW, PackBits, G4), gray,
 /// RGB (Deflate) and CMYK. pdfimages must render each exactly as Pillow reads the source.
 #[test]
