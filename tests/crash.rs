@@ -576,18 +576,25 @@ fn renew_survives_sigkill_at_random_moments() {
     assert!(killed >= trials, "only {killed} kills landed in {trials} trials");
 }
 
-/// `hozon ingest` killed at each of its crash points in turn (and, every other trial, killed
-/// again at the rerun's first point, which is inside recovery when there is anything to settle).
-#[test]
-fn ingest_survives_a_crash_at_every_step() {
-    let fx = Fixture::new();
+/// Kill a run at each of its crash points in turn: for k = 1, 2, … a fresh trial (`prepare`
+/// gives its archive and arguments) is killed at its k-th point, checked (`interrupted`), every
+/// other trial killed once more at the rerun's first point (inside recovery when there is
+/// anything to settle) and checked again, then rerun to completion (`rerun`). Ends when a run
+/// passes every point; returns how many points there were.
+fn crash_at_every_step(
+    fx: &Fixture,
+    first_trial: u64,
+    env: &[(&str, &str)],
+    prepare: impl Fn(&Path) -> (PathBuf, Vec<String>),
+    interrupted: impl Fn(u64, &Path, &Path),
+    rerun: impl Fn(u64, &Path, &Path, &[&str]),
+) -> u64 {
     let mut k = 1;
     loop {
-        let dir = fx.trial_dir(3000 + k);
-        let out = dir.join("archive");
-        let cfg = dir.join("hozon.toml");
-        let args = ingest_args(&cfg, &fx.input, &out);
-        let o = crash_at(&dir, &args, &[], k);
+        let dir = fx.trial_dir(first_trial + k);
+        let (out, args) = prepare(&dir);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let o = crash_at(&dir, &args, env, k);
         if o.status.signal().is_none() {
             assert_eq!(
                 o.status.code(),
@@ -595,77 +602,80 @@ fn ingest_survives_a_crash_at_every_step() {
                 "crash point {k}: a run past every point\n{}",
                 text(&o)
             );
-            break;
+            return k - 1;
         }
         assert_eq!(o.status.signal(), Some(9), "crash point {k}\n{}", text(&o));
-        assert_interrupted_state(k, &dir, &out);
+        interrupted(k, &dir, &out);
         if k % 2 == 0 {
-            let o = crash_at(&dir, &args, &[], 1);
+            let o = crash_at(&dir, &args, env, 1);
             if o.status.signal().is_some() {
-                assert_interrupted_state(k, &dir, &out);
+                interrupted(k, &dir, &out);
             }
         }
-        let o = run_ingest(&dir, &fx.input, &out, &[]);
-        assert_eq!(o.status.code(), Some(0), "crash point {k}: rerun failed\n{}", text(&o));
-        assert_settled(k, &dir, &out, fx.documents);
+        rerun(k, &dir, &out, &args);
         std::fs::remove_dir_all(&dir).unwrap();
         k += 1;
     }
+}
+
+/// `hozon ingest` killed at each of its crash points in turn.
+#[test]
+fn ingest_survives_a_crash_at_every_step() {
+    let fx = Fixture::new();
+    let points = crash_at_every_step(
+        &fx,
+        3000,
+        &[],
+        |dir| {
+            let out = dir.join("archive");
+            let args = ingest_args(&dir.join("hozon.toml"), &fx.input, &out)
+                .into_iter()
+                .map(String::from)
+                .collect();
+            (out, args)
+        },
+        assert_interrupted_state,
+        |k, dir, out, _| {
+            let o = run_ingest(dir, &fx.input, out, &[]);
+            assert_eq!(o.status.code(), Some(0), "crash point {k}: rerun failed\n{}", text(&o));
+            assert_settled(k, dir, out, fx.documents);
+        },
+    );
     // group commit: each file's fsync and rename are points of their own; the group's rows,
     // folder fsyncs and audit write are one point each per group
     assert!(
-        k > 2 * fx.documents as u64 + 3,
-        "only {} crash points in an ingest of {} documents",
-        k - 1,
+        points > 2 * fx.documents as u64 + 2,
+        "only {points} crash points in an ingest of {} documents",
         fx.documents
     );
-    eprintln!("crash: ingest killed at each of its {} crash points", k - 1);
+    eprintln!("crash: ingest killed at each of its {points} crash points");
 }
 
-/// `hozon renew` killed at each of its crash points in turn, then rerun (every other trial
-/// killed once more at the rerun's first point, inside recovery).
+/// `hozon renew` killed at each of its crash points in turn.
 #[test]
 fn renew_survives_a_crash_at_every_step() {
     let fx = Fixture::new();
     let (template, before) = renew_template(&fx);
-    let later = [("HOZON_SIMULATED_TIME", LATER)];
-    let mut k = 1;
-    loop {
-        let dir = fx.trial_dir(4000 + k);
-        let out = dir.join("archive");
-        copy_tree(&template, &out);
-        let args = renew_args(&dir.join("hozon.toml"), &out);
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let o = crash_at(&dir, &args, &later, k);
-        if o.status.signal().is_none() {
-            assert_eq!(
-                o.status.code(),
-                Some(0),
-                "crash point {k}: a run past every point\n{}",
-                text(&o)
-            );
-            break;
-        }
-        assert_eq!(o.status.signal(), Some(9), "crash point {k}\n{}", text(&o));
-        assert_renew_interrupted(k, &dir, &out, &before);
-        if k % 2 == 0 {
-            let o = crash_at(&dir, &args, &later, 1);
-            if o.status.signal().is_some() {
-                assert_renew_interrupted(k, &dir, &out, &before);
-            }
-        }
-        rerun_renew(k, &dir, &out, &args, fx.documents);
-        std::fs::remove_dir_all(&dir).unwrap();
-        k += 1;
-    }
+    let points = crash_at_every_step(
+        &fx,
+        4000,
+        &[("HOZON_SIMULATED_TIME", LATER)],
+        |dir| {
+            let out = dir.join("archive");
+            copy_tree(&template, &out);
+            let args = renew_args(&dir.join("hozon.toml"), &out);
+            (out, args)
+        },
+        |k, dir, out| assert_renew_interrupted(k, dir, out, &before),
+        |k, dir, out, args| rerun_renew(k, dir, out, args, fx.documents),
+    );
     // pending hash, temp file, rename, audit entry: at least four points per document
     assert!(
-        k > 4 * fx.documents as u64,
-        "only {} crash points in a renewal of {} documents",
-        k - 1,
+        points >= 4 * fx.documents as u64,
+        "only {points} crash points in a renewal of {} documents",
         fx.documents
     );
-    eprintln!("crash: renew killed at each of its {} crash points", k - 1);
+    eprintln!("crash: renew killed at each of its {points} crash points");
 }
 
 /// Regression (found by the crash harness's fixture): the same scans twice in one run. The second
