@@ -570,7 +570,7 @@ fn archive_checked(
     let pdf_bytes = build_pdf(checked, &meta)?;
 
     let wants_signature = profile.signature == Requirement::Required || profile.level >= Level::BB;
-    let (pdf_bytes, sig_token, newest, level) = if wants_signature {
+    let (pdf_bytes, sig_token, newest, level, prefix) = if wants_signature {
         let fields = SignatureFields {
             name: Some(
                 sidecar
@@ -610,9 +610,10 @@ fn archive_checked(
             newest = Some(t);
             level = Level::BLTA;
         }
-        (bytes, signed.token, newest, Some(level))
+        // Every later revision is appended, so the signed prefix's hash state stays good.
+        (bytes, signed.token, newest, Some(level), signed.prefix)
     } else {
-        (pdf_bytes, None, None, None)
+        (pdf_bytes, None, None, None, None)
     };
     if profile.timestamp == Requirement::Required && sig_token.is_none() {
         return Err(reason(
@@ -652,7 +653,9 @@ fn archive_checked(
     if ctx.archive.is_none() {
         return Err(reason("internal", "no archive open"));
     }
-    let doc = store::prepare_new(&ctx.opts.out, row, &pdf_bytes, &now).map_err(|e| reason(e.code(), e.to_string()))?;
+    let sha256 = prefix.and_then(|p| p.finish(&pdf_bytes));
+    let doc = store::prepare_new_hashed(&ctx.opts.out, row, &pdf_bytes, sha256, &now)
+        .map_err(|e| reason(e.code(), e.to_string()))?;
     Ok(Some(doc))
 }
 

@@ -234,7 +234,8 @@ impl Catalog {
 
     pub fn set_status(&self, id: &str, status: &str) -> Result<(), CatalogError> {
         self.conn
-            .execute("UPDATE documents SET status = ?1 WHERE id = ?2", params![status, id])
+            .prepare_cached("UPDATE documents SET status = ?1 WHERE id = ?2")
+            .and_then(|mut st| st.execute(params![status, id]))
             .map_err(|e| self.err(e))?;
         Ok(())
     }
@@ -256,9 +257,10 @@ impl Catalog {
 
     pub fn get(&self, id: &str) -> Result<Option<Row>, CatalogError> {
         let sql = format!("SELECT {COLUMNS} FROM documents WHERE id = ?1");
+        // Cached: ingest asks once per document; preparing the statement cost more than the look-up.
         self.conn
-            .query_row(&sql, params![id], row_from_sql)
-            .optional()
+            .prepare_cached(&sql)
+            .and_then(|mut st| st.query_row(params![id], row_from_sql).optional())
             .map_err(|e| self.err(e))
     }
 

@@ -462,10 +462,22 @@ impl DurableDocument {
 /// The heavy half of storing: hash `pdf` into the row (status `writing`, hash, size) and write
 /// it beside its final path in archive `root`. Needs no lock: the temp name is unique and never
 /// an archive file (an interrupted run's temps are removed on the next open).
-pub fn prepare_new(root: &Path, mut row: Row, pdf: &[u8], now: &str) -> Result<NewDocument, ArchiveError> {
+pub fn prepare_new(root: &Path, row: Row, pdf: &[u8], now: &str) -> Result<NewDocument, ArchiveError> {
+    prepare_new_hashed(root, row, pdf, None, now)
+}
+
+/// `prepare_new` with the file's SHA-256 when the caller already has it (ingest continues the
+/// signature's hash over the pages instead of hashing them again).
+pub fn prepare_new_hashed(
+    root: &Path,
+    mut row: Row,
+    pdf: &[u8],
+    sha256: Option<[u8; 32]>,
+    now: &str,
+) -> Result<NewDocument, ArchiveError> {
     let path =
         layout::resolve(root, &row.archive_path).ok_or_else(|| ArchiveError::UnsafePath(row.archive_path.clone()))?;
-    row.archive_sha256 = sha256_hex(pdf);
+    row.archive_sha256 = sha256.map_or_else(|| sha256_hex(pdf), hex::encode);
     row.archive_size = pdf.len() as u64;
     row.status = STATUS_WRITING.into();
     let file = atomic::write_temp(&path, pdf).map_err(|source| ArchiveError::Io { path, source })?;

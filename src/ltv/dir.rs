@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use openssl::pkey::{PKey, Private};
 use openssl::x509::X509;
+use time::OffsetDateTime;
 
 use super::{RevError, RevocationSource};
 use crate::clock::Clock;
@@ -112,7 +113,15 @@ pub struct DemoRevocationSource {
     responder: (X509, PKey<Private>),
     clock: Arc<dyn Clock>,
     crls: DirRevocationSource,
+    /// Responses per certificate (DER) with the clock time they were made: like an RFC 5019
+    /// responder, one response serves every request for a short while instead of an RSA
+    /// signature per document (that was a fifth of an ingest's CPU).
+    made: Mutex<HashMap<Vec<u8>, (OffsetDateTime, Option<Vec<u8>>)>>,
 }
+
+/// How long a made response is handed out again. Its thisUpdate is backdated by minutes, so
+/// it still predates every signature made while it is reused.
+const OCSP_REUSE: time::Duration = time::Duration::seconds(60);
 
 impl DemoRevocationSource {
     pub fn new(demo: &DemoPki, clock: Arc<dyn Clock>) -> DemoRevocationSource {
@@ -121,6 +130,7 @@ impl DemoRevocationSource {
             responder: (demo.ocsp_certificate.clone(), demo.ocsp_key.clone()),
             clock,
             crls: DirRevocationSource::new(&demo.crl_dir),
+            made: Mutex::new(HashMap::new()),
         }
     }
 }
@@ -131,9 +141,26 @@ impl RevocationSource for DemoRevocationSource {
     }
 
     fn ocsp_for(&self, cert: &X509, _issuer: &X509) -> Result<Option<Vec<u8>>, RevError> {
-        let (responder, key) = &self.responder;
-        crate::pki::demo::ocsp_response(&self.root, (responder, key), cert, self.clock.now())
-            .map_err(|e| RevError::Unusable(format!("demo OCSP: {e}")))
+        let now = self.clock.now();
+        let key = cert.to_der().unwrap_or_default();
+        let fresh = |made: OffsetDateTime| made <= now && now < made + OCSP_REUSE;
+        if let Some((made, der)) = self.made.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
+            if fresh(*made) {
+                return Ok(der.clone());
+            }
+        }
+        let (responder, key_pair) = &self.responder;
+        let der = crate::pki::demo::ocsp_response(&self.root, (responder, key_pair), cert, now)
+            .map_err(|e| RevError::Unusable(format!("demo OCSP: {e}")))?;
+        // Near the certificate's end a response's nextUpdate is cut short: make those afresh.
+        let far_from_end = openssl::asn1::Asn1Time::from_unix((now + time::Duration::hours(2)).unix_timestamp())
+            .is_ok_and(|t| cert.not_after() > t);
+        let mut made = self.made.lock().unwrap_or_else(|p| p.into_inner());
+        made.retain(|_, (t, _)| fresh(*t));
+        if far_from_end {
+            made.insert(key, (now, der.clone()));
+        }
+        Ok(der)
     }
 }
 
@@ -171,5 +198,40 @@ mod tests {
             missing.crls_for(&pki.signer.cert, &pki.inter.cert).unwrap_err().code(),
             "rev-io"
         );
+    }
+}
+
+#[cfg(test)]
+mod demo_tests {
+    use super::*;
+    use std::sync::atomic::{AtomicI64, Ordering};
+
+    /// A clock the test moves by hand (seconds after a fixed start).
+    struct Hand(AtomicI64);
+    impl Clock for Hand {
+        fn now(&self) -> OffsetDateTime {
+            time::macros::datetime!(2026-11-27 09:00 UTC) + time::Duration::seconds(self.0.load(Ordering::SeqCst))
+        }
+    }
+
+    #[test]
+    fn demo_ocsp_responses_are_reused_for_a_minute_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let clock = Arc::new(Hand(AtomicI64::new(0)));
+        let demo = DemoPki::ensure(dir.path(), "http://127.0.0.1:9", clock.as_ref()).unwrap();
+        let src = DemoRevocationSource::new(&demo, clock.clone());
+        let (signer, tsa) = (&demo.signer_certificate, &demo.tsa_certificate);
+        let first = src.ocsp_for(signer, &demo.root).unwrap().expect("a response");
+        clock.0.store(59, Ordering::SeqCst);
+        assert_eq!(src.ocsp_for(signer, &demo.root).unwrap().as_ref(), Some(&first), "reused within the minute");
+        let other = src.ocsp_for(tsa, &demo.root).unwrap().expect("a response");
+        assert_ne!(other, first, "each certificate gets its own response");
+        let answer = crate::pki::ocsp::check_signature_only(&other, tsa, &demo.root).unwrap().expect("answers for the TSA");
+        assert_eq!(answer.this_update, clock.now() - time::Duration::minutes(10), "made at the clock's time, backdated");
+        clock.0.store(60, Ordering::SeqCst);
+        let later = src.ocsp_for(signer, &demo.root).unwrap().expect("a response");
+        assert_ne!(later, first, "made afresh after a minute");
+        clock.0.store(30, Ordering::SeqCst);
+        assert_ne!(src.ocsp_for(signer, &demo.root).unwrap().expect("a response"), later, "a clock set back is not trusted with newer responses");
     }
 }

@@ -33,7 +33,7 @@ mod pages;
 mod reader;
 
 #[cfg(test)]
-mod fixtures;
+pub(crate) mod fixtures;
 #[cfg(test)]
 mod interop_tests;
 #[cfg(test)]

@@ -237,10 +237,14 @@ impl<'a> Parser<'a> {
     fn parse_hex(&mut self) -> Result<Vec<u8>, PdfError> {
         self.pos += 1; // '<'
         let rest = self.src.get(self.pos..).unwrap_or(&[]);
-        let end = rest
-            .iter()
-            .position(|&b| b == b'>')
-            .ok_or_else(|| malformed("unterminated hex string"))?;
+        let end = memchr::memchr(b'>', rest).ok_or_else(|| malformed("unterminated hex string"))?;
+        // Signature /Contents are tens of KB of hex without white space: decode those in one go.
+        if end % 2 == 0 {
+            if let Some(out) = decode_hex_pairs(&rest[..end]) {
+                self.pos += end + 1;
+                return Ok(out);
+            }
+        }
         let mut out = Vec::with_capacity(end / 2 + 1);
         let mut pending: Option<u8> = None;
         for &c in &rest[..end] {
@@ -329,6 +333,36 @@ pub fn parse_indirect(src: &[u8], offset: usize) -> Result<Indirect, PdfError> {
     Ok(Indirect::Plain(id, obj))
 }
 
+/// Value of each hex digit; 0xFF for anything else.
+const HEX: [u8; 256] = {
+    let mut t = [0xFF; 256];
+    let mut i = 0;
+    while i < 10 {
+        t[b'0' as usize + i] = i as u8;
+        i += 1;
+    }
+    let mut i = 0;
+    while i < 6 {
+        t[b'a' as usize + i] = 10 + i as u8;
+        t[b'A' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    t
+};
+
+/// Hex digits in pairs, nothing else (`None` otherwise): a table look-up per digit, since a
+/// signature's /Contents is read for every file verified.
+fn decode_hex_pairs(s: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(s.len() / 2);
+    let mut bad = 0u8;
+    for pair in s.chunks_exact(2) {
+        let (h, l) = (HEX[usize::from(pair[0])], HEX[usize::from(pair[1])]);
+        bad |= h | l;
+        out.push(h << 4 | (l & 0x0F));
+    }
+    (bad & 0xF0 == 0 && s.len() % 2 == 0).then_some(out)
+}
+
 pub fn hex_val(c: u8) -> Option<u8> {
     match c {
         b'0'..=b'9' => Some(c - b'0'),
@@ -351,6 +385,25 @@ mod tests {
 
     fn obj(s: &str) -> Result<Object, PdfError> {
         Parser::new(s.as_bytes(), 0).parse_object(0)
+    }
+
+    #[test]
+    fn hex_strings_decode_alike_on_the_fast_and_the_slow_path() {
+        let all: Vec<u8> = (0..=255).collect();
+        for text in [hex::encode(&all), hex::encode_upper(&all)] {
+            assert_eq!(obj(&format!("<{text}>")).unwrap().as_string(), Some(&all[..]));
+            // White space and an odd digit count take the slow path, with the same bytes.
+            let spaced = format!("<{} {}0>", &text[..10], &text[10..]);
+            let mut want = all.clone();
+            want.push(0);
+            assert_eq!(obj(&spaced).unwrap().as_string(), Some(&want[..]));
+        }
+        assert_eq!(obj("<4>").unwrap().as_string(), Some(&b"@"[..]));
+        assert_eq!(obj("<>").unwrap().as_string(), Some(&b""[..]));
+        for bad in ["<4g>", "<g4>", "<41:2>", "<00\u{1}41>"] {
+            assert_eq!(obj(bad).unwrap_err().code(), obj("<zz>").unwrap_err().code(), "{bad}");
+        }
+        assert!(obj("<4142").is_err(), "unterminated");
     }
 
     #[test]

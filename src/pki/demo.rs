@@ -230,8 +230,8 @@ impl DemoPki {
             self.reissued.push("signer");
         }
         // Demo folders made before the pharmacist existed gain one here; later it renews like the signer.
-        let pharmacist_ok = match open_p12(&p.pharmacist_p12, &p.pharmacist_pass) {
-            Ok((_, cert, _)) => !needs_renewal(&cert, now, lt.signer_margin)?,
+        let pharmacist_ok = match p12_certificate(&p.pharmacist_p12, &p.pharmacist_pass, &p.pharmacist_pem) {
+            Ok(cert) => !needs_renewal(&cert, now, lt.signer_margin)?,
             Err(_) => false,
         };
         if !pharmacist_ok {
@@ -521,7 +521,7 @@ fn load(dir: &Path) -> Result<DemoPki, PkiError> {
             missing: "root.key matching root.pem".into(),
         });
     }
-    let (_, signer, _) = open_p12(&p.signer_p12, &p.signer_pass)?;
+    let signer = p12_certificate(&p.signer_p12, &p.signer_pass, &p.signer_pem)?;
     // A missing or mismatched responder (folders from before it existed, a crash while
     // replacing it) loads as expired: `renew` then issues one.
     let responder = if p.ocsp_key.is_file() && p.ocsp_cert.is_file() {
@@ -583,6 +583,21 @@ fn expired_placeholder(key: &PKeyRef<Private>) -> Result<X509, PkiError> {
         key,
         None,
     )
+}
+
+/// The certificate in a PKCS#12, read from its public PEM copy when that was written no
+/// earlier than the PKCS#12 (they are written in that order): decrypting a PKCS#12 costs a
+/// password-based key derivation, on every start of every command.
+fn p12_certificate(p12: &Path, pass_file: &Path, pem: &Path) -> Result<X509, PkiError> {
+    let modified = |f: &Path| fs::metadata(f).and_then(|m| m.modified()).ok();
+    if let (Some(p), Some(c)) = (modified(p12), modified(pem)) {
+        if c >= p {
+            if let Ok(cert) = read_cert(pem) {
+                return Ok(cert);
+            }
+        }
+    }
+    open_p12(p12, pass_file).map(|(_, cert, _)| cert)
 }
 
 fn open_p12(p12: &Path, pass_file: &Path) -> Result<(PKey<Private>, X509, Vec<X509>), PkiError> {

@@ -371,11 +371,61 @@ pub fn check_signer_before_signing(
 /// Path from `cert` to a root, by OpenSSL. First at time `at`; when that fails, again without
 /// time checks, so that an expired path still yields its chain (times are judged separately).
 fn build_chain(cert: &X509, extra: &[X509], trust: &TrustStore, at: OffsetDateTime) -> Result<Vec<X509>, String> {
+    let key = path_key(cert, extra, trust);
+    if let Some(chain) = key.and_then(|k| remembered_path(&k, at)) {
+        return Ok(chain);
+    }
     let at_time = verify_with_openssl(cert, extra, trust, Some(at)).map_err(|e| format!("OpenSSL: {e}"))?;
     if let Ok(chain) = at_time {
+        if let Some(k) = key {
+            remember_path(k, &chain);
+        }
         return Ok(chain);
     }
     verify_with_openssl(cert, extra, trust, None).map_err(|e| format!("OpenSSL: {e}"))?
+}
+
+/// Paths OpenSSL verified, by (certificate, helpers, trust store): a batch validates the same
+/// few certificates at a different time T for every file, and building a store and a path
+/// each time was a tenth of `hozon verify`. A remembered path is reused at T only when every
+/// certificate on it is within its validity at T, which is all that OpenSSL's check at T adds
+/// to the (time-free) signatures it already verified. Only successes are kept.
+static PATHS: Mutex<Vec<([u8; 32], Vec<X509>)>> = Mutex::new(Vec::new());
+const PATHS_MAX: usize = 64;
+
+fn path_key(cert: &X509, extra: &[X509], trust: &TrustStore) -> Option<[u8; 32]> {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    let groups: [&[X509]; 4] = [std::slice::from_ref(cert), extra, &trust.roots, &trust.intermediates];
+    for group in groups {
+        h.update((group.len() as u64).to_be_bytes());
+        for c in group {
+            let der = c.to_der().ok()?;
+            h.update((der.len() as u64).to_be_bytes());
+            h.update(&der);
+        }
+    }
+    Some(h.finalize().into())
+}
+
+fn remembered_path(key: &[u8; 32], at: OffsetDateTime) -> Option<Vec<X509>> {
+    let paths = PATHS.lock().unwrap_or_else(|p| p.into_inner());
+    let (_, chain) = paths.iter().find(|(k, _)| k == key)?;
+    let valid_at = |c: &X509| {
+        matches!((to_offset(c.not_before()), to_offset(c.not_after())), (Ok(nb), Ok(na)) if nb <= at && at <= na)
+    };
+    chain.iter().all(valid_at).then(|| chain.clone())
+}
+
+fn remember_path(key: [u8; 32], chain: &[X509]) {
+    let mut paths = PATHS.lock().unwrap_or_else(|p| p.into_inner());
+    if paths.iter().any(|(k, _)| *k == key) {
+        return;
+    }
+    if paths.len() >= PATHS_MAX {
+        paths.remove(0);
+    }
+    paths.push((key, chain.to_vec()));
 }
 
 type Verdict = Result<Vec<X509>, String>;
@@ -767,6 +817,26 @@ mod tests {
             "{:?}",
             r.status
         );
+    }
+
+    /// A path OpenSSL built once is reused only at times when all of it is valid, and only for
+    /// the same certificate, helpers and trust store.
+    #[test]
+    fn remembered_paths_are_reused_only_inside_their_validity() {
+        let pki = TestPki::new();
+        let helpers = [pki.inter.cert.clone()];
+        let r = check(&pki, &pki.signer.cert, MID, &RevocationData::default(), Usage::DocumentSigning, false);
+        assert_eq!(r.status, PathStatus::Valid);
+        let key = path_key(&pki.signer.cert, &helpers, &trust(&pki)).unwrap();
+        assert_eq!(remembered_path(&key, MID + Duration::days(30)).map(|c| c.len()), Some(3));
+        assert!(remembered_path(&key, datetime!(2027-01-01 0:00:01 UTC)).is_none(), "the signer has expired then");
+        assert!(remembered_path(&key, datetime!(2023-12-31 23:59 UTC)).is_none(), "not yet valid then");
+        let other_store = TrustStore::default();
+        assert_ne!(path_key(&pki.signer.cert, &helpers, &other_store), Some(key));
+        let r = validate_path(&pki.signer.cert, &helpers, &other_store, MID, &RevocationData::default(), Usage::DocumentSigning, false);
+        assert!(matches!(r.status, PathStatus::Untrusted(_)), "{:?}", r.status);
+        let r = check(&pki, &pki.signer.cert, datetime!(2027-01-01 0:00:01 UTC), &RevocationData::default(), Usage::DocumentSigning, false);
+        assert_eq!(r.status.code(), "expired");
     }
 
     /// The cache must give the same verdicts as parsing every time, across calls and times,

@@ -148,10 +148,8 @@ fn walk(bytes: &[u8], full: bool, h: &mut Header) -> Result<(), ScanError> {
 fn skip_entropy_data(bytes: &[u8], mut pos: usize) -> Result<usize, ScanError> {
     loop {
         let rest = bytes.get(pos..).unwrap_or(&[]);
-        let ff = rest
-            .iter()
-            .position(|&b| b == 0xFF)
-            .ok_or_else(|| ScanError::unreadable("JPEG is truncated: scan data ends without EOI"))?;
+        // memchr: the walk to EOI touches every byte of the page, so it must run at memory speed.
+        let ff = memchr::memchr(0xFF, rest).ok_or_else(|| ScanError::unreadable("JPEG is truncated: scan data ends without EOI"))?;
         pos += ff;
         match bytes.get(pos + 1) {
             None => return Err(ScanError::unreadable("JPEG is truncated: scan data ends without EOI")),

@@ -62,15 +62,41 @@ pub struct SignatureFields {
 pub struct Signed {
     pub pdf: Vec<u8>,
     pub token: Option<TimestampToken>,
+    /// SHA-256 over the file up to the signature's /Contents, when the signature digest was
+    /// SHA-256: the archive's whole-file hash goes on from here.
+    pub prefix: Option<PrefixHash>,
+}
+
+/// SHA-256 state over the first `len` bytes of a file that later only changes after them (the
+/// part before a signature's /Contents holds every page): the file's SHA-256 for the catalog
+/// continues from it instead of hashing the pages once more.
+#[derive(Clone)]
+pub struct PrefixHash {
+    state: Hasher,
+    len: usize,
+}
+
+impl PrefixHash {
+    /// SHA-256 of `file`, given that its first `len` bytes are the ones hashed so far (`None`
+    /// when `file` is shorter or OpenSSL fails: hash the whole file then).
+    pub fn finish(mut self, file: &[u8]) -> Option<[u8; 32]> {
+        self.state.update(file.get(self.len..)?).ok()?;
+        self.state.finish().ok()?.as_ref().try_into().ok()
+    }
 }
 
 /// Digest of the two byte ranges, as they are in the file.
 pub fn digest_ranges(alg: DigestAlg, parts: [&[u8]; 2]) -> Result<Vec<u8>, SignError> {
+    digest_ranges_keeping_prefix(alg, parts).map(|(d, _)| d)
+}
+
+/// Digest of the two byte ranges, and (for SHA-256) the state after the first one.
+fn digest_ranges_keeping_prefix(alg: DigestAlg, parts: [&[u8]; 2]) -> Result<(Vec<u8>, Option<PrefixHash>), SignError> {
     let mut h = Hasher::new(alg.message_digest())?;
-    for p in parts {
-        h.update(p)?;
-    }
-    Ok(h.finish()?.to_vec())
+    h.update(parts[0])?;
+    let prefix = (alg == DigestAlg::Sha256).then(|| PrefixHash { state: h.clone(), len: parts[0].len() });
+    h.update(parts[1])?;
+    Ok((h.finish()?.to_vec(), prefix))
 }
 
 fn token_room() -> usize {
@@ -111,7 +137,7 @@ pub fn sign_pdf(
             contents_len: room,
         };
         let prepared = pdf::prepare_signature(pdf, &req)?;
-        let digest = digest_ranges(signer.algorithm().digest(), prepared.covered())?;
+        let (digest, prefix) = digest_ranges_keeping_prefix(signer.algorithm().digest(), prepared.covered())?;
         let pending = cms::sign_detached(signer, &digest)?;
         let token = match tsa {
             Some(t) => {
@@ -126,6 +152,7 @@ pub fn sign_pdf(
             return Ok(Signed {
                 pdf: prepared.finish(&der)?,
                 token,
+                prefix,
             });
         }
         needed = der.len();
@@ -170,4 +197,27 @@ pub fn add_document_timestamp(pdf: Vec<u8>, tsa: &dyn TimeStamper) -> Result<(Ve
         needed,
         tries: ATTEMPTS,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sign::test_pki::{self, KeyKind, Usage};
+    use sha2::{Digest, Sha256};
+
+    #[test]
+    fn the_prefix_hash_continues_to_the_whole_files_sha256() {
+        let ca = test_pki::ca("テスト認証局");
+        let signer = test_pki::signer(&ca, KeyKind::Rsa2048, "署名者 太郎", Usage::Signer);
+        let pdf = crate::pdf::fixtures::raw_pdf(&crate::pdf::fixtures::MINIMAL, "/Root 1 0 R/Size 4");
+        let signed = sign_pdf(pdf, &signer, None, &SignatureFields::default()).unwrap();
+        let prefix = signed.prefix.expect("RSA-2048 signs with SHA-256");
+        let mut file = signed.pdf;
+        assert_eq!(prefix.clone().finish(&file), Some(<[u8; 32]>::from(Sha256::digest(&file))));
+        // A later revision appended after the signature (DSS, document timestamp).
+        file.extend_from_slice(b"\n1 0 obj\n<</Type/Catalog/Pages 2 0 R>>\nendobj\n");
+        assert_eq!(prefix.clone().finish(&file), Some(<[u8; 32]>::from(Sha256::digest(&file))));
+        let cut = file[..prefix.len - 1].to_vec();
+        assert_eq!(prefix.finish(&cut), None, "a file shorter than the prefix has no hash from it");
+    }
 }
