@@ -274,7 +274,13 @@ pub fn run_with_progress(
         s.pages_per_sec = s.pages as f64 / s.elapsed_secs;
         s.mb_per_sec = s.source_bytes as f64 / 1e6 / s.elapsed_secs;
     }
-    Ok(IngestReport { archive: opts.out.clone(), demo: cfg.uses_demo(), documents: results, summary: s, seal })
+    Ok(IngestReport {
+        archive: opts.out.clone(),
+        demo: cfg.uses_demo(),
+        documents: results,
+        summary: s,
+        seal,
+    })
 }
 
 /// `--seal ers`: the documents archived by this run go under one hash tree and ONE timestamp,
@@ -282,7 +288,10 @@ pub fn run_with_progress(
 /// already archived before are left to renewal. A failure leaves the PDFs archived and valid,
 /// without a record; it is a warning on each document and makes the run exit 1.
 fn seal_batch(ctx: &Ctx, results: &mut [DocumentResult]) -> SealSummary {
-    let mut summary = SealSummary { evidence: "ers", ..Default::default() };
+    let mut summary = SealSummary {
+        evidence: "ers",
+        ..Default::default()
+    };
     let Some(archive) = &ctx.archive else {
         return summary;
     };
@@ -307,7 +316,14 @@ fn seal_batch(ctx: &Ctx, results: &mut [DocumentResult]) -> SealSummary {
     if rows.is_empty() {
         return summary;
     }
-    let items = crate::renew::seal_rows(ctx.cfg, ctx.services, &mut a, rows, crate::renew::SealEvent::Ingest, &|_| {});
+    let items = crate::renew::seal_rows(
+        ctx.cfg,
+        ctx.services,
+        &mut a,
+        rows,
+        crate::renew::SealEvent::Ingest,
+        &|_| {},
+    );
     for item in items {
         let Some(r) = results.iter_mut().find(|r| r.id.as_deref() == Some(item.id.as_str())) else {
             continue;
@@ -315,11 +331,20 @@ fn seal_batch(ctx: &Ctx, results: &mut [DocumentResult]) -> SealSummary {
         if item.outcome == "sealed" {
             summary.sealed += 1;
             summary.timestamp = summary.timestamp.or(item.timestamp);
-            r.evidence_record = Some(a.root().join(crate::evidence::record_path(std::path::Path::new(&item.path))));
+            r.evidence_record = Some(
+                a.root()
+                    .join(crate::evidence::record_path(std::path::Path::new(&item.path))),
+            );
         } else {
             summary.failed += 1;
             let code = item.code.unwrap_or_else(|| "internal".into());
-            r.warnings.push(reason(&code, format!("not sealed into an evidence record: {}", item.message.unwrap_or_default())));
+            r.warnings.push(reason(
+                &code,
+                format!(
+                    "not sealed into an evidence record: {}",
+                    item.message.unwrap_or_default()
+                ),
+            ));
         }
     }
     summary

@@ -158,8 +158,15 @@ impl Catalog {
 
     /// Columns added after the first release: older catalogs gain them on open.
     fn migrate(&self) -> Result<(), CatalogError> {
-        let mut st = self.conn.prepare("PRAGMA table_info(documents)").map_err(|e| self.err(e))?;
-        let names: Vec<String> = st.query_map([], |r| r.get::<_, String>(1)).map_err(|e| self.err(e))?.filter_map(Result::ok).collect();
+        let mut st = self
+            .conn
+            .prepare("PRAGMA table_info(documents)")
+            .map_err(|e| self.err(e))?;
+        let names: Vec<String> = st
+            .query_map([], |r| r.get::<_, String>(1))
+            .map_err(|e| self.err(e))?
+            .filter_map(Result::ok)
+            .collect();
         let added = [
             ("pending_sha256", "pending_sha256 TEXT"),
             ("corrections", "corrections INTEGER NOT NULL DEFAULT 0"),
@@ -168,7 +175,9 @@ impl Catalog {
         ];
         for (name, decl) in added {
             if !names.iter().any(|n| n == name) {
-                self.conn.execute_batch(&format!("ALTER TABLE documents ADD COLUMN {decl}")).map_err(|e| self.err(e))?;
+                self.conn
+                    .execute_batch(&format!("ALTER TABLE documents ADD COLUMN {decl}"))
+                    .map_err(|e| self.err(e))?;
             }
         }
         // Partial index: finding interrupted renewals must not scan a large catalog.
@@ -452,7 +461,9 @@ mod tests {
             c.put(&row("old", "2030-01-01T00:00:00Z")).unwrap();
             // What an archive written by an earlier hozon looks like.
             for col in ["corrections", "corrected_by", "corrected_at"] {
-                c.conn.execute_batch(&format!("ALTER TABLE documents DROP COLUMN {col}")).unwrap();
+                c.conn
+                    .execute_batch(&format!("ALTER TABLE documents DROP COLUMN {col}"))
+                    .unwrap();
             }
         }
         let c = Catalog::open(&p).unwrap();

@@ -67,12 +67,21 @@ const CHECKED_OCSP_MAX: usize = 64;
 /// for `cert` with a valid signature by `issuer`.
 fn checked_ocsp(der: &[u8], cert: &X509, issuer: &X509) -> Result<Option<Vec<Vec<u8>>>, crate::pki::PkiError> {
     let mut h = Sha256::new();
-    for part in [der, &cert.to_der().unwrap_or_default(), &issuer.to_der().unwrap_or_default()] {
+    for part in [
+        der,
+        &cert.to_der().unwrap_or_default(),
+        &issuer.to_der().unwrap_or_default(),
+    ] {
         h.update((part.len() as u64).to_be_bytes());
         h.update(part);
     }
     let key: [u8; 32] = h.finalize().into();
-    if let Some((_, certs)) = CHECKED_OCSP.lock().unwrap_or_else(|p| p.into_inner()).iter().find(|(k, _)| *k == key) {
+    if let Some((_, certs)) = CHECKED_OCSP
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .iter()
+        .find(|(k, _)| *k == key)
+    {
         return Ok(Some(certs.clone()));
     }
     if check_signature_only(der, cert, issuer)?.is_none() {

@@ -4,9 +4,9 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::Mutex;
 use std::time::SystemTime;
-use std::sync::Arc;
 
 use openssl::pkey::{PKey, Private};
 use openssl::x509::X509;
@@ -223,15 +223,29 @@ mod demo_tests {
         let (signer, tsa) = (&demo.signer_certificate, &demo.tsa_certificate);
         let first = src.ocsp_for(signer, &demo.root).unwrap().expect("a response");
         clock.0.store(59, Ordering::SeqCst);
-        assert_eq!(src.ocsp_for(signer, &demo.root).unwrap().as_ref(), Some(&first), "reused within the minute");
+        assert_eq!(
+            src.ocsp_for(signer, &demo.root).unwrap().as_ref(),
+            Some(&first),
+            "reused within the minute"
+        );
         let other = src.ocsp_for(tsa, &demo.root).unwrap().expect("a response");
         assert_ne!(other, first, "each certificate gets its own response");
-        let answer = crate::pki::ocsp::check_signature_only(&other, tsa, &demo.root).unwrap().expect("answers for the TSA");
-        assert_eq!(answer.this_update, clock.now() - time::Duration::minutes(10), "made at the clock's time, backdated");
+        let answer = crate::pki::ocsp::check_signature_only(&other, tsa, &demo.root)
+            .unwrap()
+            .expect("answers for the TSA");
+        assert_eq!(
+            answer.this_update,
+            clock.now() - time::Duration::minutes(10),
+            "made at the clock's time, backdated"
+        );
         clock.0.store(60, Ordering::SeqCst);
         let later = src.ocsp_for(signer, &demo.root).unwrap().expect("a response");
         assert_ne!(later, first, "made afresh after a minute");
         clock.0.store(30, Ordering::SeqCst);
-        assert_ne!(src.ocsp_for(signer, &demo.root).unwrap().expect("a response"), later, "a clock set back is not trusted with newer responses");
+        assert_ne!(
+            src.ocsp_for(signer, &demo.root).unwrap().expect("a response"),
+            later,
+            "a clock set back is not trusted with newer responses"
+        );
     }
 }

@@ -411,9 +411,7 @@ fn path_key(cert: &X509, extra: &[X509], trust: &TrustStore) -> Option<[u8; 32]>
 fn remembered_path(key: &[u8; 32], at: OffsetDateTime) -> Option<Vec<X509>> {
     let paths = PATHS.lock().unwrap_or_else(|p| p.into_inner());
     let (_, chain) = paths.iter().find(|(k, _)| k == key)?;
-    let valid_at = |c: &X509| {
-        matches!((to_offset(c.not_before()), to_offset(c.not_after())), (Ok(nb), Ok(na)) if nb <= at && at <= na)
-    };
+    let valid_at = |c: &X509| matches!((to_offset(c.not_before()), to_offset(c.not_after())), (Ok(nb), Ok(na)) if nb <= at && at <= na);
     chain.iter().all(valid_at).then(|| chain.clone())
 }
 
@@ -825,17 +823,48 @@ mod tests {
     fn remembered_paths_are_reused_only_inside_their_validity() {
         let pki = TestPki::new();
         let helpers = [pki.inter.cert.clone()];
-        let r = check(&pki, &pki.signer.cert, MID, &RevocationData::default(), Usage::DocumentSigning, false);
+        let r = check(
+            &pki,
+            &pki.signer.cert,
+            MID,
+            &RevocationData::default(),
+            Usage::DocumentSigning,
+            false,
+        );
         assert_eq!(r.status, PathStatus::Valid);
         let key = path_key(&pki.signer.cert, &helpers, &trust(&pki)).unwrap();
-        assert_eq!(remembered_path(&key, MID + Duration::days(30)).map(|c| c.len()), Some(3));
-        assert!(remembered_path(&key, datetime!(2027-01-01 0:00:01 UTC)).is_none(), "the signer has expired then");
-        assert!(remembered_path(&key, datetime!(2023-12-31 23:59 UTC)).is_none(), "not yet valid then");
+        assert_eq!(
+            remembered_path(&key, MID + Duration::days(30)).map(|c| c.len()),
+            Some(3)
+        );
+        assert!(
+            remembered_path(&key, datetime!(2027-01-01 0:00:01 UTC)).is_none(),
+            "the signer has expired then"
+        );
+        assert!(
+            remembered_path(&key, datetime!(2023-12-31 23:59 UTC)).is_none(),
+            "not yet valid then"
+        );
         let other_store = TrustStore::default();
         assert_ne!(path_key(&pki.signer.cert, &helpers, &other_store), Some(key));
-        let r = validate_path(&pki.signer.cert, &helpers, &other_store, MID, &RevocationData::default(), Usage::DocumentSigning, false);
+        let r = validate_path(
+            &pki.signer.cert,
+            &helpers,
+            &other_store,
+            MID,
+            &RevocationData::default(),
+            Usage::DocumentSigning,
+            false,
+        );
         assert!(matches!(r.status, PathStatus::Untrusted(_)), "{:?}", r.status);
-        let r = check(&pki, &pki.signer.cert, datetime!(2027-01-01 0:00:01 UTC), &RevocationData::default(), Usage::DocumentSigning, false);
+        let r = check(
+            &pki,
+            &pki.signer.cert,
+            datetime!(2027-01-01 0:00:01 UTC),
+            &RevocationData::default(),
+            Usage::DocumentSigning,
+            false,
+        );
         assert_eq!(r.status.code(), "expired");
     }
 

@@ -149,7 +149,8 @@ fn skip_entropy_data(bytes: &[u8], mut pos: usize) -> Result<usize, ScanError> {
     loop {
         let rest = bytes.get(pos..).unwrap_or(&[]);
         // memchr: the walk to EOI touches every byte of the page, so it must run at memory speed.
-        let ff = memchr::memchr(0xFF, rest).ok_or_else(|| ScanError::unreadable("JPEG is truncated: scan data ends without EOI"))?;
+        let ff = memchr::memchr(0xFF, rest)
+            .ok_or_else(|| ScanError::unreadable("JPEG is truncated: scan data ends without EOI"))?;
         pos += ff;
         match bytes.get(pos + 1) {
             None => return Err(ScanError::unreadable("JPEG is truncated: scan data ends without EOI")),

@@ -94,7 +94,10 @@ pub fn digest_ranges(alg: DigestAlg, parts: [&[u8]; 2]) -> Result<Vec<u8>, SignE
 fn digest_ranges_keeping_prefix(alg: DigestAlg, parts: [&[u8]; 2]) -> Result<(Vec<u8>, Option<PrefixHash>), SignError> {
     let mut h = Hasher::new(alg.message_digest())?;
     h.update(parts[0])?;
-    let prefix = (alg == DigestAlg::Sha256).then(|| PrefixHash { state: h.clone(), len: parts[0].len() });
+    let prefix = (alg == DigestAlg::Sha256).then(|| PrefixHash {
+        state: h.clone(),
+        len: parts[0].len(),
+    });
     h.update(parts[1])?;
     Ok((h.finish()?.to_vec(), prefix))
 }
@@ -213,11 +216,21 @@ mod tests {
         let signed = sign_pdf(pdf, &signer, None, &SignatureFields::default()).unwrap();
         let prefix = signed.prefix.expect("RSA-2048 signs with SHA-256");
         let mut file = signed.pdf;
-        assert_eq!(prefix.clone().finish(&file), Some(<[u8; 32]>::from(Sha256::digest(&file))));
+        assert_eq!(
+            prefix.clone().finish(&file),
+            Some(<[u8; 32]>::from(Sha256::digest(&file)))
+        );
         // A later revision appended after the signature (DSS, document timestamp).
         file.extend_from_slice(b"\n1 0 obj\n<</Type/Catalog/Pages 2 0 R>>\nendobj\n");
-        assert_eq!(prefix.clone().finish(&file), Some(<[u8; 32]>::from(Sha256::digest(&file))));
+        assert_eq!(
+            prefix.clone().finish(&file),
+            Some(<[u8; 32]>::from(Sha256::digest(&file)))
+        );
         let cut = file[..prefix.len - 1].to_vec();
-        assert_eq!(prefix.finish(&cut), None, "a file shorter than the prefix has no hash from it");
+        assert_eq!(
+            prefix.finish(&cut),
+            None,
+            "a file shorter than the prefix has no hash from it"
+        );
     }
 }
