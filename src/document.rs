@@ -186,7 +186,8 @@ pub struct Document {
     pub root: PathBuf,
     /// Scan files in natural order (page2 before page10).
     pub sources: Vec<PathBuf>,
-    pub sidecar: Option<Sidecar>,
+    /// Boxed: a batch keeps every discovered document, most without a sidecar.
+    pub sidecar: Option<Box<Sidecar>>,
     pub sidecar_path: Option<PathBuf>,
     /// Set when a sidecar exists but is invalid (the document then fails with `sidecar-invalid`).
     pub sidecar_error: Option<String>,
@@ -312,7 +313,7 @@ fn file_document(file: &Path) -> Document {
 fn attach_sidecar(doc: &mut Document, path: Option<PathBuf>) {
     if let Some(p) = path {
         match Sidecar::load(&p) {
-            Ok(s) => doc.sidecar = Some(s),
+            Ok(s) => doc.sidecar = Some(Box::new(s)),
             Err(e) => doc.sidecar_error = Some(e.message),
         }
         doc.sidecar_path = Some(p);

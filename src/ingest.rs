@@ -560,7 +560,7 @@ fn archive_checked(
     }
 
     // The guideline's workflow rules, before anything is signed.
-    let sidecar = checked.document.sidecar.as_ref();
+    let sidecar = checked.document.sidecar.as_deref();
     let facts = workflow::Facts {
         patient_id: sidecar.and_then(|s| s.patient_id.as_deref()),
         plan_id: sidecar.and_then(|s| s.plan_id.as_deref()),
@@ -732,7 +732,7 @@ fn build_pdf(checked: &CheckedDocument, meta: &pdf::PdfMetadata) -> Result<Vec<u
 
 /// Info/XMP metadata: what was scanned, from which files, under which rules, by whom.
 fn metadata(ctx: &Ctx, checked: &CheckedDocument, id: &str, sources: &[SourceRecord]) -> pdf::PdfMetadata {
-    let sc = checked.document.sidecar.as_ref();
+    let sc = checked.document.sidecar.as_deref();
     let profile = ctx.cfg.profile(&checked.profile);
     let mut custom: Vec<(String, String)> = vec![
         ("HozonDocumentId".into(), id.to_string()),
@@ -865,7 +865,7 @@ pub fn next_renewal_due(
 fn catalog_row(ctx: &Ctx, checked: &CheckedDocument, c: CatalogInputs) -> Row {
     let cfg = ctx.cfg;
     let svc = ctx.services;
-    let sc = checked.document.sidecar.as_ref();
+    let sc = checked.document.sidecar.as_deref();
     let profile = cfg.profile(&checked.profile);
     let now = svc.clock.now();
     let (expiry, algs) = c.newest.map(token_facts).unwrap_or((None, String::new()));

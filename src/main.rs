@@ -273,13 +273,29 @@ fn default_jobs(cfg: &hozon::config::Config) -> usize {
 fn run(cli: Cli) -> anyhow::Result<u8> {
     let lang = Lang::pick(cli.lang.as_deref());
     match cli.command {
-        Command::Check { paths, profile, json, no_integrity } => {
+        Command::Check {
+            paths,
+            profile,
+            json,
+            no_integrity,
+        } => {
             let cfg = load_config(cli.config.as_deref())?;
             check(&cfg, &paths, profile.as_deref(), json.as_deref(), !no_integrity)
         }
-        Command::Ingest { inputs, out, profile, signer, jobs, json, dry_run, seal } => {
+        Command::Ingest {
+            inputs,
+            out,
+            profile,
+            signer,
+            jobs,
+            json,
+            dry_run,
+            seal,
+        } => {
             let cfg = load_config(cli.config.as_deref())?;
-            let out = out.or_else(|| cfg.archive.as_ref().map(|a| cfg.resolve(a))).context("no archive folder: give --out DIR or set `archive` in the config")?;
+            let out = out
+                .or_else(|| cfg.archive.as_ref().map(|a| cfg.resolve(a)))
+                .context("no archive folder: give --out DIR or set `archive` in the config")?;
             let opts = hozon::ingest::IngestOptions {
                 inputs,
                 out,
@@ -294,22 +310,43 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             let rep = hozon::archive::inspect::audit_archive(&archive)?;
             let mut human = String::new();
             for p in &rep.problems {
-                let what = p.path.as_ref().map(|x| x.display().to_string()).or(p.document_id.clone()).unwrap_or_default();
+                let what = p
+                    .path
+                    .as_ref()
+                    .map(|x| x.display().to_string())
+                    .or(p.document_id.clone())
+                    .unwrap_or_default();
                 human.push_str(&format!("{:<20} {what}: {}\n", p.code, p.message));
             }
-            human.push_str(&format!("{} document(s), {} log entries, {} problem(s)\n", rep.documents, rep.log_entries, rep.problems.len()));
+            human.push_str(&format!(
+                "{} document(s), {} log entries, {} problem(s)\n",
+                rep.documents,
+                rep.log_entries,
+                rep.problems.len()
+            ));
             emit(json.as_deref(), &human, &rep)?;
             Ok(if rep.ok() { EXIT_OK } else { EXIT_FAILURES })
         }
-        Command::Report { archive, from, to, format, output } => {
+        Command::Report {
+            archive,
+            from,
+            to,
+            format,
+            output,
+        } => {
             let cfg = load_config(cli.config.as_deref()).ok();
             let clock = clock()?;
-            let from_t = hozon::clock::parse_datetime(&from).with_context(|| format!("--from {from:?}: use YYYY-MM-DD or RFC 3339"))?;
-            let mut to_t = hozon::clock::parse_datetime(&to).with_context(|| format!("--to {to:?}: use YYYY-MM-DD or RFC 3339"))?;
+            let from_t = hozon::clock::parse_datetime(&from)
+                .with_context(|| format!("--from {from:?}: use YYYY-MM-DD or RFC 3339"))?;
+            let mut to_t = hozon::clock::parse_datetime(&to)
+                .with_context(|| format!("--to {to:?}: use YYYY-MM-DD or RFC 3339"))?;
             if to.len() == 10 {
                 to_t += time::Duration::days(1); // a plain date includes that whole day
             }
-            let (from_t, to_t) = (from_t.replace_offset(hozon::archive::layout::JST), to_t.replace_offset(hozon::archive::layout::JST));
+            let (from_t, to_t) = (
+                from_t.replace_offset(hozon::archive::layout::JST),
+                to_t.replace_offset(hozon::archive::layout::JST),
+            );
             let _ = cfg;
             let rep = hozon::report::build(&archive, from_t, to_t, clock.now())?;
             let text = match format.as_str() {
@@ -318,7 +355,8 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 _ => hozon::report::to_html(&rep, lang),
             };
             match output {
-                Some(p) => hozon::archive::atomic::write_atomic(&p, text.as_bytes()).with_context(|| format!("cannot write {}", p.display()))?,
+                Some(p) => hozon::archive::atomic::write_atomic(&p, text.as_bytes())
+                    .with_context(|| format!("cannot write {}", p.display()))?,
                 None => print!("{text}"),
             }
             Ok(EXIT_OK)
@@ -329,25 +367,71 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             let rule = hozon::report::UnsignedRule::new(cfg.as_ref());
             let st = hozon::report::status(&archive, clock()?.now(), within, &rule)?;
             let mut human = format!("{} document(s)\n", st.documents);
-            for (label, list) in [("due for renewal", &st.due_for_renewal), ("late scans", &st.late_scans), ("unsigned", &st.unsigned), ("past retention", &st.past_retention), ("unfinished", &st.unfinished)] {
+            for (label, list) in [
+                ("due for renewal", &st.due_for_renewal),
+                ("late scans", &st.late_scans),
+                ("unsigned", &st.unsigned),
+                ("past retention", &st.past_retention),
+                ("unfinished", &st.unfinished),
+            ] {
                 human.push_str(&format!("{label}: {}\n", list.len()));
                 for d in list.iter().take(50) {
-                    human.push_str(&format!("  {}  {}  {}\n", d.id, d.archive_path, d.next_renewal_due.as_deref().unwrap_or("")));
+                    human.push_str(&format!(
+                        "  {}  {}  {}\n",
+                        d.id,
+                        d.archive_path,
+                        d.next_renewal_due.as_deref().unwrap_or("")
+                    ));
                 }
             }
-            human.push_str(&tr(lang, "status.unsigned_overdue", &[("days", &st.unsigned_alert_days), ("count", &st.unsigned_overdue.len())]));
+            human.push_str(&tr(
+                lang,
+                "status.unsigned_overdue",
+                &[("days", &st.unsigned_alert_days), ("count", &st.unsigned_overdue.len())],
+            ));
             human.push('\n');
             for o in st.unsigned_overdue.iter().take(50) {
-                human.push_str(&format!("  {}  {}  {}  {} → {}\n", o.document.id, o.document.archive_path, o.missing.join("+"), o.since, o.deadline));
+                human.push_str(&format!(
+                    "  {}  {}  {}  {} → {}\n",
+                    o.document.id,
+                    o.document.archive_path,
+                    o.missing.join("+"),
+                    o.since,
+                    o.deadline
+                ));
             }
             emit(json.as_deref(), &human, &st)?;
             Ok(EXIT_OK)
         }
-        Command::Verify { paths, trust, online, at, catalog, ers, json } => {
-            let args = VerifyArgs { paths, trust, online, at, catalog, ers, json, lang: cli.lang.clone() };
+        Command::Verify {
+            paths,
+            trust,
+            online,
+            at,
+            catalog,
+            ers,
+            json,
+        } => {
+            let args = VerifyArgs {
+                paths,
+                trust,
+                online,
+                at,
+                catalog,
+                ers,
+                json,
+                lang: cli.lang.clone(),
+            };
             verify(cli.config.as_deref(), &args)
         }
-        Command::Renew { archive, within, dry_run, evidence, jobs, json } => {
+        Command::Renew {
+            archive,
+            within,
+            dry_run,
+            evidence,
+            jobs,
+            json,
+        } => {
             let cfg = load_config(cli.config.as_deref())?;
             let clock: Arc<dyn hozon::clock::Clock> = Arc::from(clock()?);
             if cfg.uses_demo() {
@@ -364,7 +448,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             let bar = progress_bar();
             let on_done = |i: &hozon::renew::RenewItem| match &bar {
                 Some(b) => b.inc(1),
-                None => eprintln!("{:<12} {}", i.outcome, i.path),
+                None => stderr_line(&format!("{:<12} {}", i.outcome, i.path)),
             };
             let rep = hozon::renew::run(&cfg, &services, &opts, &on_done)?;
             if let Some(b) = &bar {
@@ -378,14 +462,40 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 }
             }
             let s = &rep.summary;
-            human.push_str(&tr(lang, "renew.summary", &[("rows", &s.catalog_rows), ("due", &s.due), ("renewed", &s.renewed), ("failed", &s.failed), ("secs", &format!("{:.3}", s.elapsed_secs))]));
+            human.push_str(&tr(
+                lang,
+                "renew.summary",
+                &[
+                    ("rows", &s.catalog_rows),
+                    ("due", &s.due),
+                    ("renewed", &s.renewed),
+                    ("failed", &s.failed),
+                    ("secs", &format!("{:.3}", s.elapsed_secs)),
+                ],
+            ));
             human.push('\n');
             emit(json.as_deref(), &human, &rep)?;
             Ok(if rep.all_ok() { EXIT_OK } else { EXIT_FAILURES })
         }
-        Command::Correct { archive, document, signer, note, json } => {
+        Command::Correct {
+            archive,
+            document,
+            signer,
+            note,
+            json,
+        } => {
             let cfg = load_config(cli.config.as_deref())?;
-            correct(&cfg, hozon::correct::CorrectOptions { archive, document, note }, signer.as_deref(), json.as_deref(), lang)
+            correct(
+                &cfg,
+                hozon::correct::CorrectOptions {
+                    archive,
+                    document,
+                    note,
+                },
+                signer.as_deref(),
+                json.as_deref(),
+                lang,
+            )
         }
         Command::Reindex { archive, json } => {
             let cfg = load_config(cli.config.as_deref())?;
@@ -394,11 +504,22 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             for p in &rep.problems {
                 human.push_str(&format!("{:<16} {}: {}\n", p.code, p.path.display(), p.message));
             }
-            human.push_str(&format!("{} file(s), {} catalog row(s) rebuilt, {} problem(s)\n", rep.files, rep.rows, rep.problems.len()));
+            human.push_str(&format!(
+                "{} file(s), {} catalog row(s) rebuilt, {} problem(s)\n",
+                rep.files,
+                rep.rows,
+                rep.problems.len()
+            ));
             emit(json.as_deref(), &human, &rep)?;
-            Ok(if rep.problems.is_empty() { EXIT_OK } else { EXIT_FAILURES })
+            Ok(if rep.problems.is_empty() {
+                EXIT_OK
+            } else {
+                EXIT_FAILURES
+            })
         }
-        Command::Tsa { command: TsaCommand::Serve { listen } } => {
+        Command::Tsa {
+            command: TsaCommand::Serve { listen },
+        } => {
             let cfg = load_config(cli.config.as_deref())?;
             let clock: Arc<dyn hozon::clock::Clock> = Arc::from(clock()?);
             let trust = hozon::services::Trust::build(&cfg, clock, false)?;
@@ -406,14 +527,17 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             let tsa = hozon::services::time_stamper(&cfg, &trust, digest)?;
             eprintln!("hozon: {}", tr(lang, "demo.banner", &[]));
             let server = hozon::tsp::server::TsaServer::bind(&listen)?;
-            eprintln!("hozon: demo TSA on http://{listen}/tsa, CRLs under http://{listen}/crl/, OCSP at http://{listen}/ocsp");
+            eprintln!(
+                "hozon: demo TSA on http://{listen}/tsa, CRLs under http://{listen}/crl/, OCSP at http://{listen}/ocsp"
+            );
             let stop = std::sync::atomic::AtomicBool::new(false);
             let demo = trust.demo.as_ref();
             let answer = |request: &[u8]| match demo {
                 Some(d) => d.answer_ocsp_request(request, trust.clock.now()),
                 None => hozon::pki::ocsp::error_response(true),
             };
-            let ocsp: Option<&hozon::tsp::server::OcspAnswerer<'_>> = demo.map(|_| &answer as &hozon::tsp::server::OcspAnswerer<'_>);
+            let ocsp: Option<&hozon::tsp::server::OcspAnswerer<'_>> =
+                demo.map(|_| &answer as &hozon::tsp::server::OcspAnswerer<'_>);
             server.run_with_ocsp(tsa, demo.map(|d| d.crl_dir.as_path()), ocsp, &stop);
             Ok(EXIT_OK)
         }
@@ -484,7 +608,10 @@ fn verify(config: Option<&std::path::Path>, a: &VerifyArgs) -> anyhow::Result<u8
     }
     let files = hozon::verify::collect_files(&a.paths)?;
     if a.ers.is_some() && files.len() != 1 {
-        anyhow::bail!("--ers names the evidence record of one file, but {} files were given", files.len());
+        anyhow::bail!(
+            "--ers names the evidence record of one file, but {} files were given",
+            files.len()
+        );
     }
     let catalog = if a.catalog {
         Some(hozon::verify::CatalogIndex::load(&a.paths)?)
@@ -538,11 +665,13 @@ fn verify(config: Option<&std::path::Path>, a: &VerifyArgs) -> anyhow::Result<u8
     Ok(if report.all_valid() { EXIT_OK } else { EXIT_FAILURES })
 }
 
-
 fn clock() -> anyhow::Result<Box<dyn hozon::clock::Clock>> {
     if let Ok(v) = std::env::var(hozon::clock::SIMULATED_TIME_ENV) {
         if !v.is_empty() {
-            eprintln!("hozon: *** SIMULATED TIME {v} ({}) — for tests only ***", hozon::clock::SIMULATED_TIME_ENV);
+            eprintln!(
+                "hozon: *** SIMULATED TIME {v} ({}) — for tests only ***",
+                hozon::clock::SIMULATED_TIME_ENV
+            );
         }
     }
     hozon::clock::from_env().map_err(anyhow::Error::msg)
@@ -552,7 +681,10 @@ fn clock() -> anyhow::Result<Box<dyn hozon::clock::Clock>> {
 fn progress_bar() -> Option<indicatif::ProgressBar> {
     std::io::stderr().is_terminal().then(|| {
         let b = indicatif::ProgressBar::new(0);
-        b.set_style(indicatif::ProgressStyle::with_template("{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} {msg}").unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()));
+        b.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} {msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
         b
     })
 }
@@ -567,7 +699,8 @@ fn emit<T: serde::Serialize>(json: Option<&str>, human: &str, value: &T) -> anyh
         Some(file) => {
             print!("{human}");
             let text = serde_json::to_string_pretty(value)? + "\n";
-            hozon::archive::atomic::write_atomic(Path::new(file), text.as_bytes()).with_context(|| format!("cannot write {file}"))?;
+            hozon::archive::atomic::write_atomic(Path::new(file), text.as_bytes())
+                .with_context(|| format!("cannot write {file}"))?;
         }
         None => print!("{human}"),
     }
@@ -576,7 +709,13 @@ fn emit<T: serde::Serialize>(json: Option<&str>, human: &str, value: &T) -> anyh
 
 /// `hozon ingest`: progress on stderr (a bar on a terminal, a line per document otherwise),
 /// the per-document result and summary on stdout (or JSON).
-fn ingest(cfg: &Config, opts: hozon::ingest::IngestOptions, signer: Option<&str>, json: Option<&str>, lang: Lang) -> anyhow::Result<u8> {
+fn ingest(
+    cfg: &Config,
+    opts: hozon::ingest::IngestOptions,
+    signer: Option<&str>,
+    json: Option<&str>,
+    lang: Lang,
+) -> anyhow::Result<u8> {
     use hozon::ingest::Outcome;
     let clock: Arc<dyn hozon::clock::Clock> = Arc::from(clock()?);
     if cfg.uses_demo() {
@@ -599,9 +738,14 @@ fn ingest(cfg: &Config, opts: hozon::ingest::IngestOptions, signer: Option<&str>
     let on_done = |r: &hozon::ingest::DocumentResult| match &bar {
         Some(b) => {
             b.inc(1);
-            b.set_message(r.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
+            b.set_message(
+                r.path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+            );
         }
-        None => eprintln!("{:<16} {}", label(r.outcome), r.path.display()),
+        None => stderr_line(&format!("{:<16} {}", label(r.outcome), r.path.display())),
     };
     let on_start = |n: usize| {
         if let Some(b) = &bar {
@@ -614,7 +758,11 @@ fn ingest(cfg: &Config, opts: hozon::ingest::IngestOptions, signer: Option<&str>
     }
     let mut human = String::new();
     for d in &report.documents {
-        let target = d.archive_path.as_ref().map(|p| format!(" → {}", p.display())).unwrap_or_default();
+        let target = d
+            .archive_path
+            .as_ref()
+            .map(|p| format!(" → {}", p.display()))
+            .unwrap_or_default();
         human.push_str(&format!("{:<16} {}{target}\n", label(d.outcome), d.path.display()));
         for r in d.reasons.iter().chain(d.warnings.iter()) {
             human.push_str(&format!("    {}: {}\n", r.code, r.message));
@@ -624,10 +772,29 @@ fn ingest(cfg: &Config, opts: hozon::ingest::IngestOptions, signer: Option<&str>
         }
     }
     let s = &report.summary;
-    human.push_str(&tr(lang, "ingest.summary", &[("archived", &s.archived), ("already", &s.already_archived), ("rejected", &s.rejected), ("failed", &s.failed), ("secs", &format!("{:.2}", s.elapsed_secs)), ("pps", &format!("{:.1}", s.pages_per_sec))]));
+    human.push_str(&tr(
+        lang,
+        "ingest.summary",
+        &[
+            ("archived", &s.archived),
+            ("already", &s.already_archived),
+            ("rejected", &s.rejected),
+            ("failed", &s.failed),
+            ("secs", &format!("{:.2}", s.elapsed_secs)),
+            ("pps", &format!("{:.1}", s.pages_per_sec)),
+        ],
+    ));
     human.push('\n');
     if let Some(seal) = &report.seal {
-        human.push_str(&tr(lang, "ingest.sealed", &[("sealed", &seal.sealed), ("failed", &seal.failed), ("time", &seal.timestamp.as_deref().unwrap_or("-"))]));
+        human.push_str(&tr(
+            lang,
+            "ingest.sealed",
+            &[
+                ("sealed", &seal.sealed),
+                ("failed", &seal.failed),
+                ("time", &seal.timestamp.as_deref().unwrap_or("-")),
+            ],
+        ));
         human.push('\n');
     }
     if report.demo {
@@ -640,7 +807,13 @@ fn ingest(cfg: &Config, opts: hozon::ingest::IngestOptions, signer: Option<&str>
 
 /// `hozon correct`: one document, one line; a refusal or failure prints its reason code (and
 /// JSON with `outcome` and `code` when asked) and exits 1, a usage error exits 2.
-fn correct(cfg: &Config, opts: hozon::correct::CorrectOptions, signer: Option<&str>, json: Option<&str>, lang: Lang) -> anyhow::Result<u8> {
+fn correct(
+    cfg: &Config,
+    opts: hozon::correct::CorrectOptions,
+    signer: Option<&str>,
+    json: Option<&str>,
+    lang: Lang,
+) -> anyhow::Result<u8> {
     let clock: Arc<dyn hozon::clock::Clock> = Arc::from(clock()?);
     if cfg.uses_demo() {
         eprintln!("hozon: {}", tr(lang, "demo.banner", &[]));
@@ -649,17 +822,42 @@ fn correct(cfg: &Config, opts: hozon::correct::CorrectOptions, signer: Option<&s
     match hozon::correct::run(cfg, &services, &opts) {
         Ok(r) => {
             let role = r.signer_role.clone().unwrap_or_else(|| "-".into());
-            let human = tr(lang, "correct.corrected", &[("id", &r.id), ("path", &r.path.display()), ("signer", &r.signer), ("role", &role), ("time", &r.timestamp), ("n", &r.corrections)]) + "\n";
+            let human = tr(
+                lang,
+                "correct.corrected",
+                &[
+                    ("id", &r.id),
+                    ("path", &r.path.display()),
+                    ("signer", &r.signer),
+                    ("role", &role),
+                    ("time", &r.timestamp),
+                    ("n", &r.corrections),
+                ],
+            ) + "\n";
             emit(json, &human, &r)?;
             Ok(EXIT_OK)
         }
         Err(e) => {
-            let key = if e.is_usage() { "correct.usage" } else if e.code() == "signer-role-mismatch" { "correct.refused" } else { "correct.failed" };
-            let mut human = tr(lang, key, &[("document", &opts.document), ("code", &e.code()), ("message", &e)]) + "\n";
+            let key = if e.is_usage() {
+                "correct.usage"
+            } else if e.code() == "signer-role-mismatch" {
+                "correct.refused"
+            } else {
+                "correct.failed"
+            };
+            let mut human = tr(
+                lang,
+                key,
+                &[("document", &opts.document), ("code", &e.code()), ("message", &e)],
+            ) + "\n";
             if let Some(a) = hozon::i18n::advice(lang, e.code()) {
                 human.push_str(&format!("  → {a}\n"));
             }
-            let outcome = if e.code() == "signer-role-mismatch" { "refused" } else { "failed" };
+            let outcome = if e.code() == "signer-role-mismatch" {
+                "refused"
+            } else {
+                "failed"
+            };
             let value = serde_json::json!({"outcome": outcome, "document": opts.document, "code": e.code(), "message": e.to_string()});
             match json {
                 Some(_) => emit(json, &human, &value)?,
@@ -671,7 +869,13 @@ fn correct(cfg: &Config, opts: hozon::correct::CorrectOptions, signer: Option<&s
 }
 
 /// `hozon check`: human report on stdout (stderr when the JSON goes to stdout), JSON on request.
-fn check(cfg: &Config, paths: &[PathBuf], profile: Option<&str>, json: Option<&str>, integrity: bool) -> anyhow::Result<u8> {
+fn check(
+    cfg: &Config,
+    paths: &[PathBuf],
+    profile: Option<&str>,
+    json: Option<&str>,
+    integrity: bool,
+) -> anyhow::Result<u8> {
     let report = hozon::check::run(paths, cfg, profile, integrity)?;
     let human = report.render_human();
     match json {
@@ -682,9 +886,17 @@ fn check(cfg: &Config, paths: &[PathBuf], profile: Option<&str>, json: Option<&s
         Some(file) => {
             print!("{human}");
             let text = serde_json::to_string_pretty(&report)? + "\n";
-            hozon::archive::atomic::write_atomic(std::path::Path::new(file), text.as_bytes()).map_err(|e| anyhow::anyhow!("cannot write {file}: {e}"))?;
+            hozon::archive::atomic::write_atomic(std::path::Path::new(file), text.as_bytes())
+                .map_err(|e| anyhow::anyhow!("cannot write {file}: {e}"))?;
         }
         None => print!("{human}"),
     }
     Ok(if report.all_passed() { EXIT_OK } else { EXIT_FAILURES })
+}
+
+/// One progress line in one write: stderr is unbuffered, and `eprintln!` with padding writes
+/// each piece on its own (a dozen system calls per document of a batch).
+fn stderr_line(line: &str) {
+    use std::io::Write;
+    let _ = std::io::stderr().lock().write_all(format!("{line}\n").as_bytes());
 }

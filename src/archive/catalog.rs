@@ -147,6 +147,9 @@ impl Catalog {
         conn.busy_timeout(std::time::Duration::from_secs(30)).map_err(err)?;
         conn.pragma_update(None, "journal_mode", "WAL").map_err(err)?;
         conn.pragma_update(None, "synchronous", "FULL").map_err(err)?;
+        // 512 KiB of page cache per connection (SQLite's default is 2 MB): a batch's memory must
+        // not grow with the catalog, and the OS page cache serves the rest just as well.
+        conn.pragma_update(None, "cache_size", -512).map_err(err)?;
         conn.execute_batch(SCHEMA).map_err(err)?;
         let c = Catalog {
             path: path.to_path_buf(),

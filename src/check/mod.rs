@@ -82,7 +82,7 @@ impl CheckedDocument {
 pub fn profile_name(doc: &Document, cfg: &Config, profile_override: Option<&str>) -> String {
     profile_override
         .map(str::to_string)
-        .or_else(|| doc.sidecar.as_ref().and_then(|s| s.profile.clone()))
+        .or_else(|| doc.sidecar.as_deref().and_then(|s| s.profile.clone()))
         .unwrap_or_else(|| cfg.default_profile.clone())
 }
 

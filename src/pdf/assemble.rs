@@ -36,7 +36,10 @@ pub fn assemble(pages: &[ImagePage], meta: &PdfMetadata) -> Result<Vec<u8>, PdfE
     let info = info_dict(meta, None, meta.created)?;
     let xmp = xmp_packet(meta, meta.created)?;
     let total: usize = pages.iter().map(|p| p.data.len()).sum();
-    let mut w = RevisionWriter::new_document(total + xmp.len() + 1024 * pages.len());
+    // Headroom for the revisions appended next (signature, DSS, document timestamp: tens of
+    // KB), so that none of them reallocates and copies the pages again.
+    const LATER_REVISIONS: usize = 96 * 1024;
+    let mut w = RevisionWriter::new_document(total + xmp.len() + 1024 * pages.len() + LATER_REVISIONS);
 
     let catalog = w.alloc();
     let page_tree = w.alloc();
