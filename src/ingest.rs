@@ -151,9 +151,9 @@ struct Ctx<'a> {
 }
 
 /// Documents whose files are written (not yet synced) wait here for the committer thread.
-const QUEUE: usize = 64;
+const QUEUE: usize = 256;
 /// Most documents one group commit takes.
-const MAX_GROUP: usize = 32;
+const MAX_GROUP: usize = 128;
 
 /// A document handed from a worker to the committer.
 struct Job {

@@ -19,7 +19,7 @@ use crate::clock::rfc3339;
 use crate::config::Config;
 use crate::pdf;
 use crate::services::Services;
-use crate::sign::pades;
+use crate::sign::pades::{self, PrefixHash};
 use crate::tsp::TimestampToken;
 
 #[derive(Debug, thiserror::Error)]
@@ -93,7 +93,10 @@ impl RenewReport {
 pub fn is_weak(note: &str, weak: &[String]) -> bool {
     note.split(',').any(|part| {
         weak.iter().any(|w| match w.strip_prefix("rsa<") {
-            Some(n) => match (part.strip_prefix("rsa").and_then(|b| b.parse::<u32>().ok()), n.parse::<u32>()) {
+            Some(n) => match (
+                part.strip_prefix("rsa").and_then(|b| b.parse::<u32>().ok()),
+                n.parse::<u32>(),
+            ) {
                 (Some(bits), Ok(min)) => bits < min,
                 _ => false,
             },
@@ -104,7 +107,12 @@ pub fn is_weak(note: &str, weak: &[String]) -> bool {
 
 /// The rows due: TSA certificate expiring within `within_days` (via the indexed due date),
 /// or a weakening algorithm in the newest timestamp.
-pub fn due_rows(archive: &Archive, cfg: &Config, now: time::OffsetDateTime, within_days: u32) -> Result<Vec<(Row, String)>, RenewError> {
+pub fn due_rows(
+    archive: &Archive,
+    cfg: &Config,
+    now: time::OffsetDateTime,
+    within_days: u32,
+) -> Result<Vec<(Row, String)>, RenewError> {
     // next_renewal_due = expiry - cfg.within_days, so "expiry <= now + W" is
     // "next_renewal_due <= now + W - cfg.within_days".
     let shift = i64::from(within_days) - i64::from(cfg.renew.within_days);
@@ -114,17 +122,29 @@ pub fn due_rows(archive: &Archive, cfg: &Config, now: time::OffsetDateTime, with
         .due(&until)?
         .into_iter()
         .map(|r| {
-            let tsa_due = r.tsa_cert_expiry.as_deref().and_then(crate::clock::parse_datetime).map(|e| rfc3339(crate::ingest::renewal_due(e, cfg.renew.within_days)));
+            let tsa_due = r
+                .tsa_cert_expiry
+                .as_deref()
+                .and_then(crate::clock::parse_datetime)
+                .map(|e| rfc3339(crate::ingest::renewal_due(e, cfg.renew.within_days)));
             let why = if tsa_due.is_some() && tsa_due != r.next_renewal_due {
                 // See ingest::next_renewal_due: the due date came from the signer's certificate.
                 "signer certificate expires soon; first document timestamp while it is valid".to_string()
             } else {
-                format!("TSA certificate expires {}", r.tsa_cert_expiry.as_deref().unwrap_or("?"))
+                format!(
+                    "TSA certificate expires {}",
+                    r.tsa_cert_expiry.as_deref().unwrap_or("?")
+                )
             };
             (r, why)
         })
         .collect();
-    for note in archive.catalog.algorithm_notes()?.into_iter().filter(|n| is_weak(n, &cfg.renew.weak_algorithms)) {
+    for note in archive
+        .catalog
+        .algorithm_notes()?
+        .into_iter()
+        .filter(|n| is_weak(n, &cfg.renew.weak_algorithms))
+    {
         for r in archive.catalog.with_algorithm_note(&note)? {
             if !rows.iter().any(|(x, _)| x.id == r.id) {
                 rows.push((r, format!("weakening algorithm in the newest timestamp ({note})")));
@@ -166,15 +186,28 @@ struct Failure {
 }
 
 fn fail(code: &str, message: impl Into<String>) -> Failure {
-    Failure { code: code.into(), message: message.into() }
+    Failure {
+        code: code.into(),
+        message: message.into(),
+    }
 }
 
 /// Renew one archive file in memory: DSS for the newest timestamp, then a document timestamp.
 /// Returns the new bytes (the old ones are a prefix) and the new token.
-pub fn renew_bytes(services: &Services, old: Vec<u8>) -> Result<(Vec<u8>, TimestampToken), (String, String)> {
-    let inner = || -> Result<(Vec<u8>, TimestampToken), Failure> {
+/// `hashed` is the SHA-256 state over all of `old`, when the caller has it: the new file's
+/// SHA-256 is then returned too, without hashing the old bytes again.
+pub fn renew_bytes(
+    services: &Services,
+    mut old: Vec<u8>,
+    hashed: Option<PrefixHash>,
+) -> Result<(Vec<u8>, TimestampToken, Option<[u8; 32]>), (String, String)> {
+    // Room for the three revisions appended below, so none of them copies the file again.
+    old.reserve(96 * 1024);
+    let inner = || -> Result<(Vec<u8>, TimestampToken, Option<[u8; 32]>), Failure> {
         let now = services.clock.now();
-        let newest = newest_token(&old).map_err(|m| fail("malformed", m))?.ok_or_else(|| fail("not-timestamped", "no timestamp to renew"))?;
+        let newest = newest_token(&old)
+            .map_err(|m| fail("malformed", m))?
+            .ok_or_else(|| fail("not-timestamped", "no timestamp to renew"))?;
         let mut chains: Vec<Vec<openssl::x509::X509>> = services.trust.tsa_chain(&newest, now).into_iter().collect();
         // Files still at B-T also get their signers' chains, so every signature has its data.
         if pdf::read_dss(&old).map(|v| v.certs.is_empty()).unwrap_or(true) {
@@ -190,34 +223,70 @@ pub fn renew_bytes(services: &Services, old: Vec<u8>) -> Result<(Vec<u8>, Timest
         }
         let m = services.trust.validation_for(&chains);
         let old_len = old.len();
-        let with_dss = pdf::append_dss(old, &pdf::Validation { certs: m.certs, crls: m.crls, ocsps: m.ocsps }).map_err(|e| fail(e.code(), e.to_string()))?;
-        let (stamped, token) = pades::add_document_timestamp(with_dss, services.tsa.as_ref()).map_err(|e| fail(e.code(), e.to_string()))?;
+        let with_dss = pdf::append_dss(
+            old,
+            &pdf::Validation {
+                certs: m.certs,
+                crls: m.crls,
+                ocsps: m.ocsps,
+            },
+        )
+        .map_err(|e| fail(e.code(), e.to_string()))?;
+        let (stamped, token, prefix) =
+            pades::add_document_timestamp_continuing(with_dss, services.tsa.as_ref(), hashed)
+                .map_err(|e| fail(e.code(), e.to_string()))?;
         // Then the new timestamp's own TSA chain and its revocation data in a DSS-only revision
         // (PAdES allows it after a document timestamp): a validator then finds the newest TSA's
         // status in the file, without going on line, until the next renewal. The next document
         // timestamp covers this revision too, which is what proves the data existed in time.
         let tsa_chains: Vec<Vec<openssl::x509::X509>> = services.trust.tsa_chain(&token, now).into_iter().collect();
         let t = services.trust.validation_for(&tsa_chains);
-        let bytes = pdf::append_dss(stamped, &pdf::Validation { certs: t.certs, crls: t.crls, ocsps: t.ocsps }).map_err(|e| fail(e.code(), e.to_string()))?;
+        let bytes = pdf::append_dss(
+            stamped,
+            &pdf::Validation {
+                certs: t.certs,
+                crls: t.crls,
+                ocsps: t.ocsps,
+            },
+        )
+        .map_err(|e| fail(e.code(), e.to_string()))?;
         if bytes.len() <= old_len {
             return Err(fail("internal", "renewal did not append"));
         }
-        Ok((bytes, token))
+        let sha256 = prefix.and_then(|p| p.finish(&bytes));
+        Ok((bytes, token, sha256))
     };
     inner().map_err(|f| (f.code, f.message))
 }
 
 /// Run the nightly renewal over an archive folder.
-pub fn run(cfg: &Config, services: &Services, opts: &RenewOptions, on_done: &(dyn Fn(&RenewItem) + Sync)) -> Result<RenewReport, RenewError> {
+pub fn run(
+    cfg: &Config,
+    services: &Services,
+    opts: &RenewOptions,
+    on_done: &(dyn Fn(&RenewItem) + Sync),
+) -> Result<RenewReport, RenewError> {
     let started = Instant::now();
     let now = services.clock.now();
     let (archive, _recovery) = Archive::open(&opts.archive, &rfc3339(now))?;
     let due = due_rows(&archive, cfg, now, opts.within_days)?;
-    let mut summary = RenewSummary { catalog_rows: archive.catalog.count()?, due: due.len(), ..Default::default() };
+    let mut summary = RenewSummary {
+        catalog_rows: archive.catalog.count()?,
+        due: due.len(),
+        ..Default::default()
+    };
     if opts.dry_run || due.is_empty() {
         let items: Vec<RenewItem> = due
             .into_iter()
-            .map(|(r, why)| RenewItem { id: r.id, path: r.archive_path, outcome: "would-renew", why, code: None, message: None, timestamp: None })
+            .map(|(r, why)| RenewItem {
+                id: r.id,
+                path: r.archive_path,
+                outcome: "would-renew",
+                why,
+                code: None,
+                message: None,
+                timestamp: None,
+            })
             .collect();
         summary.elapsed_secs = started.elapsed().as_secs_f64();
         return Ok(RenewReport { items, summary });
@@ -235,7 +304,10 @@ pub fn run(cfg: &Config, services: &Services, opts: &RenewOptions, on_done: &(dy
         return Ok(RenewReport { items, summary });
     }
     let archive = Mutex::new(archive);
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(opts.jobs.max(1)).build().map_err(|e| RenewError::Pool(e.to_string()))?;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(opts.jobs.max(1))
+        .build()
+        .map_err(|e| RenewError::Pool(e.to_string()))?;
     use rayon::prelude::*;
     let items: Vec<RenewItem> = pool.install(|| {
         due.into_par_iter()
@@ -283,27 +355,52 @@ impl SealEvent {
 /// renewals for rows with one); `<id>.ers` written atomically beside each PDF, the PDFs
 /// untouched, each catalog row updated with the newest timestamp and its renewal due date, an
 /// audit entry per row. Used by `hozon renew --evidence ers` and `hozon ingest --seal ers`.
-pub fn seal_rows(cfg: &Config, services: &Services, archive: &mut Archive, due: Vec<(Row, String)>, event: SealEvent, on_done: &(dyn Fn(&RenewItem) + Sync)) -> Vec<RenewItem> {
+pub fn seal_rows(
+    cfg: &Config,
+    services: &Services,
+    archive: &mut Archive,
+    due: Vec<(Row, String)>,
+    event: SealEvent,
+    on_done: &(dyn Fn(&RenewItem) + Sync),
+) -> Vec<RenewItem> {
     use crate::evidence::{self, Due, TsaRootStamper};
     let now = || rfc3339(services.clock.now());
     let mut items = Vec::new();
     let mut batch: Vec<(Row, String, PathBuf)> = Vec::new();
     let mut dues: Vec<Due> = Vec::new();
     for (row, why) in due {
-        let mut item = RenewItem { id: row.id.clone(), path: row.archive_path.clone(), outcome: "failed", why: why.clone(), code: None, message: None, timestamp: None };
-        let loaded = archive.path_of(&row.archive_path).map_err(|e| (e.code().to_string(), e.to_string())).and_then(|pdf_path| {
-            let pdf = std::fs::read(&pdf_path).map_err(|e| ("archive-io".to_string(), format!("{}: {e}", pdf_path.display())))?;
-            if crate::archive::store::sha256_hex(&pdf) != row.archive_sha256 {
-                return Err(("file-altered".to_string(), "the file differs from the catalog's SHA-256; not touched".to_string()));
-            }
-            let ers_path = evidence::record_path(&pdf_path);
-            let record = match std::fs::read(&ers_path) {
-                Ok(der) => Some(crate::ers::EvidenceRecord::from_der(&der).map_err(|e| (e.code().to_string(), format!("{}: {e}", ers_path.display())))?),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-                Err(e) => return Err(("archive-io".to_string(), e.to_string())),
-            };
-            Ok((pdf, record, ers_path))
-        });
+        let mut item = RenewItem {
+            id: row.id.clone(),
+            path: row.archive_path.clone(),
+            outcome: "failed",
+            why: why.clone(),
+            code: None,
+            message: None,
+            timestamp: None,
+        };
+        let loaded = archive
+            .path_of(&row.archive_path)
+            .map_err(|e| (e.code().to_string(), e.to_string()))
+            .and_then(|pdf_path| {
+                let pdf = std::fs::read(&pdf_path)
+                    .map_err(|e| ("archive-io".to_string(), format!("{}: {e}", pdf_path.display())))?;
+                if crate::archive::store::sha256_hex(&pdf) != row.archive_sha256 {
+                    return Err((
+                        "file-altered".to_string(),
+                        "the file differs from the catalog's SHA-256; not touched".to_string(),
+                    ));
+                }
+                let ers_path = evidence::record_path(&pdf_path);
+                let record = match std::fs::read(&ers_path) {
+                    Ok(der) => Some(
+                        crate::ers::EvidenceRecord::from_der(&der)
+                            .map_err(|e| (e.code().to_string(), format!("{}: {e}", ers_path.display())))?,
+                    ),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+                    Err(e) => return Err(("archive-io".to_string(), e.to_string())),
+                };
+                Ok((pdf, record, ers_path))
+            });
         match loaded {
             Ok((pdf, record, ers_path)) => {
                 dues.push(Due { pdf, record });
@@ -320,23 +417,46 @@ pub fn seal_rows(cfg: &Config, services: &Services, archive: &mut Archive, due: 
     if batch.is_empty() {
         return items;
     }
-    match evidence::renew_batch(&dues, &cfg.renew.weak_algorithms, &TsaRootStamper(services.tsa.as_ref())) {
+    match evidence::renew_batch(
+        &dues,
+        &cfg.renew.weak_algorithms,
+        &TsaRootStamper(services.tsa.as_ref()),
+    ) {
         Err(e) => {
             for (row, why, _) in batch {
                 let _ = archive.log(&now(), event.failed(), Some(&row.id), serde_json::json!({"path": row.archive_path, "evidence": "ers", "reasons": [{"code": e.code(), "message": e.to_string()}]}));
-                let item = RenewItem { id: row.id, path: row.archive_path, outcome: "failed", why, code: Some(e.code().to_string()), message: Some(e.to_string()), timestamp: None };
+                let item = RenewItem {
+                    id: row.id,
+                    path: row.archive_path,
+                    outcome: "failed",
+                    why,
+                    code: Some(e.code().to_string()),
+                    message: Some(e.to_string()),
+                    timestamp: None,
+                };
                 on_done(&item);
                 items.push(item);
             }
         }
         Ok(renewed) => {
             for ((row, why, ers_path), r) in batch.into_iter().zip(renewed) {
-                let mut item = RenewItem { id: row.id.clone(), path: row.archive_path.clone(), outcome: "failed", why, code: None, message: None, timestamp: None };
+                let mut item = RenewItem {
+                    id: row.id.clone(),
+                    path: row.archive_path.clone(),
+                    outcome: "failed",
+                    why,
+                    code: None,
+                    message: None,
+                    timestamp: None,
+                };
                 let written = r
                     .record
                     .to_der()
                     .map_err(|e| (e.code().to_string(), e.to_string()))
-                    .and_then(|der| crate::archive::atomic::write_atomic(&ers_path, &der).map_err(|e| ("archive-io".to_string(), format!("{}: {e}", ers_path.display()))));
+                    .and_then(|der| {
+                        crate::archive::atomic::write_atomic(&ers_path, &der)
+                            .map_err(|e| ("archive-io".to_string(), format!("{}: {e}", ers_path.display())))
+                    });
                 if let Err((code, message)) = written {
                     item.code = Some(code);
                     item.message = Some(message);
@@ -344,8 +464,15 @@ pub fn seal_rows(cfg: &Config, services: &Services, archive: &mut Archive, due: 
                     items.push(item);
                     continue;
                 }
-                let token = r.record.timestamps().last().and_then(|t| TimestampToken::parse(&t.time_stamp).ok());
-                let (expiry, algs) = token.as_ref().map(crate::ingest::token_facts).unwrap_or((r.tsa_not_after, String::new()));
+                let token = r
+                    .record
+                    .timestamps()
+                    .last()
+                    .and_then(|t| TimestampToken::parse(&t.time_stamp).ok());
+                let (expiry, algs) = token
+                    .as_ref()
+                    .map(crate::ingest::token_facts)
+                    .unwrap_or((r.tsa_not_after, String::new()));
                 let mut nr = row.clone();
                 nr.ers_path = Some(row.archive_path.trim_end_matches(".pdf").to_string() + ".ers");
                 nr.newest_timestamp_time = Some(rfc3339(r.gen_time));
@@ -357,7 +484,16 @@ pub fn seal_rows(cfg: &Config, services: &Services, archive: &mut Archive, due: 
                     nr.renewals += 1;
                 }
                 let details = serde_json::json!({"path": nr.archive_path, "evidence": "ers", "record": nr.ers_path, "timestamp": nr.newest_timestamp_time, "tsa_cert_expiry": nr.tsa_cert_expiry, "why": item.why});
-                let res = archive.audit.append(&now(), event.done(), Some(&nr.id), details).map_err(|e| (e.code().to_string(), e.to_string())).and_then(|_| archive.catalog.put(&nr).map_err(|e| (e.code().to_string(), e.to_string())));
+                let res = archive
+                    .audit
+                    .append(&now(), event.done(), Some(&nr.id), details)
+                    .map_err(|e| (e.code().to_string(), e.to_string()))
+                    .and_then(|_| {
+                        archive
+                            .catalog
+                            .put(&nr)
+                            .map_err(|e| (e.code().to_string(), e.to_string()))
+                    });
                 match res {
                     Ok(()) => {
                         item.outcome = event.done();
@@ -377,7 +513,15 @@ pub fn seal_rows(cfg: &Config, services: &Services, archive: &mut Archive, due: 
 }
 
 fn renew_one(cfg: &Config, services: &Services, archive: &Mutex<Archive>, row: Row, why: String) -> RenewItem {
-    let mut item = RenewItem { id: row.id.clone(), path: row.archive_path.clone(), outcome: "failed", why, code: None, message: None, timestamp: None };
+    let mut item = RenewItem {
+        id: row.id.clone(),
+        path: row.archive_path.clone(),
+        outcome: "failed",
+        why,
+        code: None,
+        message: None,
+        timestamp: None,
+    };
     let now = || rfc3339(services.clock.now());
     let path = match archive.lock().map(|a| a.path_of(&row.archive_path)) {
         Ok(Ok(p)) => p,
@@ -389,17 +533,24 @@ fn renew_one(cfg: &Config, services: &Services, archive: &Mutex<Archive>, row: R
     let result = std::fs::read(&path)
         .map_err(|e| ("archive-io".to_string(), format!("{}: {e}", path.display())))
         .and_then(|old| {
-            if crate::archive::store::sha256_hex(&old) != row.archive_sha256 {
-                return Err(("file-altered".to_string(), "the file differs from the catalog's SHA-256; not touched (run hozon audit)".to_string()));
+            // One SHA-256 pass over the old bytes serves the integrity check, the document
+            // timestamp's digest and the new file's hash (the new file only appends).
+            let hashed = PrefixHash::of(&old).map_err(|e| (e.code().to_string(), e.to_string()))?;
+            let sha = hashed.clone().finish(&old).map(hex::encode).unwrap_or_default();
+            if sha != row.archive_sha256 {
+                return Err((
+                    "file-altered".to_string(),
+                    "the file differs from the catalog's SHA-256; not touched (run hozon audit)".to_string(),
+                ));
             }
-            renew_bytes(services, old)
+            renew_bytes(services, old, Some(hashed))
         });
     let Ok(mut a) = archive.lock() else {
         item.code = Some("internal".into());
         return item;
     };
     match result {
-        Ok((bytes, token)) => {
+        Ok((bytes, token, sha256)) => {
             let (expiry, algs) = crate::ingest::token_facts(&token);
             let mut r = row.clone();
             r.newest_timestamp_time = Some(rfc3339(token.info.gen_time));
@@ -410,7 +561,7 @@ fn renew_one(cfg: &Config, services: &Services, archive: &Mutex<Archive>, row: R
             r.renewed_at = Some(now());
             r.renewals += 1;
             let details = serde_json::json!({"path": r.archive_path, "timestamp": r.newest_timestamp_time, "tsa_cert_expiry": r.tsa_cert_expiry, "why": item.why});
-            match a.replace(r, &bytes, "renewed", details, &now()) {
+            match a.replace_hashed(r, &bytes, sha256, "renewed", details, &now()) {
                 Ok(r) => {
                     item.outcome = "renewed";
                     item.timestamp = r.newest_timestamp_time;
@@ -422,7 +573,12 @@ fn renew_one(cfg: &Config, services: &Services, archive: &Mutex<Archive>, row: R
             }
         }
         Err((code, message)) => {
-            let _ = a.log(&now(), "renew-failed", Some(&row.id), serde_json::json!({"path": row.archive_path, "reasons": [{"code": code, "message": message}]}));
+            let _ = a.log(
+                &now(),
+                "renew-failed",
+                Some(&row.id),
+                serde_json::json!({"path": row.archive_path, "reasons": [{"code": code, "message": message}]}),
+            );
             item.code = Some(code);
             item.message = Some(message);
         }

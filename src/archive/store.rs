@@ -392,14 +392,28 @@ impl Archive {
     /// interrupted replacement from an altered file. `details` gains the new file's `sha256`.
     pub fn replace(
         &mut self,
+        row: Row,
+        pdf: &[u8],
+        event: &str,
+        details: serde_json::Value,
+        now: &str,
+    ) -> Result<Row, ArchiveError> {
+        self.replace_hashed(row, pdf, None, event, details, now)
+    }
+
+    /// `replace` with the new file's SHA-256 when the caller has it already (renewal carries
+    /// the hash of the old bytes on through what it appends).
+    pub fn replace_hashed(
+        &mut self,
         mut row: Row,
         pdf: &[u8],
+        sha256: Option<[u8; 32]>,
         event: &str,
         mut details: serde_json::Value,
         now: &str,
     ) -> Result<Row, ArchiveError> {
         let path = self.path_of(&row.archive_path)?;
-        let new_sha = sha256_hex(pdf);
+        let new_sha = sha256.map_or_else(|| sha256_hex(pdf), hex::encode);
         self.catalog.set_pending(&row.id, Some(&new_sha))?;
         crashpoint::hit("pending-announced");
         if let Err(source) = atomic::write_atomic(&path, pdf) {

@@ -77,6 +77,16 @@ pub struct PrefixHash {
 }
 
 impl PrefixHash {
+    /// SHA-256 state over all of `bytes` (a file that will only be appended to).
+    pub fn of(bytes: &[u8]) -> Result<PrefixHash, SignError> {
+        let mut state = Hasher::new(DigestAlg::Sha256.message_digest())?;
+        state.update(bytes)?;
+        Ok(PrefixHash {
+            state,
+            len: bytes.len(),
+        })
+    }
+
     /// SHA-256 of `file`, given that its first `len` bytes are the ones hashed so far (`None`
     /// when `file` is shorter or OpenSSL fails: hash the whole file then).
     pub fn finish(mut self, file: &[u8]) -> Option<[u8; 32]> {
@@ -170,6 +180,17 @@ pub fn sign_pdf(
 
 /// Add a document timestamp (PAdES B-LTA) over the whole file by incremental update.
 pub fn add_document_timestamp(pdf: Vec<u8>, tsa: &dyn TimeStamper) -> Result<(Vec<u8>, TimestampToken), PadesError> {
+    add_document_timestamp_continuing(pdf, tsa, None).map(|(pdf, token, _)| (pdf, token))
+}
+
+/// `add_document_timestamp` for a file whose start is already hashed (`prefix`, SHA-256): when
+/// the TSA's hash is SHA-256 too, the old bytes are not hashed again. Returns the state over
+/// the file up to the new /Contents, from which the final file's SHA-256 follows.
+pub fn add_document_timestamp_continuing(
+    pdf: Vec<u8>,
+    tsa: &dyn TimeStamper,
+    prefix: Option<PrefixHash>,
+) -> Result<(Vec<u8>, TimestampToken, Option<PrefixHash>), PadesError> {
     let mut room = token_room() + 1024;
     let mut pdf = pdf;
     let mut needed = 0;
@@ -185,12 +206,28 @@ pub fn add_document_timestamp(pdf: Vec<u8>, tsa: &dyn TimeStamper) -> Result<(Ve
         };
         let prepared = pdf::prepare_signature(pdf, &req)?;
         let alg = tsa.hash_algorithm();
-        let digest = digest_ranges(alg, prepared.covered())?;
+        let [head, tail] = prepared.covered();
+        let (digest, after_head) = match prefix
+            .as_ref()
+            .filter(|p| alg == DigestAlg::Sha256 && p.len <= head.len())
+        {
+            Some(p) => {
+                let mut h = p.state.clone();
+                h.update(&head[p.len..]).map_err(SignError::from)?;
+                let after_head = PrefixHash {
+                    state: h.clone(),
+                    len: head.len(),
+                };
+                h.update(tail).map_err(SignError::from)?;
+                (h.finish().map_err(SignError::from)?.to_vec(), Some(after_head))
+            }
+            None => digest_ranges_keeping_prefix(alg, [head, tail])?,
+        };
         let tok = tsa.timestamp(alg, &digest)?;
         note_token(&tok);
         if tok.der.len() <= prepared.room() {
             let out = prepared.finish(&tok.der)?;
-            return Ok((out, tok));
+            return Ok((out, tok, after_head));
         }
         needed = tok.der.len();
         room = tok.der.len() + 2048;
@@ -232,5 +269,35 @@ mod tests {
             None,
             "a file shorter than the prefix has no hash from it"
         );
+    }
+
+    /// Renewal hashes the old file once: the document timestamp's imprint and the new file's
+    /// SHA-256 continue from that state and equal what hashing from scratch gives.
+    #[test]
+    fn a_document_timestamp_continues_from_the_old_files_hash() {
+        let ca = test_pki::ca("CA");
+        let key = test_pki::key(KeyKind::P256);
+        let cert = test_pki::issue(&ca, &key, "時刻 TSA", Usage::Tsa);
+        let clock = std::sync::Arc::new(crate::clock::FixedClock(time::macros::datetime!(2030-05-01 12:00 UTC)));
+        let tsa = crate::tsp::BuiltinTsa::new(key, cert, vec![ca.cert.clone()], clock).unwrap();
+        let old = crate::pdf::fixtures::raw_pdf(&crate::pdf::fixtures::MINIMAL, "/Root 1 0 R/Size 4");
+        let hashed = PrefixHash::of(&old).unwrap();
+        let (file, token, prefix) = add_document_timestamp_continuing(old.clone(), &tsa, Some(hashed)).unwrap();
+        assert!(file.starts_with(&old));
+        assert_eq!(
+            prefix.unwrap().finish(&file),
+            Some(<[u8; 32]>::from(Sha256::digest(&file)))
+        );
+        let covered = |f: &[u8]| {
+            let sig = crate::pdf::read_signatures(f).unwrap().pop().unwrap();
+            let [a, b, c, d] = sig.byte_range;
+            digest_ranges(DigestAlg::Sha256, [&f[a..a + b], &f[c..c + d]]).unwrap()
+        };
+        assert_eq!(token.info.imprint, covered(&file));
+        // A prefix longer than the part the timestamp covers is not used (hashed from scratch).
+        let mut long = PrefixHash::of(&file).unwrap();
+        long.len = file.len() + 1;
+        let (file2, token2, _) = add_document_timestamp_continuing(old, &tsa, Some(long)).unwrap();
+        assert_eq!(token2.info.imprint, covered(&file2));
     }
 }
