@@ -185,6 +185,7 @@ pub fn run_with_progress(
     let started = Instant::now();
     let docs = crate::document::discover(&opts.inputs).map_err(|e| IngestError::Discover(e.to_string()))?;
     on_start(docs.len());
+    let batch = docs.len();
     let now = rfc3339(services.clock.now());
     let (archive, reader) = if opts.dry_run {
         (None, None)
@@ -208,50 +209,50 @@ pub fn run_with_progress(
     // Workers check, build, sign and write each document's file; one committer thread makes
     // them durable and archives them in groups, while the workers go on with the next ones.
     let (tx, rx) = std::sync::mpsc::sync_channel::<Job>(QUEUE);
-    let (mut slots, committed) = std::thread::scope(|s| {
-        let committer = s.spawn(|| commit_loop(&ctx, rx, on_done));
-        let slots: Vec<Option<DocumentResult>> = pool.install(|| {
-            docs.par_iter()
-                .enumerate()
-                .map(|(index, d)| {
-                    let r = match ingest_one(&ctx, d, index) {
-                        Step::Done(r) => r,
-                        Step::Pending(job) => match tx.send(job) {
-                            Ok(()) => return None,
+    // Each document's result goes straight to its batch position, whoever finishes it.
+    let slots: Mutex<Vec<Option<DocumentResult>>> = Mutex::new((0..batch).map(|_| None).collect());
+    let put = |index: usize, r: DocumentResult| {
+        if let Some(slot) = slots.lock().unwrap_or_else(|p| p.into_inner()).get_mut(index) {
+            *slot = Some(r);
+        }
+    };
+    std::thread::scope(|s| {
+        let committer = s.spawn(|| commit_loop(&ctx, rx, on_done, &put));
+        pool.install(|| {
+            // Consumed: each discovered document is dropped once it is handled, so a large
+            // batch holds only its results.
+            docs.into_par_iter().enumerate().for_each(|(index, d)| {
+                let r = match ingest_one(&ctx, &d, index) {
+                    Step::Done(r) => r,
+                    Step::Pending(job) => {
+                        // Stands until the committer puts the real outcome in its place.
+                        let mut stopped = DocumentResult::new(d.root.clone(), job.result.profile.clone());
+                        stopped.outcome = Outcome::Failed;
+                        stopped
+                            .reasons
+                            .push(reason("internal", "the archive committer stopped before this document"));
+                        put(index, stopped);
+                        match tx.send(job) {
+                            Ok(()) => return,
                             Err(std::sync::mpsc::SendError(job)) => {
                                 let mut r = job.result;
                                 r.outcome = Outcome::Failed;
                                 r.reasons.push(reason("internal", "the archive committer stopped"));
                                 r
                             }
-                        },
-                    };
-                    on_done(&r);
-                    Some(r)
-                })
-                .collect()
+                        }
+                    }
+                };
+                on_done(&r);
+                put(index, r);
+            })
         });
         drop(tx);
-        (slots, committer.join())
+        let _ = committer.join();
     });
-    for (index, r) in committed.unwrap_or_default() {
-        if let Some(slot) = slots.get_mut(index) {
-            *slot = Some(r);
-        }
-    }
-    let mut results: Vec<DocumentResult> = slots
-        .into_iter()
-        .zip(&docs)
-        .map(|(r, d)| {
-            r.unwrap_or_else(|| {
-                let mut r = DocumentResult::new(d.root.clone(), String::new());
-                r.outcome = Outcome::Failed;
-                r.reasons
-                    .push(reason("internal", "the archive committer stopped before this document"));
-                r
-            })
-        })
-        .collect();
+    let slots = slots.into_inner().unwrap_or_else(|p| p.into_inner());
+    // Every position was filled by its worker (a placeholder at least).
+    let mut results: Vec<DocumentResult> = slots.into_iter().flatten().collect();
     let seal = (ctx.opts.seal == "ers" && !ctx.opts.dry_run).then(|| seal_batch(&ctx, &mut results));
     let mut s = Summary {
         documents: results.len(),
@@ -426,14 +427,14 @@ fn fail(ctx: &Ctx, result: &mut DocumentResult, r: Reason) {
 }
 
 /// The committer: takes whatever documents are waiting (up to `MAX_GROUP`), fsyncs their files
-/// together without the archive lock, then stores them as one group under it. Returns the
-/// finished results with their batch positions; `on_done` is called for each.
+/// together without the archive lock, then stores them as one group under it. Each finished
+/// result goes to `put` with its batch position; `on_done` is called for each.
 fn commit_loop(
     ctx: &Ctx,
     rx: std::sync::mpsc::Receiver<Job>,
     on_done: &(dyn Fn(&DocumentResult) + Sync),
-) -> Vec<(usize, DocumentResult)> {
-    let mut finished = Vec::new();
+    put: &dyn Fn(usize, DocumentResult),
+) {
     while let Ok(first) = rx.recv() {
         let mut group = vec![first];
         while group.len() < MAX_GROUP {
@@ -488,10 +489,9 @@ fn commit_loop(
                 _ => fail(ctx, &mut result, reason("internal", "archive lock poisoned")),
             }
             on_done(&result);
-            finished.push((index, result));
+            put(index, result);
         }
     }
-    finished
 }
 
 fn log_event(ctx: &Ctx, event: &str, id: Option<&str>, r: &DocumentResult) {

@@ -694,17 +694,23 @@ fn emit<T: serde::Serialize>(json: Option<&str>, human: &str, value: &T) -> anyh
     match json {
         Some("-") => {
             eprint!("{human}");
-            println!("{}", serde_json::to_string_pretty(value)?);
+            write_json(&mut std::io::stdout().lock(), value)?;
         }
         Some(file) => {
             print!("{human}");
-            let text = serde_json::to_string_pretty(value)? + "\n";
-            hozon::archive::atomic::write_atomic(Path::new(file), text.as_bytes())
+            hozon::archive::atomic::write_atomic_with(Path::new(file), |w| write_json(w, value))
                 .with_context(|| format!("cannot write {file}"))?;
         }
         None => print!("{human}"),
     }
     Ok(())
+}
+
+/// Pretty JSON and a newline, streamed: a large batch's report is never one string in memory.
+fn write_json<T: serde::Serialize>(w: &mut dyn std::io::Write, value: &T) -> std::io::Result<()> {
+    serde_json::to_writer_pretty(&mut *w, value)?;
+    w.write_all(b"\n")?;
+    w.flush()
 }
 
 /// `hozon ingest`: progress on stderr (a bar on a terminal, a line per document otherwise),
@@ -881,12 +887,11 @@ fn check(
     match json {
         Some("-") => {
             eprint!("{human}");
-            println!("{}", serde_json::to_string_pretty(&report)?);
+            write_json(&mut std::io::stdout().lock(), &report)?;
         }
         Some(file) => {
             print!("{human}");
-            let text = serde_json::to_string_pretty(&report)? + "\n";
-            hozon::archive::atomic::write_atomic(std::path::Path::new(file), text.as_bytes())
+            hozon::archive::atomic::write_atomic_with(std::path::Path::new(file), |w| write_json(w, &report))
                 .map_err(|e| anyhow::anyhow!("cannot write {file}: {e}"))?;
         }
         None => print!("{human}"),

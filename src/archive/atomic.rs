@@ -19,6 +19,21 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     sync_dir(&dir)
 }
 
+/// `write_atomic` for output made piece by piece (a batch's JSON report): `fill` writes into a
+/// buffered temporary file, so a large report never sits in memory whole.
+pub fn write_atomic_with(path: &Path, fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> std::io::Result<()> {
+    let mut temp = create_temp(path)?;
+    {
+        let mut w = std::io::BufWriter::with_capacity(64 * 1024, temp.tmp.as_file_mut());
+        fill(&mut w)?;
+        w.flush()?;
+    }
+    let synced = temp.sync()?;
+    let dir = synced.dir().to_path_buf();
+    synced.persist()?;
+    sync_dir(&dir)
+}
+
 /// Like `write_atomic`, but fails with `AlreadyExists` instead of replacing an existing file.
 pub fn write_new_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let synced = write_temp(path, bytes)?.sync()?;
@@ -43,13 +58,19 @@ pub struct SyncedTemp {
 /// Write `bytes` to a temporary file beside `path` (creating missing folders durably), without
 /// fsyncing it yet: several can be synced at once (`sync_all`).
 pub fn write_temp(path: &Path, bytes: &[u8]) -> std::io::Result<TempFile> {
+    let mut temp = create_temp(path)?;
+    temp.tmp.write_all(bytes)?;
+    Ok(temp)
+}
+
+/// An empty temporary file in `path`'s folder (created, with its parents, when missing).
+fn create_temp(path: &Path) -> std::io::Result<TempFile> {
     let dir = parent_of(path);
     create_dir_all_durable(dir)?;
-    let mut tmp = tempfile::Builder::new()
+    let tmp = tempfile::Builder::new()
         .prefix(TEMP_PREFIX)
         .suffix(".part")
         .tempfile_in(dir)?;
-    tmp.write_all(bytes)?;
     Ok(TempFile {
         tmp,
         path: path.to_path_buf(),
