@@ -762,21 +762,31 @@ fn ingest(
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
-    let mut human = String::new();
-    for d in &report.documents {
-        let target = d
-            .archive_path
-            .as_ref()
-            .map(|p| format!(" → {}", p.display()))
-            .unwrap_or_default();
-        human.push_str(&format!("{:<16} {}{target}\n", label(d.outcome), d.path.display()));
-        for r in d.reasons.iter().chain(d.warnings.iter()) {
-            human.push_str(&format!("    {}: {}\n", r.code, r.message));
-            if let Some(a) = hozon::i18n::advice(lang, &r.code) {
-                human.push_str(&format!("      → {a}\n"));
+    // The per-document lines go out as they are made (a batch can be hundreds of thousands of
+    // documents), to where `emit` sends the rest of the human text.
+    {
+        use std::io::Write;
+        let mut out: Box<dyn Write> = match json {
+            Some("-") => Box::new(std::io::BufWriter::new(std::io::stderr().lock())),
+            _ => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+        };
+        for d in &report.documents {
+            let target = d
+                .archive_path
+                .as_ref()
+                .map(|p| format!(" → {}", p.display()))
+                .unwrap_or_default();
+            writeln!(out, "{:<16} {}{target}", label(d.outcome), d.path.display())?;
+            for r in d.reasons.iter().chain(d.warnings.iter()) {
+                writeln!(out, "    {}: {}", r.code, r.message)?;
+                if let Some(a) = hozon::i18n::advice(lang, &r.code) {
+                    writeln!(out, "      → {a}")?;
+                }
             }
         }
+        out.flush()?;
     }
+    let mut human = String::new();
     let s = &report.summary;
     human.push_str(&tr(
         lang,
