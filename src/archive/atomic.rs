@@ -200,6 +200,35 @@ pub fn remove_stale_temps(root: &Path) -> std::io::Result<usize> {
 mod tests {
     use super::*;
 
+    /// A streamed write appears whole, in one rename; a writer that fails leaves the old file
+    /// as it was and no temporary file behind.
+    #[test]
+    fn streamed_writes_appear_whole_or_not_at_all() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("報告/report.json");
+        let big: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+        write_atomic_with(&p, |w| {
+            for chunk in big.chunks(1000) {
+                w.write_all(chunk)?;
+            }
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(fs::read(&p).unwrap(), big);
+        let err = write_atomic_with(&p, |w| {
+            w.write_all(b"half of a new report")?;
+            Err(std::io::Error::other("the serializer failed"))
+        })
+        .unwrap_err();
+        assert_eq!(err.to_string(), "the serializer failed");
+        assert_eq!(fs::read(&p).unwrap(), big, "the old file is untouched");
+        let names: Vec<String> = fs::read_dir(p.parent().unwrap())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, vec!["report.json".to_string()], "no temporary file is left");
+    }
+
     #[test]
     fn writes_whole_file_and_creates_folders() {
         let d = tempfile::tempdir().unwrap();
