@@ -102,14 +102,24 @@ pub fn digest_ranges(alg: DigestAlg, parts: [&[u8]; 2]) -> Result<Vec<u8>, SignE
 
 /// Digest of the two byte ranges, and (for SHA-256) the state after the first one.
 fn digest_ranges_keeping_prefix(alg: DigestAlg, parts: [&[u8]; 2]) -> Result<(Vec<u8>, Option<PrefixHash>), SignError> {
-    let mut h = Hasher::new(alg.message_digest())?;
-    h.update(parts[0])?;
+    digest_continuing(Hasher::new(alg.message_digest())?, 0, alg, parts)
+}
+
+/// Finish the digest of the two ranges from `state`, which has hashed the first `hashed` bytes
+/// of the first range; also the state after the first range (for SHA-256).
+fn digest_continuing(
+    mut state: Hasher,
+    hashed: usize,
+    alg: DigestAlg,
+    [head, tail]: [&[u8]; 2],
+) -> Result<(Vec<u8>, Option<PrefixHash>), SignError> {
+    state.update(head.get(hashed..).unwrap_or_default())?;
     let prefix = (alg == DigestAlg::Sha256).then(|| PrefixHash {
-        state: h.clone(),
-        len: parts[0].len(),
+        state: state.clone(),
+        len: head.len(),
     });
-    h.update(parts[1])?;
-    Ok((h.finish()?.to_vec(), prefix))
+    state.update(tail)?;
+    Ok((state.finish()?.to_vec(), prefix))
 }
 
 fn token_room() -> usize {
@@ -211,16 +221,7 @@ pub fn add_document_timestamp_continuing(
             .as_ref()
             .filter(|p| alg == DigestAlg::Sha256 && p.len <= head.len())
         {
-            Some(p) => {
-                let mut h = p.state.clone();
-                h.update(&head[p.len..]).map_err(SignError::from)?;
-                let after_head = PrefixHash {
-                    state: h.clone(),
-                    len: head.len(),
-                };
-                h.update(tail).map_err(SignError::from)?;
-                (h.finish().map_err(SignError::from)?.to_vec(), Some(after_head))
-            }
+            Some(p) => digest_continuing(p.state.clone(), p.len, alg, [head, tail])?,
             None => digest_ranges_keeping_prefix(alg, [head, tail])?,
         };
         let tok = tsa.timestamp(alg, &digest)?;
