@@ -57,6 +57,21 @@ pub struct RenewItem {
     pub timestamp: Option<String>,
 }
 
+impl RenewItem {
+    /// `row`'s item with its outcome so far; code, message and timestamp come later, if at all.
+    fn new(row: &Row, outcome: &'static str, why: String) -> RenewItem {
+        RenewItem {
+            id: row.id.clone(),
+            path: row.archive_path.clone(),
+            outcome,
+            why,
+            code: None,
+            message: None,
+            timestamp: None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Default)]
 pub struct RenewSummary {
     pub catalog_rows: u64,
@@ -201,8 +216,7 @@ pub fn renew_bytes(
     mut old: Vec<u8>,
     hashed: Option<PrefixHash>,
 ) -> Result<(Vec<u8>, TimestampToken, Option<[u8; 32]>), (String, String)> {
-    // Room for the three revisions appended below, so none of them copies the file again.
-    old.reserve(96 * 1024);
+    old.reserve(pdf::REVISIONS_ROOM);
     let inner = || -> Result<(Vec<u8>, TimestampToken, Option<[u8; 32]>), Failure> {
         let now = services.clock.now();
         let newest = newest_token(&old)
@@ -278,15 +292,7 @@ pub fn run(
     if opts.dry_run || due.is_empty() {
         let items: Vec<RenewItem> = due
             .into_iter()
-            .map(|(r, why)| RenewItem {
-                id: r.id,
-                path: r.archive_path,
-                outcome: "would-renew",
-                why,
-                code: None,
-                message: None,
-                timestamp: None,
-            })
+            .map(|(r, why)| RenewItem::new(&r, "would-renew", why))
             .collect();
         summary.elapsed_secs = started.elapsed().as_secs_f64();
         return Ok(RenewReport { items, summary });
@@ -369,15 +375,7 @@ pub fn seal_rows(
     let mut batch: Vec<(Row, String, PathBuf)> = Vec::new();
     let mut dues: Vec<Due> = Vec::new();
     for (row, why) in due {
-        let mut item = RenewItem {
-            id: row.id.clone(),
-            path: row.archive_path.clone(),
-            outcome: "failed",
-            why: why.clone(),
-            code: None,
-            message: None,
-            timestamp: None,
-        };
+        let mut item = RenewItem::new(&row, "failed", why.clone());
         let loaded = archive
             .path_of(&row.archive_path)
             .map_err(|e| (e.code().to_string(), e.to_string()))
@@ -426,13 +424,9 @@ pub fn seal_rows(
             for (row, why, _) in batch {
                 let _ = archive.log(&now(), event.failed(), Some(&row.id), serde_json::json!({"path": row.archive_path, "evidence": "ers", "reasons": [{"code": e.code(), "message": e.to_string()}]}));
                 let item = RenewItem {
-                    id: row.id,
-                    path: row.archive_path,
-                    outcome: "failed",
-                    why,
                     code: Some(e.code().to_string()),
                     message: Some(e.to_string()),
-                    timestamp: None,
+                    ..RenewItem::new(&row, "failed", why)
                 };
                 on_done(&item);
                 items.push(item);
@@ -440,15 +434,7 @@ pub fn seal_rows(
         }
         Ok(renewed) => {
             for ((row, why, ers_path), r) in batch.into_iter().zip(renewed) {
-                let mut item = RenewItem {
-                    id: row.id.clone(),
-                    path: row.archive_path.clone(),
-                    outcome: "failed",
-                    why,
-                    code: None,
-                    message: None,
-                    timestamp: None,
-                };
+                let mut item = RenewItem::new(&row, "failed", why);
                 let written = r
                     .record
                     .to_der()
@@ -513,15 +499,7 @@ pub fn seal_rows(
 }
 
 fn renew_one(cfg: &Config, services: &Services, archive: &Mutex<Archive>, row: Row, why: String) -> RenewItem {
-    let mut item = RenewItem {
-        id: row.id.clone(),
-        path: row.archive_path.clone(),
-        outcome: "failed",
-        why,
-        code: None,
-        message: None,
-        timestamp: None,
-    };
+    let mut item = RenewItem::new(&row, "failed", why);
     let now = || rfc3339(services.clock.now());
     let path = match archive.lock().map(|a| a.path_of(&row.archive_path)) {
         Ok(Ok(p)) => p,

@@ -89,6 +89,11 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
+/// The file's SHA-256 (hex): the one its maker computed along the way, else hashed here.
+fn known_or_hashed(known: Option<[u8; 32]>, pdf: &[u8]) -> String {
+    known.map_or_else(|| sha256_hex(pdf), hex::encode)
+}
+
 impl Archive {
     /// Open (creating) an archive folder, take its lock, settle any interrupted writes.
     pub fn open(root: &Path, now: &str) -> Result<(Archive, Recovery), ArchiveError> {
@@ -413,7 +418,7 @@ impl Archive {
         now: &str,
     ) -> Result<Row, ArchiveError> {
         let path = self.path_of(&row.archive_path)?;
-        let new_sha = sha256.map_or_else(|| sha256_hex(pdf), hex::encode);
+        let new_sha = known_or_hashed(sha256, pdf);
         self.catalog.set_pending(&row.id, Some(&new_sha))?;
         crashpoint::hit("pending-announced");
         if let Err(source) = atomic::write_atomic(&path, pdf) {
@@ -491,7 +496,7 @@ pub fn prepare_new_hashed(
 ) -> Result<NewDocument, ArchiveError> {
     let path =
         layout::resolve(root, &row.archive_path).ok_or_else(|| ArchiveError::UnsafePath(row.archive_path.clone()))?;
-    row.archive_sha256 = sha256.map_or_else(|| sha256_hex(pdf), hex::encode);
+    row.archive_sha256 = known_or_hashed(sha256, pdf);
     row.archive_size = pdf.len() as u64;
     row.status = STATUS_WRITING.into();
     let file = atomic::write_temp(&path, pdf).map_err(|source| ArchiveError::Io { path, source })?;

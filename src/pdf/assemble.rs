@@ -17,6 +17,10 @@ pub fn points(pixels: u32, dpi: f64) -> f64 {
     f64::from(pixels) * 72.0 / dpi
 }
 
+/// Buffer room for the revisions appended to a file in memory (signature, DSS, document
+/// timestamp: tens of KB), so that none of them reallocates and copies the pages again.
+pub const REVISIONS_ROOM: usize = 96 * 1024;
+
 /// Build the whole PDF for `pages`, in order.
 pub fn assemble(pages: &[ImagePage], meta: &PdfMetadata) -> Result<Vec<u8>, PdfError> {
     if pages.is_empty() {
@@ -36,10 +40,7 @@ pub fn assemble(pages: &[ImagePage], meta: &PdfMetadata) -> Result<Vec<u8>, PdfE
     let info = info_dict(meta, None, meta.created)?;
     let xmp = xmp_packet(meta, meta.created)?;
     let total: usize = pages.iter().map(|p| p.data.len()).sum();
-    // Headroom for the revisions appended next (signature, DSS, document timestamp: tens of
-    // KB), so that none of them reallocates and copies the pages again.
-    const LATER_REVISIONS: usize = 96 * 1024;
-    let mut w = RevisionWriter::new_document(total + xmp.len() + 1024 * pages.len() + LATER_REVISIONS);
+    let mut w = RevisionWriter::new_document(total + xmp.len() + 1024 * pages.len() + REVISIONS_ROOM);
 
     let catalog = w.alloc();
     let page_tree = w.alloc();

@@ -39,7 +39,7 @@ mod interop_tests;
 #[cfg(test)]
 mod peers;
 
-pub use assemble::{add_metadata, assemble, points};
+pub use assemble::{add_metadata, assemble, points, REVISIONS_ROOM};
 pub use changes::{classify_changes, Change, ChangeKind};
 pub use dss::{append_dss, read_dss, Validation};
 pub use error::PdfError;
