@@ -3,13 +3,11 @@
 //! checked to be signed by the certificate's issuer, and every OCSP response to be signed and
 //! to answer for the certificate, before it is kept.
 
-use std::sync::Mutex;
-
 use openssl::x509::{X509Ref, X509VerifyResult, X509};
-use sha2::{Digest, Sha256};
 
 use super::RevocationSource;
 use crate::pki::crl::Crl;
+use crate::pki::memo::{Key, Recent};
 use crate::pki::ocsp::check_signature_only;
 use crate::pki::subject_line;
 
@@ -57,42 +55,27 @@ pub fn collect_validation(chains: &[Vec<X509>], source: &dyn RevocationSource) -
     m
 }
 
-/// Responses already checked in this process, by SHA-256 of (response, certificate, issuer),
-/// with the certificates they carry: a batch gets the same response for every document, and
-/// parsing and verifying it each time was a tenth of an ingest. Only acceptances are kept.
-static CHECKED_OCSP: Mutex<Vec<([u8; 32], Vec<Vec<u8>>)>> = Mutex::new(Vec::new());
-const CHECKED_OCSP_MAX: usize = 64;
+/// Responses already checked in this process, with the certificates they carry: a batch gets
+/// the same response for every document, and parsing and verifying it each time was a tenth of
+/// an ingest. Only acceptances are kept.
+static CHECKED_OCSP: Recent<Vec<Vec<u8>>> = Recent::new(64);
 
 /// `check_signature_only`, remembered: `Some(certificates in the response)` when it answers
 /// for `cert` with a valid signature by `issuer`.
 fn checked_ocsp(der: &[u8], cert: &X509, issuer: &X509) -> Result<Option<Vec<Vec<u8>>>, crate::pki::PkiError> {
-    let mut h = Sha256::new();
-    for part in [
-        der,
-        &cert.to_der().unwrap_or_default(),
-        &issuer.to_der().unwrap_or_default(),
-    ] {
-        h.update((part.len() as u64).to_be_bytes());
-        h.update(part);
-    }
-    let key: [u8; 32] = h.finalize().into();
-    if let Some((_, certs)) = CHECKED_OCSP
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .iter()
-        .find(|(k, _)| *k == key)
-    {
-        return Ok(Some(certs.clone()));
+    let mut k = Key::new();
+    k.part(der)
+        .part(&cert.to_der().unwrap_or_default())
+        .part(&issuer.to_der().unwrap_or_default());
+    let key = k.finish();
+    if let Some(certs) = CHECKED_OCSP.get(&key) {
+        return Ok(Some(certs));
     }
     if check_signature_only(der, cert, issuer)?.is_none() {
         return Ok(None);
     }
     let certs = crate::pki::ocsp::response_certs(der);
-    let mut memo = CHECKED_OCSP.lock().unwrap_or_else(|p| p.into_inner());
-    if memo.len() >= CHECKED_OCSP_MAX {
-        memo.remove(0);
-    }
-    memo.push((key, certs.clone()));
+    CHECKED_OCSP.put(key, certs.clone());
     Ok(Some(certs))
 }
 

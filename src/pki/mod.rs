@@ -10,6 +10,7 @@ pub mod demo;
 pub mod extensions;
 pub mod hcrole;
 pub mod issue;
+pub mod memo;
 pub mod ocsp;
 pub mod trust;
 

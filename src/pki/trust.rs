@@ -26,6 +26,7 @@ use time::{Duration, OffsetDateTime};
 use super::asn1_time::to_offset;
 use super::crl::{Crl, CrlEntry};
 use super::extensions::{extended_key_usage, key_usage, oid_text, OID_KP_TIME_STAMPING};
+use super::memo::{self, Recent};
 use super::ocsp::{check_response, check_signature_only, OcspAnswer, OcspCertState};
 use super::{fmt_time, subject_line, PkiError};
 use crate::config::Config;
@@ -390,40 +391,27 @@ fn build_chain(cert: &X509, extra: &[X509], trust: &TrustStore, at: OffsetDateTi
 /// each time was a tenth of `hozon verify`. A remembered path is reused at T only when every
 /// certificate on it is within its validity at T, which is all that OpenSSL's check at T adds
 /// to the (time-free) signatures it already verified. Only successes are kept.
-static PATHS: Mutex<Vec<([u8; 32], Vec<X509>)>> = Mutex::new(Vec::new());
-const PATHS_MAX: usize = 64;
+static PATHS: Recent<Vec<X509>> = Recent::new(64);
 
 fn path_key(cert: &X509, extra: &[X509], trust: &TrustStore) -> Option<[u8; 32]> {
-    use sha2::{Digest, Sha256};
-    let mut h = Sha256::new();
+    let mut k = memo::Key::new();
     let groups: [&[X509]; 4] = [std::slice::from_ref(cert), extra, &trust.roots, &trust.intermediates];
     for group in groups {
-        h.update((group.len() as u64).to_be_bytes());
+        k.part(&(group.len() as u64).to_be_bytes());
         for c in group {
-            let der = c.to_der().ok()?;
-            h.update((der.len() as u64).to_be_bytes());
-            h.update(&der);
+            k.part(&c.to_der().ok()?);
         }
     }
-    Some(h.finalize().into())
+    Some(k.finish())
 }
 
 fn remembered_path(key: &[u8; 32], at: OffsetDateTime) -> Option<Vec<X509>> {
-    let paths = PATHS.lock().unwrap_or_else(|p| p.into_inner());
-    let (_, chain) = paths.iter().find(|(k, _)| k == key)?;
     let valid_at = |c: &X509| matches!((to_offset(c.not_before()), to_offset(c.not_after())), (Ok(nb), Ok(na)) if nb <= at && at <= na);
-    chain.iter().all(valid_at).then(|| chain.clone())
+    PATHS.get(key).filter(|chain| chain.iter().all(valid_at))
 }
 
 fn remember_path(key: [u8; 32], chain: &[X509]) {
-    let mut paths = PATHS.lock().unwrap_or_else(|p| p.into_inner());
-    if paths.iter().any(|(k, _)| *k == key) {
-        return;
-    }
-    if paths.len() >= PATHS_MAX {
-        paths.remove(0);
-    }
-    paths.push((key, chain.to_vec()));
+    PATHS.put(key, chain.to_vec());
 }
 
 type Verdict = Result<Vec<X509>, String>;
