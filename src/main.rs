@@ -433,11 +433,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             json,
         } => {
             let cfg = load_config(cli.config.as_deref())?;
-            let clock: Arc<dyn hozon::clock::Clock> = Arc::from(clock()?);
-            if cfg.uses_demo() {
-                eprintln!("hozon: {}", tr(lang, "demo.banner", &[]));
-            }
-            let services = hozon::services::Services::build(&cfg, None, clock)?;
+            let services = signing_services(&cfg, None, lang)?;
             let opts = hozon::renew::RenewOptions {
                 archive,
                 evidence: evidence.unwrap_or_else(|| cfg.renew.evidence.clone()),
@@ -713,6 +709,16 @@ fn write_json<T: serde::Serialize>(w: &mut dyn std::io::Write, value: &T) -> std
     w.flush()
 }
 
+/// The signer, TSA and trust for commands that sign or timestamp, after the demo banner when
+/// the configuration uses the demo PKI.
+fn signing_services(cfg: &Config, signer: Option<&str>, lang: Lang) -> anyhow::Result<hozon::services::Services> {
+    let clock: Arc<dyn hozon::clock::Clock> = Arc::from(clock()?);
+    if cfg.uses_demo() {
+        eprintln!("hozon: {}", tr(lang, "demo.banner", &[]));
+    }
+    Ok(hozon::services::Services::build(cfg, signer, clock)?)
+}
+
 /// `hozon ingest`: progress on stderr (a bar on a terminal, a line per document otherwise),
 /// the per-document result and summary on stdout (or JSON).
 fn ingest(
@@ -723,11 +729,7 @@ fn ingest(
     lang: Lang,
 ) -> anyhow::Result<u8> {
     use hozon::ingest::Outcome;
-    let clock: Arc<dyn hozon::clock::Clock> = Arc::from(clock()?);
-    if cfg.uses_demo() {
-        eprintln!("hozon: {}", tr(lang, "demo.banner", &[]));
-    }
-    let services = hozon::services::Services::build(cfg, signer, clock)?;
+    let services = signing_services(cfg, signer, lang)?;
     if let Some(d) = &services.trust.demo {
         if d.created {
             eprintln!("hozon: {}", tr(lang, "demo.created", &[("dir", &d.dir.display())]));
@@ -830,11 +832,7 @@ fn correct(
     json: Option<&str>,
     lang: Lang,
 ) -> anyhow::Result<u8> {
-    let clock: Arc<dyn hozon::clock::Clock> = Arc::from(clock()?);
-    if cfg.uses_demo() {
-        eprintln!("hozon: {}", tr(lang, "demo.banner", &[]));
-    }
-    let services = hozon::services::Services::build(cfg, signer, clock)?;
+    let services = signing_services(cfg, signer, lang)?;
     match hozon::correct::run(cfg, &services, &opts) {
         Ok(r) => {
             let role = r.signer_role.clone().unwrap_or_else(|| "-".into());
@@ -894,18 +892,7 @@ fn check(
 ) -> anyhow::Result<u8> {
     let report = hozon::check::run(paths, cfg, profile, integrity)?;
     let human = report.render_human();
-    match json {
-        Some("-") => {
-            eprint!("{human}");
-            write_json(&mut std::io::stdout().lock(), &report)?;
-        }
-        Some(file) => {
-            print!("{human}");
-            hozon::archive::atomic::write_atomic_with(std::path::Path::new(file), |w| write_json(w, &report))
-                .map_err(|e| anyhow::anyhow!("cannot write {file}: {e}"))?;
-        }
-        None => print!("{human}"),
-    }
+    emit(json, &human, &report)?;
     Ok(if report.all_passed() { EXIT_OK } else { EXIT_FAILURES })
 }
 
