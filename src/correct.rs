@@ -198,10 +198,10 @@ pub fn run(cfg: &Config, services: &Services, opts: &CorrectOptions) -> Result<C
     // The original signature's evidence still limits renewal: the correction's signature
     // timestamp does not cover it. Only a document timestamp (B-LTA) moves the due date.
     if let Some(t) = &doc_token {
-        let (expiry, algs) = crate::ingest::token_facts(t);
+        let (expiry, algs) = crate::renewal::token_facts(t);
         r.newest_timestamp_time = Some(rfc3339(t.info.gen_time));
         r.tsa_cert_expiry = expiry.map(rfc3339);
-        r.next_renewal_due = expiry.map(|e| rfc3339(crate::ingest::renewal_due(e, cfg.renew.within_days)));
+        r.next_renewal_due = expiry.map(|e| rfc3339(crate::renewal::renewal_due(e, cfg.renew.within_days)));
         r.newest_timestamp_algs = Some(algs);
     }
     let details = serde_json::json!({

@@ -18,6 +18,7 @@ use crate::clock::rfc3339;
 use crate::config::{Config, FormatName, Level, Requirement};
 use crate::document::Document;
 use crate::pdf;
+use crate::renewal;
 use crate::services::Services;
 use crate::sign::pades::{self, SignatureFields};
 use crate::tsp::TimestampToken;
@@ -285,7 +286,7 @@ pub fn run_with_progress(
 }
 
 /// `--seal ers`: the documents archived by this run go under one hash tree and ONE timestamp,
-/// exactly as `hozon renew --evidence ers` does it (`renew::seal_rows`). Documents that were
+/// exactly as `hozon renew --evidence ers` does it (`evidence::seal_rows`). Documents that were
 /// already archived before are left to renewal. A failure leaves the PDFs archived and valid,
 /// without a record; it is a warning on each document and makes the run exit 1.
 fn seal_batch(ctx: &Ctx, results: &mut [DocumentResult]) -> SealSummary {
@@ -317,12 +318,12 @@ fn seal_batch(ctx: &Ctx, results: &mut [DocumentResult]) -> SealSummary {
     if rows.is_empty() {
         return summary;
     }
-    let items = crate::renew::seal_rows(
+    let items = crate::evidence::seal_rows(
         ctx.cfg,
         ctx.services,
         &mut a,
         rows,
-        crate::renew::SealEvent::Ingest,
+        crate::evidence::SealEvent::Ingest,
         &|_| {},
     );
     for item in items {
@@ -817,58 +818,13 @@ struct CatalogInputs<'a> {
     flags: &'a [&'a str],
 }
 
-/// Expiry and algorithm note of a token's TSA certificate.
-pub fn token_facts(t: &TimestampToken) -> (Option<time::OffsetDateTime>, String) {
-    let cert = t.tsa_certificate();
-    let expiry = cert.and_then(|c| crate::pki::asn1_time::to_offset(c.not_after()).ok());
-    let key = cert
-        .and_then(|c| c.public_key().ok())
-        .map(|k| match k.id() {
-            openssl::pkey::Id::RSA => format!("rsa{}", k.bits()),
-            openssl::pkey::Id::EC => format!("ec{}", k.bits()),
-            other => format!("{other:?}").to_lowercase(),
-        })
-        .unwrap_or_else(|| "unknown".into());
-    let sig_hash = t
-        .signed
-        .digest_algorithm()
-        .map(|d| d.name().to_string())
-        .unwrap_or_else(|_| "unknown".into());
-    (expiry, format!("{},{},{}", t.info.imprint_alg.name(), sig_hash, key))
-}
-
-/// When renewal is due: `within_days` before the newest TSA certificate expires.
-pub fn renewal_due(expiry: time::OffsetDateTime, within_days: u32) -> time::OffsetDateTime {
-    expiry - time::Duration::days(i64::from(within_days))
-}
-
-/// The catalog's due date of a file: `renewal_due` of its newest TSA certificate, and, while the
-/// file has no document timestamp (`signer_expiry` given), no later than `within_days` before
-/// the signer's certificate expires. Its first document timestamp must come while that
-/// certificate is valid: the signature timestamp proves when the signature was made, but AdES
-/// validators (ETSI EN 319 102-1 past validation) take proof that the signer's *certificate*
-/// existed only from document timestamps, and it must predate the certificate's expiry.
-pub fn next_renewal_due(
-    tsa_expiry: Option<time::OffsetDateTime>,
-    signer_expiry: Option<time::OffsetDateTime>,
-    within_days: u32,
-) -> Option<time::OffsetDateTime> {
-    let due = |e| renewal_due(e, within_days);
-    match (tsa_expiry.map(due), signer_expiry.map(due)) {
-        (Some(t), Some(s)) => Some(t.min(s)),
-        (t, None) => t,
-        // Without a timestamp there is nothing to renew.
-        (None, Some(_)) => None,
-    }
-}
-
 fn catalog_row(ctx: &Ctx, checked: &CheckedDocument, c: CatalogInputs) -> Row {
     let cfg = ctx.cfg;
     let svc = ctx.services;
     let sc = checked.document.sidecar.as_deref();
     let profile = cfg.profile(&checked.profile);
     let now = svc.clock.now();
-    let (expiry, algs) = c.newest.map(token_facts).unwrap_or((None, String::new()));
+    let (expiry, algs) = c.newest.map(renewal::token_facts).unwrap_or((None, String::new()));
     let signer_expiry = match c.level {
         Some(Level::BLTA) | None => None,
         Some(_) => crate::pki::asn1_time::to_offset(svc.signer.certificate().not_after()).ok(),
@@ -915,7 +871,7 @@ fn catalog_row(ctx: &Ctx, checked: &CheckedDocument, c: CatalogInputs) -> Row {
         timestamp_time: c.sig_token.map(|t| rfc3339(t.info.gen_time)),
         newest_timestamp_time: c.newest.map(|t| rfc3339(t.info.gen_time)),
         tsa_cert_expiry: expiry.map(rfc3339),
-        next_renewal_due: next_renewal_due(expiry, signer_expiry, cfg.renew.within_days).map(rfc3339),
+        next_renewal_due: renewal::next_renewal_due(expiry, signer_expiry, cfg.renew.within_days).map(rfc3339),
         newest_timestamp_algs: c.newest.map(|_| algs),
         retention_until,
         reference_copy: profile.is_some_and(|p| p.reference_copy),

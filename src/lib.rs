@@ -27,10 +27,11 @@ pub mod tsp;
 
 pub mod archive;
 pub mod correct;
-pub mod ingest;
-pub mod renew;
-pub mod reindex;
 pub mod ers;
 pub mod evidence;
+pub mod ingest;
+pub mod reindex;
+pub mod renew;
+pub mod renewal;
 pub mod report;
 pub mod verify;

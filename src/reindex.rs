@@ -34,18 +34,29 @@ pub struct ReindexReport {
 pub fn run(cfg: &Config, root: &Path, now: time::OffsetDateTime) -> Result<ReindexReport, ArchiveError> {
     let (mut archive, _) = Archive::open(root, &rfc3339(now))?;
     let (entries, _) = crate::archive::audit::read_and_check(&root.join(layout::AUDIT_FILE))?;
-    let archived_at = |id: &str| entries.iter().find(|e| e.event == "archived" && e.document_id.as_deref() == Some(id)).map(|e| e.time.clone());
+    let archived_at = |id: &str| {
+        entries
+            .iter()
+            .find(|e| e.event == "archived" && e.document_id.as_deref() == Some(id))
+            .map(|e| e.time.clone())
+    };
     let mut rep = ReindexReport::default();
     let mut rows = Vec::new();
     for path in pdfs_under(root) {
         rep.files += 1;
         let rel = match path.strip_prefix(root) {
-            Ok(r) => r.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect::<Vec<_>>().join("/"),
+            Ok(r) => r
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect::<Vec<_>>()
+                .join("/"),
             Err(_) => continue,
         };
         match row_from_file(cfg, &path, &rel) {
             Ok(mut row) => {
-                row.archived_at = archived_at(&row.id).or_else(|| row.timestamp_time.clone()).unwrap_or_else(|| rfc3339(now));
+                row.archived_at = archived_at(&row.id)
+                    .or_else(|| row.timestamp_time.clone())
+                    .unwrap_or_else(|| rfc3339(now));
                 rows.push(row);
             }
             Err((code, message)) => rep.problems.push(ReindexProblem { path, code, message }),
@@ -59,7 +70,12 @@ pub fn run(cfg: &Config, root: &Path, now: time::OffsetDateTime) -> Result<Reind
         }
         Ok(())
     })?;
-    archive.log(&rfc3339(now), "reindexed", None, serde_json::json!({"files": rep.files, "rows": rep.rows, "problems": rep.problems.len()}))?;
+    archive.log(
+        &rfc3339(now),
+        "reindexed",
+        None,
+        serde_json::json!({"files": rep.files, "rows": rep.rows, "problems": rep.problems.len()}),
+    )?;
     Ok(rep)
 }
 
@@ -67,7 +83,14 @@ fn row_from_file(cfg: &Config, path: &Path, rel: &str) -> Result<Row, (String, S
     let bytes = std::fs::read(path).map_err(|e| ("archive-io".to_string(), e.to_string()))?;
     let info = pdf::read_info(&bytes).map_err(|e| (e.code().to_string(), e.to_string()))?;
     let get = |k: &str| info.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone());
-    let id = get("HozonDocumentId").filter(|i| layout::is_document_id(i)).ok_or_else(|| ("not-hozon".to_string(), "no HozonDocumentId in the Info dictionary".to_string()))?;
+    let id = get("HozonDocumentId")
+        .filter(|i| layout::is_document_id(i))
+        .ok_or_else(|| {
+            (
+                "not-hozon".to_string(),
+                "no HozonDocumentId in the Info dictionary".to_string(),
+            )
+        })?;
     let sigs = pdf::read_signatures(&bytes).map_err(|e| (e.code().to_string(), e.to_string()))?;
     let mut sig_token: Option<TimestampToken> = None;
     let mut signer = None;
@@ -83,7 +106,11 @@ fn row_from_file(cfg: &Config, path: &Path, rel: &str) -> Result<Row, (String, S
                 corrections += 1;
                 let time = crate::cms::parse_signed_data(s.der())
                     .ok()
-                    .and_then(|sd| sd.timestamp_tokens().first().and_then(|t| TimestampToken::parse(t).ok()))
+                    .and_then(|sd| {
+                        sd.timestamp_tokens()
+                            .first()
+                            .and_then(|t| TimestampToken::parse(t).ok())
+                    })
                     .map(|t| rfc3339(t.info.gen_time));
                 corrected = (s.name.clone(), time);
             }
@@ -91,15 +118,20 @@ fn row_from_file(cfg: &Config, path: &Path, rel: &str) -> Result<Row, (String, S
                 signer = s.name.clone();
                 if let Ok(sd) = crate::cms::parse_signed_data(s.der()) {
                     signer_role = sd.signer_certificate().and_then(|c| crate::pki::hc_role(c));
-                    signer_expiry = sd.signer_certificate().and_then(|c| crate::pki::asn1_time::to_offset(c.not_after()).ok());
-                    sig_token = sd.timestamp_tokens().first().and_then(|t| TimestampToken::parse(t).ok());
+                    signer_expiry = sd
+                        .signer_certificate()
+                        .and_then(|c| crate::pki::asn1_time::to_offset(c.not_after()).ok());
+                    sig_token = sd
+                        .timestamp_tokens()
+                        .first()
+                        .and_then(|t| TimestampToken::parse(t).ok());
                 }
             }
             pdf::SigKind::DocTimestamp => doc_timestamps += 1,
             _ => {}
         }
     }
-    let newest = crate::renew::newest_token(&bytes).map_err(|m| ("malformed".to_string(), m))?;
+    let newest = crate::renewal::newest_token(&bytes).map_err(|m| ("malformed".to_string(), m))?;
     let has_dss = pdf::read_dss(&bytes).map(|v| !v.certs.is_empty()).unwrap_or(false);
     let level = match (signer.is_some(), sig_token.is_some(), has_dss, doc_timestamps > 0) {
         (false, ..) => "unsigned",
@@ -108,7 +140,10 @@ fn row_from_file(cfg: &Config, path: &Path, rel: &str) -> Result<Row, (String, S
         (true, true, false, _) => "B-T",
         _ => "B-B",
     };
-    let (expiry, algs) = newest.as_ref().map(crate::ingest::token_facts).unwrap_or((None, String::new()));
+    let (expiry, algs) = newest
+        .as_ref()
+        .map(crate::renewal::token_facts)
+        .unwrap_or((None, String::new()));
     let profile_name = get("HozonProfile").unwrap_or_else(|| cfg.default_profile.clone());
     let profile = cfg.profile(&profile_name);
     let document_date = get("HozonDocumentDate");
@@ -123,7 +158,10 @@ fn row_from_file(cfg: &Config, path: &Path, rel: &str) -> Result<Row, (String, S
         .filter(|(k, _)| k.starts_with("HozonSource") && k["HozonSource".len()..].chars().all(|c| c.is_ascii_digit()))
         .map(|(_, v)| {
             let mut parts = v.rsplitn(3, ' ');
-            let size = parts.next().and_then(|s| s.strip_prefix("bytes:")).and_then(|s| s.parse::<u64>().ok());
+            let size = parts
+                .next()
+                .and_then(|s| s.strip_prefix("bytes:"))
+                .and_then(|s| s.parse::<u64>().ok());
             let sha = parts.next().and_then(|s| s.strip_prefix("sha256:")).map(str::to_string);
             let name = parts.next().map(str::to_string);
             serde_json::json!({"name": name, "sha256": sha, "size": size})
@@ -145,8 +183,17 @@ fn row_from_file(cfg: &Config, path: &Path, rel: &str) -> Result<Row, (String, S
     .filter_map(|(field, key)| get(key).map(|v| (field.to_string(), serde_json::Value::String(v))))
     .collect();
     let retention_until = profile.and_then(|p| {
-        let base = document_date.as_deref().and_then(crate::workflow::local_date).or_else(|| sig_token.as_ref().map(|t| t.info.gen_time.to_offset(layout::JST).date()))?;
-        let d = base.replace_year(base.year() + i32::try_from(p.retention_years).ok()?).ok()?;
+        let base = document_date
+            .as_deref()
+            .and_then(crate::workflow::local_date)
+            .or_else(|| {
+                sig_token
+                    .as_ref()
+                    .map(|t| t.info.gen_time.to_offset(layout::JST).date())
+            })?;
+        let d = base
+            .replace_year(base.year() + i32::try_from(p.retention_years).ok()?)
+            .ok()?;
         Some(rfc3339(d.midnight().assume_offset(layout::JST)))
     });
     Ok(Row {
@@ -170,7 +217,12 @@ fn row_from_file(cfg: &Config, path: &Path, rel: &str) -> Result<Row, (String, S
         timestamp_time: sig_token.as_ref().map(|t| rfc3339(t.info.gen_time)),
         newest_timestamp_time: newest.as_ref().map(|t| rfc3339(t.info.gen_time)),
         tsa_cert_expiry: expiry.map(rfc3339),
-        next_renewal_due: crate::ingest::next_renewal_due(expiry, signer_expiry.filter(|_| doc_timestamps == 0), cfg.renew.within_days).map(rfc3339),
+        next_renewal_due: crate::renewal::next_renewal_due(
+            expiry,
+            signer_expiry.filter(|_| doc_timestamps == 0),
+            cfg.renew.within_days,
+        )
+        .map(rfc3339),
         newest_timestamp_algs: newest.as_ref().map(|_| algs),
         retention_until,
         reference_copy: get("HozonReferenceCopy").is_some(),

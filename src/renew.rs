@@ -17,7 +17,10 @@ use crate::archive::catalog::Row;
 use crate::archive::store::{Archive, ArchiveError};
 use crate::clock::rfc3339;
 use crate::config::Config;
+use crate::evidence::{seal_rows, SealEvent};
 use crate::pdf;
+pub use crate::renewal::RenewItem;
+use crate::renewal::{due_rows, newest_token, renewal_due, token_facts};
 use crate::services::Services;
 use crate::sign::pades::{self, PrefixHash};
 use crate::tsp::TimestampToken;
@@ -41,35 +44,6 @@ pub struct RenewOptions {
     pub within_days: u32,
     pub dry_run: bool,
     pub jobs: usize,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct RenewItem {
-    pub id: String,
-    pub path: String,
-    pub outcome: &'static str, // renewed | would-renew | failed (sealed: ingest --seal ers)
-    pub why: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub code: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub timestamp: Option<String>,
-}
-
-impl RenewItem {
-    /// `row`'s item with its outcome so far; code, message and timestamp come later, if at all.
-    fn new(row: &Row, outcome: &'static str, why: String) -> RenewItem {
-        RenewItem {
-            id: row.id.clone(),
-            path: row.archive_path.clone(),
-            outcome,
-            why,
-            code: None,
-            message: None,
-            timestamp: None,
-        }
-    }
 }
 
 #[derive(Debug, Clone, Serialize, Default)]
@@ -101,98 +75,6 @@ impl RenewReport {
     pub fn all_ok(&self) -> bool {
         self.summary.failed == 0
     }
-}
-
-/// True when an algorithm note ("sha256,sha256,rsa2048") names something the config lists as
-/// weakening ("sha1", "md5", "rsa<2048", ...).
-pub fn is_weak(note: &str, weak: &[String]) -> bool {
-    note.split(',').any(|part| {
-        weak.iter().any(|w| match w.strip_prefix("rsa<") {
-            Some(n) => match (
-                part.strip_prefix("rsa").and_then(|b| b.parse::<u32>().ok()),
-                n.parse::<u32>(),
-            ) {
-                (Some(bits), Ok(min)) => bits < min,
-                _ => false,
-            },
-            None => part.eq_ignore_ascii_case(w),
-        })
-    })
-}
-
-/// The rows due: TSA certificate expiring within `within_days` (via the indexed due date),
-/// or a weakening algorithm in the newest timestamp.
-pub fn due_rows(
-    archive: &Archive,
-    cfg: &Config,
-    now: time::OffsetDateTime,
-    within_days: u32,
-) -> Result<Vec<(Row, String)>, RenewError> {
-    // next_renewal_due = expiry - cfg.within_days, so "expiry <= now + W" is
-    // "next_renewal_due <= now + W - cfg.within_days".
-    let shift = i64::from(within_days) - i64::from(cfg.renew.within_days);
-    let until = rfc3339(now + time::Duration::days(shift));
-    let mut rows: Vec<(Row, String)> = archive
-        .catalog
-        .due(&until)?
-        .into_iter()
-        .map(|r| {
-            let tsa_due = r
-                .tsa_cert_expiry
-                .as_deref()
-                .and_then(crate::clock::parse_datetime)
-                .map(|e| rfc3339(crate::ingest::renewal_due(e, cfg.renew.within_days)));
-            let why = if tsa_due.is_some() && tsa_due != r.next_renewal_due {
-                // See ingest::next_renewal_due: the due date came from the signer's certificate.
-                "signer certificate expires soon; first document timestamp while it is valid".to_string()
-            } else {
-                format!(
-                    "TSA certificate expires {}",
-                    r.tsa_cert_expiry.as_deref().unwrap_or("?")
-                )
-            };
-            (r, why)
-        })
-        .collect();
-    for note in archive
-        .catalog
-        .algorithm_notes()?
-        .into_iter()
-        .filter(|n| is_weak(n, &cfg.renew.weak_algorithms))
-    {
-        for r in archive.catalog.with_algorithm_note(&note)? {
-            if !rows.iter().any(|(x, _)| x.id == r.id) {
-                rows.push((r, format!("weakening algorithm in the newest timestamp ({note})")));
-            }
-        }
-    }
-    Ok(rows)
-}
-
-/// The newest timestamp token in a PDF: the last document timestamp, else the last
-/// signature's signature-timestamp.
-pub fn newest_token(pdf_bytes: &[u8]) -> Result<Option<TimestampToken>, String> {
-    let sigs = pdf::read_signatures(pdf_bytes).map_err(|e| e.to_string())?;
-    let mut newest: Option<TimestampToken> = None;
-    for s in &sigs {
-        let der = s.der();
-        let token = match s.kind {
-            pdf::SigKind::DocTimestamp => Some(TimestampToken::parse(der).map_err(|e| e.to_string())?),
-            pdf::SigKind::Cades => {
-                let sd = crate::cms::parse_signed_data(der).map_err(|e| e.to_string())?;
-                match sd.timestamp_tokens().last() {
-                    Some(t) => Some(TimestampToken::parse(t).map_err(|e| e.to_string())?),
-                    None => None,
-                }
-            }
-        };
-        if let Some(t) = token {
-            if newest.as_ref().is_none_or(|n| t.info.gen_time >= n.info.gen_time) {
-                newest = Some(t);
-            }
-        }
-    }
-    Ok(newest)
 }
 
 struct Failure {
@@ -334,170 +216,6 @@ pub fn run(
     Ok(RenewReport { items, summary })
 }
 
-/// Why evidence records are being written: the nightly renewal (audit `renewed`, counted as a
-/// renewal of the row) or an ingest batch sealing its newly archived PDFs (audit `sealed`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SealEvent {
-    Renewal,
-    Ingest,
-}
-
-impl SealEvent {
-    fn done(self) -> &'static str {
-        match self {
-            SealEvent::Renewal => "renewed",
-            SealEvent::Ingest => "sealed",
-        }
-    }
-    fn failed(self) -> &'static str {
-        match self {
-            SealEvent::Renewal => "renew-failed",
-            SealEvent::Ingest => "seal-failed",
-        }
-    }
-}
-
-/// ERS: all `rows` under one hash tree and ONE timestamp (new records for rows without one,
-/// renewals for rows with one); `<id>.ers` written atomically beside each PDF, the PDFs
-/// untouched, each catalog row updated with the newest timestamp and its renewal due date, an
-/// audit entry per row. Used by `hozon renew --evidence ers` and `hozon ingest --seal ers`.
-pub fn seal_rows(
-    cfg: &Config,
-    services: &Services,
-    archive: &mut Archive,
-    due: Vec<(Row, String)>,
-    event: SealEvent,
-    on_done: &(dyn Fn(&RenewItem) + Sync),
-) -> Vec<RenewItem> {
-    use crate::evidence::{self, Due, TsaRootStamper};
-    let now = || rfc3339(services.clock.now());
-    let mut items = Vec::new();
-    let mut batch: Vec<(Row, String, PathBuf)> = Vec::new();
-    let mut dues: Vec<Due> = Vec::new();
-    for (row, why) in due {
-        let mut item = RenewItem::new(&row, "failed", why.clone());
-        let loaded = archive
-            .path_of(&row.archive_path)
-            .map_err(|e| (e.code().to_string(), e.to_string()))
-            .and_then(|pdf_path| {
-                let pdf = std::fs::read(&pdf_path)
-                    .map_err(|e| ("archive-io".to_string(), format!("{}: {e}", pdf_path.display())))?;
-                if crate::archive::store::sha256_hex(&pdf) != row.archive_sha256 {
-                    return Err((
-                        "file-altered".to_string(),
-                        "the file differs from the catalog's SHA-256; not touched".to_string(),
-                    ));
-                }
-                let ers_path = evidence::record_path(&pdf_path);
-                let record = match std::fs::read(&ers_path) {
-                    Ok(der) => Some(
-                        crate::ers::EvidenceRecord::from_der(&der)
-                            .map_err(|e| (e.code().to_string(), format!("{}: {e}", ers_path.display())))?,
-                    ),
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-                    Err(e) => return Err(("archive-io".to_string(), e.to_string())),
-                };
-                Ok((pdf, record, ers_path))
-            });
-        match loaded {
-            Ok((pdf, record, ers_path)) => {
-                dues.push(Due { pdf, record });
-                batch.push((row, why, ers_path));
-            }
-            Err((code, message)) => {
-                item.code = Some(code);
-                item.message = Some(message);
-                on_done(&item);
-                items.push(item);
-            }
-        }
-    }
-    if batch.is_empty() {
-        return items;
-    }
-    match evidence::renew_batch(
-        &dues,
-        &cfg.renew.weak_algorithms,
-        &TsaRootStamper(services.tsa.as_ref()),
-    ) {
-        Err(e) => {
-            for (row, why, _) in batch {
-                let _ = archive.log(&now(), event.failed(), Some(&row.id), serde_json::json!({"path": row.archive_path, "evidence": "ers", "reasons": [{"code": e.code(), "message": e.to_string()}]}));
-                let item = RenewItem {
-                    code: Some(e.code().to_string()),
-                    message: Some(e.to_string()),
-                    ..RenewItem::new(&row, "failed", why)
-                };
-                on_done(&item);
-                items.push(item);
-            }
-        }
-        Ok(renewed) => {
-            for ((row, why, ers_path), r) in batch.into_iter().zip(renewed) {
-                let mut item = RenewItem::new(&row, "failed", why);
-                let written = r
-                    .record
-                    .to_der()
-                    .map_err(|e| (e.code().to_string(), e.to_string()))
-                    .and_then(|der| {
-                        crate::archive::atomic::write_atomic(&ers_path, &der)
-                            .map_err(|e| ("archive-io".to_string(), format!("{}: {e}", ers_path.display())))
-                    });
-                if let Err((code, message)) = written {
-                    item.code = Some(code);
-                    item.message = Some(message);
-                    on_done(&item);
-                    items.push(item);
-                    continue;
-                }
-                let token = r
-                    .record
-                    .timestamps()
-                    .last()
-                    .and_then(|t| TimestampToken::parse(&t.time_stamp).ok());
-                let (expiry, algs) = token
-                    .as_ref()
-                    .map(crate::ingest::token_facts)
-                    .unwrap_or((r.tsa_not_after, String::new()));
-                let mut nr = row.clone();
-                nr.ers_path = Some(row.archive_path.trim_end_matches(".pdf").to_string() + ".ers");
-                nr.newest_timestamp_time = Some(rfc3339(r.gen_time));
-                nr.tsa_cert_expiry = expiry.map(rfc3339);
-                nr.next_renewal_due = expiry.map(|e| rfc3339(crate::ingest::renewal_due(e, cfg.renew.within_days)));
-                nr.newest_timestamp_algs = Some(format!("{},{}", r.algorithm.name(), algs));
-                if event == SealEvent::Renewal {
-                    nr.renewed_at = Some(now());
-                    nr.renewals += 1;
-                }
-                let details = serde_json::json!({"path": nr.archive_path, "evidence": "ers", "record": nr.ers_path, "timestamp": nr.newest_timestamp_time, "tsa_cert_expiry": nr.tsa_cert_expiry, "why": item.why});
-                let res = archive
-                    .audit
-                    .append(&now(), event.done(), Some(&nr.id), details)
-                    .map_err(|e| (e.code().to_string(), e.to_string()))
-                    .and_then(|_| {
-                        archive
-                            .catalog
-                            .put(&nr)
-                            .map_err(|e| (e.code().to_string(), e.to_string()))
-                    });
-                match res {
-                    Ok(()) => {
-                        item.outcome = event.done();
-                        item.timestamp = nr.newest_timestamp_time;
-                    }
-                    Err((code, message)) => {
-                        item.code = Some(code);
-                        item.message = Some(message);
-                    }
-                }
-                on_done(&item);
-                items.push(item);
-            }
-        }
-    }
-    items
-}
-
 fn renew_one(cfg: &Config, services: &Services, archive: &Mutex<Archive>, row: Row, why: String) -> RenewItem {
     let mut item = RenewItem::new(&row, "failed", why);
     let now = || rfc3339(services.clock.now());
@@ -529,11 +247,11 @@ fn renew_one(cfg: &Config, services: &Services, archive: &Mutex<Archive>, row: R
     };
     match result {
         Ok((bytes, token, sha256)) => {
-            let (expiry, algs) = crate::ingest::token_facts(&token);
+            let (expiry, algs) = token_facts(&token);
             let mut r = row.clone();
             r.newest_timestamp_time = Some(rfc3339(token.info.gen_time));
             r.tsa_cert_expiry = expiry.map(rfc3339);
-            r.next_renewal_due = expiry.map(|e| rfc3339(crate::ingest::renewal_due(e, cfg.renew.within_days)));
+            r.next_renewal_due = expiry.map(|e| rfc3339(renewal_due(e, cfg.renew.within_days)));
             r.newest_timestamp_algs = Some(algs);
             r.level = "B-LTA".into();
             r.renewed_at = Some(now());
@@ -562,19 +280,4 @@ fn renew_one(cfg: &Config, services: &Services, archive: &Mutex<Archive>, row: R
         }
     }
     item
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn weak_algorithm_notes() {
-        let weak = vec!["sha1".to_string(), "rsa<2048".to_string()];
-        assert!(!is_weak("sha256,sha256,rsa2048", &weak));
-        assert!(is_weak("sha1,sha256,rsa2048", &weak));
-        assert!(is_weak("sha256,sha256,rsa1024", &weak));
-        assert!(!is_weak("sha256,sha384,ec256", &weak));
-        assert!(is_weak("sha256,sha256,rsa2048", &["rsa<3072".to_string()]));
-    }
 }

@@ -196,6 +196,19 @@ pub fn remove_stale_temps(root: &Path) -> std::io::Result<usize> {
     Ok(removed)
 }
 
+/// Reason code of an I/O failure. By kind, not only raw errno: tempfile wraps its errors (adding
+/// the temp path), which keeps the kind but hides the errno, so ENOSPC used to read `archive-io`.
+pub fn io_code(e: &std::io::Error) -> &'static str {
+    use std::io::ErrorKind;
+    match (e.raw_os_error(), e.kind()) {
+        (Some(28), _) | (_, ErrorKind::StorageFull) | (_, ErrorKind::QuotaExceeded) => "disk-full",
+        (Some(13) | Some(30), _) | (_, ErrorKind::PermissionDenied) | (_, ErrorKind::ReadOnlyFilesystem) => {
+            "archive-not-writable"
+        }
+        _ => "archive-io",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

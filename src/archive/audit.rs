@@ -28,7 +28,7 @@ pub enum AuditError {
 impl AuditError {
     pub fn code(&self) -> &'static str {
         match self {
-            AuditError::Io { source, .. } => match super::store::io_code(source) {
+            AuditError::Io { source, .. } => match super::atomic::io_code(source) {
                 "archive-io" => "audit-io",
                 code => code,
             },

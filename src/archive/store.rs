@@ -21,6 +21,7 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 use super::atomic;
+pub use super::atomic::io_code;
 use super::audit::{AuditError, AuditLog, NewEntry};
 use super::catalog::{Catalog, CatalogError, Row, STATUS_ARCHIVED, STATUS_WRITING};
 use super::crashpoint;
@@ -54,19 +55,6 @@ impl ArchiveError {
             ArchiveError::UnsafePath(_) => "unsafe-path",
             ArchiveError::AlreadyArchived { .. } => "already-archived",
         }
-    }
-}
-
-/// Reason code of an I/O failure. By kind, not only raw errno: tempfile wraps its errors (adding
-/// the temp path), which keeps the kind but hides the errno, so ENOSPC used to read `archive-io`.
-pub fn io_code(e: &std::io::Error) -> &'static str {
-    use std::io::ErrorKind;
-    match (e.raw_os_error(), e.kind()) {
-        (Some(28), _) | (_, ErrorKind::StorageFull) | (_, ErrorKind::QuotaExceeded) => "disk-full",
-        (Some(13) | Some(30), _) | (_, ErrorKind::PermissionDenied) | (_, ErrorKind::ReadOnlyFilesystem) => {
-            "archive-not-writable"
-        }
-        _ => "archive-io",
     }
 }
 

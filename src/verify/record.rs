@@ -193,11 +193,11 @@ fn weakening(record: &EvidenceRecord, weak: &[String]) -> Option<String> {
     let newest = record.timestamps().last()?;
     let tree = newest.algorithm().ok()?.name();
     let token = TimestampToken::parse(&newest.time_stamp).ok()?;
-    let (_, facts) = crate::ingest::token_facts(&token);
+    let (_, facts) = crate::renewal::token_facts(&token);
     let note = format!("{tree},{facts}");
-    crate::renew::is_weak(&note, weak).then(|| {
+    crate::renewal::is_weak(&note, weak).then(|| {
         note.split(',')
-            .find(|p| crate::renew::is_weak(p, weak))
+            .find(|p| crate::renewal::is_weak(p, weak))
             .unwrap_or(tree)
             .to_string()
     })
