@@ -8,7 +8,7 @@ use std::sync::{Arc, OnceLock};
 use hozon::clock::SystemClock;
 use hozon::pdf::{self, ImageKind, ImagePage, PdfMetadata};
 use hozon::pki::DemoPki;
-use hozon::sign::pades::{self, SignatureFields};
+use hozon::pades::{self, SignatureFields};
 use hozon::sign::{Signer, SoftwareSigner};
 use hozon::tsp::{BuiltinTsa, TimeStamper};
 use image::codecs::jpeg::{JpegEncoder, PixelDensity};

@@ -6,7 +6,7 @@ use std::hint::black_box;
 
 use criterion::{BatchSize, Criterion};
 use hozon::cms;
-use hozon::sign::pades;
+use hozon::pades;
 use hozon::sign::DigestAlg;
 use hozon::tsp::TimeStamper;
 

@@ -30,7 +30,7 @@ fn verify_archive(bytes: &[u8], trust: &TrustStore) -> Result<usize, String> {
         let signed = cms::parse_signed_data(s.der()).map_err(|e| e.to_string())?;
         let alg = signed.digest_algorithm().map_err(|e| e.to_string())?;
         let [a, b] = s.covered(bytes);
-        let digest = hozon::sign::pades::digest_ranges(alg, [a, b]).map_err(|e| e.to_string())?;
+        let digest = hozon::pades::digest_ranges(alg, [a, b]).map_err(|e| e.to_string())?;
         let check = signed.verify(&digest).map_err(|e| e.to_string())?;
         let token_der = signed
             .timestamp_tokens()

@@ -1,6 +1,7 @@
-//! `hozon audit`: does the archive agree with itself? Checks the audit log's hash chain, that
-//! every catalog row has its file with the recorded SHA-256 and an `archived` log entry, and
-//! that no PDF sits in the archive without a row. Reports; never repairs.
+//! Reading an archive without changing it: opening its catalog (`open_catalog`), listing its
+//! PDFs, and the consistency check behind `hozon audit` — the audit log's hash chain, that every
+//! catalog row has its file with the recorded SHA-256 and an `archived` log entry, and that no
+//! PDF sits in the archive without a row. Reports; never repairs.
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -56,6 +57,15 @@ impl InspectError {
             InspectError::Audit(e) => e.code(),
         }
     }
+}
+
+/// The catalog of the archive at `root`, for reading; `not-an-archive` when there is none.
+pub fn open_catalog(root: &Path) -> Result<Catalog, InspectError> {
+    let p = root.join(layout::CATALOG_FILE);
+    if !p.is_file() {
+        return Err(InspectError::NotAnArchive(root.to_path_buf()));
+    }
+    Ok(Catalog::open(&p)?)
 }
 
 /// Check an archive folder (read-only; takes no lock so it can run beside a nightly job).

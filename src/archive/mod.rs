@@ -4,6 +4,7 @@ pub mod atomic;
 pub mod audit;
 pub mod catalog;
 pub mod crashpoint;
+pub mod docline;
 pub mod inspect;
 pub mod layout;
 pub mod store;

@@ -1,38 +1,14 @@
-//! `hozon check`: every document found under the inputs is inspected page by page and judged
-//! against its profile; the result is a `CheckReport` (JSON via serde, or human text).
-//! Documents are checked in parallel; a broken file is a finding, never a stop.
-
-mod report;
-
-pub use report::{CheckReport, DocumentReport, PageReport, Reason, Summary, Verdict};
+//! Checking one document: each of its files is inspected page by page (headers, then an
+//! integrity pass) and judged against its profile's rules; the result is a `CheckedDocument`
+//! with its findings. A broken file is a finding, never a stop. `ops::check` runs this over a
+//! batch for `hozon check`; `ops::ingest` runs it before signing.
 
 use std::path::{Path, PathBuf};
 
-use rayon::prelude::*;
-
 use crate::config::{Config, Profile};
-use crate::document::{discover, DiscoverError, Document};
+use crate::document::Document;
 use crate::rules::{self, Finding};
 use crate::scan::{self, ScanError, ScanFile};
-
-/// Errors that stop a check run before any document is judged (exit code 2 territory).
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum CheckError {
-    #[error("unknown profile {name:?}; the configuration defines: {known}")]
-    UnknownProfile { name: String, known: String },
-    #[error(transparent)]
-    Discover(#[from] DiscoverError),
-}
-
-impl CheckError {
-    pub fn code(&self) -> &'static str {
-        match self {
-            CheckError::UnknownProfile { .. } => "profile-unknown",
-            CheckError::Discover(e) => e.code(),
-        }
-    }
-}
 
 /// One source file of a document after inspection.
 #[derive(Debug)]
@@ -211,38 +187,10 @@ fn scan_findings(scan: &CheckedScan, profile: &Profile) -> Vec<Finding> {
     out
 }
 
-/// Check everything under `paths`, documents in parallel, in discovery order.
-/// File bytes are released as each document is done.
-pub fn run(
-    paths: &[PathBuf],
-    cfg: &Config,
-    profile_override: Option<&str>,
-    integrity: bool,
-) -> Result<CheckReport, CheckError> {
-    if let Some(name) = profile_override {
-        if cfg.profile(name).is_none() {
-            let known = cfg.profiles.keys().cloned().collect::<Vec<_>>().join(", ");
-            return Err(CheckError::UnknownProfile {
-                name: name.to_string(),
-                known,
-            });
-        }
-    }
-    let docs = discover(paths)?;
-    let checked: Vec<CheckedDocument> = docs
-        .par_iter()
-        .map(|d| {
-            let mut c = check_document(d, cfg, profile_override, integrity);
-            c.drop_bytes();
-            c
-        })
-        .collect();
-    Ok(CheckReport::new(&checked))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::document::discover;
 
     fn cfg() -> Config {
         let text =
@@ -275,13 +223,6 @@ mod tests {
             ]
         );
         assert_eq!(c.scans[0].bytes.as_deref(), Some(jpeg(300).as_slice()));
-        let report = CheckReport::new(&[c]);
-        let pages = &report.documents[0].pages;
-        assert_eq!(
-            pages.iter().map(|p| p.verdict).collect::<Vec<_>>(),
-            [Verdict::Pass, Verdict::Fail, Verdict::Fail]
-        );
-        assert_eq!(pages[2].format, None);
     }
 
     #[test]
@@ -297,18 +238,6 @@ mod tests {
         let docs = discover(&[f]).unwrap();
         let c = check_document(&docs[0], &cfg(), None, true);
         assert_eq!((c.passed, c.findings[0].code), (false, "sidecar-invalid"));
-        let e = run(&[t.path().to_path_buf()], &cfg(), Some("nope"), true).unwrap_err();
-        assert_eq!(e.code(), "profile-unknown");
-    }
-
-    #[test]
-    fn extension_mismatch_is_a_warning_only() {
-        let t = tempfile::tempdir().unwrap();
-        std::fs::write(t.path().join("scan.png"), jpeg(300)).unwrap();
-        let r = run(&[t.path().to_path_buf()], &cfg(), None, true).unwrap();
-        assert!(r.all_passed());
-        assert_eq!(r.documents[0].reasons[0].code, "extension-mismatch");
-        assert!(r.render_human().contains("warning extension-mismatch"));
     }
 
     #[test]

@@ -61,4 +61,3 @@ impl SignError {
         }
     }
 }
-pub mod pades;

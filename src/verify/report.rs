@@ -1,7 +1,5 @@
 //! What `hozon verify` reports: per file the verdict, reasons, PAdES level and signatures with
-//! their timestamps; a summary; the JSON shape (serde) and the human table (i18n).
-
-use std::fmt::Write;
+//! their timestamps; a summary; the JSON shape (serde). The CLI renders it for people.
 
 use serde::Serialize;
 
@@ -9,7 +7,6 @@ use super::level::Level;
 use super::reason::{verdict_of, Reason, Verdict};
 use super::record::EvidenceRecordReport;
 use super::timestamp::TimestampKind;
-use crate::i18n::{advice, tr, Lang};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct TimestampReport {
@@ -118,94 +115,6 @@ impl VerifyReport {
         self.summary.invalid == 0 && self.summary.indeterminate == 0
     }
 
-    /// The human table: one block per file, then the summary line.
-    pub fn render_human(&self, lang: Lang) -> String {
-        let mut s = String::new();
-        for f in &self.files {
-            let verdict = tr(lang, &format!("verify.verdict.{}", f.verdict.as_str()), &[]);
-            let level = f.level.map(Level::as_str).unwrap_or("-");
-            let _ = writeln!(s, "{} {level:<6} {}", pad(&verdict, 13), f.path);
-            for sig in &f.signatures {
-                let who = sig.signer.as_deref().unwrap_or("?");
-                let role = sig.role.as_deref().map(|r| format!(" [{r}]")).unwrap_or_default();
-                let when = sig.signed_at.as_deref().unwrap_or("-");
-                let line = tr(
-                    lang,
-                    "verify.signature",
-                    &[
-                        ("field", &sig.field),
-                        ("signer", &format!("{who}{role}")),
-                        ("time", &when),
-                    ],
-                );
-                let _ = writeln!(s, "    {line}");
-                for t in &sig.timestamps {
-                    let key = match t.kind {
-                        TimestampKind::Signature => "verify.signature_timestamp",
-                        TimestampKind::Document => "verify.document_timestamp",
-                    };
-                    let mark = if t.valid { "" } else { " (!)" };
-                    let _ = writeln!(
-                        s,
-                        "      {}{mark}",
-                        tr(lang, key, &[("time", &t.time), ("tsa", &t.tsa)])
-                    );
-                }
-            }
-            if let Some(e) = &f.evidence_record {
-                let stamps: usize = e.chains.iter().map(|c| c.timestamps.len()).sum();
-                let line = tr(
-                    lang,
-                    "verify.evidence_record",
-                    &[
-                        ("path", &e.path),
-                        ("status", &tr(lang, &format!("verify.ers_status.{}", e.status), &[])),
-                        ("existed", &e.existed_at.as_deref().unwrap_or("-")),
-                        ("until", &e.valid_until.as_deref().unwrap_or("-")),
-                        ("timestamps", &stamps),
-                        ("chains", &e.chains.len()),
-                    ],
-                );
-                let _ = writeln!(s, "    {line}");
-                for n in &e.notes {
-                    let _ = writeln!(s, "      {n}");
-                }
-            }
-            let mut advised = Vec::new();
-            for r in &f.reasons {
-                let _ = writeln!(s, "    ✗ {}: {}", r.code.as_str(), r.message);
-                if !advised.contains(&r.code) {
-                    advised.push(r.code);
-                }
-            }
-            for code in advised {
-                if let Some(a) = advice(lang, code.as_str()) {
-                    let _ = writeln!(s, "      → {a}");
-                }
-            }
-        }
-        let sum = &self.summary;
-        let _ = writeln!(
-            s,
-            "{}",
-            tr(
-                lang,
-                "verify.summary",
-                &[
-                    ("valid", &sum.valid),
-                    ("invalid", &sum.invalid),
-                    ("indeterminate", &sum.indeterminate)
-                ]
-            )
-        );
-        s
-    }
-}
-
-/// `text` padded to `cols` terminal columns (CJK characters take two).
-fn pad(text: &str, cols: usize) -> String {
-    let width: usize = text.chars().map(|c| if c.is_ascii() { 1 } else { 2 }).sum();
-    format!("{text}{}", " ".repeat(cols.saturating_sub(width)))
 }
 
 #[cfg(test)]
@@ -271,12 +180,5 @@ mod tests {
         assert_eq!(j["files"][2]["verdict"], "invalid");
         assert_eq!(j["files"][2]["reasons"][1]["code"], "revoked");
         assert_eq!(j["summary"]["indeterminate"], 1);
-        assert_eq!(pad("有効", 6), "有効  ");
-        assert_eq!(pad("VALID", 6), "VALID ");
-        let human = r.render_human(Lang::Ja);
-        assert!(human.contains("医師 山田 [Medical Doctor]"), "{human}");
-        assert!(human.contains("✗ revoked"), "{human}");
-        assert!(human.contains("→ 署名時刻として"), "advice missing: {human}");
-        assert!(!human.contains('{'), "{human}");
     }
 }

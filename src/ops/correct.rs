@@ -23,7 +23,7 @@ use crate::clock::rfc3339;
 use crate::config::{Config, Level};
 use crate::pdf::PdfError;
 use crate::services::Services;
-use crate::sign::pades::{self, PadesError, SignatureFields};
+use crate::pades::{self, PadesError, SignatureFields};
 use crate::workflow;
 
 #[derive(Debug, thiserror::Error)]

@@ -1,10 +1,66 @@
-//! The report of a check run: per document and per page verdicts with reasons, serialized to
-//! the documented JSON shape, or rendered as one line per document for people.
+//! `hozon check`: every document found under the inputs is inspected page by page and judged
+//! against its profile (`check::check_document`), documents in parallel; the result is a
+//! `CheckReport` with per-document and per-page verdicts and reasons, serialized to the
+//! documented JSON shape (the CLI renders it for people).
 
+use std::path::PathBuf;
+
+use rayon::prelude::*;
 use serde::Serialize;
 
-use super::CheckedDocument;
+use crate::check::{check_document, CheckedDocument};
+use crate::config::Config;
+use crate::document::{discover, DiscoverError};
 use crate::rules::{Finding, Severity};
+
+/// Errors that stop a check run before any document is judged (exit code 2 territory).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CheckError {
+    #[error("unknown profile {name:?}; the configuration defines: {known}")]
+    UnknownProfile { name: String, known: String },
+    #[error(transparent)]
+    Discover(#[from] DiscoverError),
+}
+
+impl CheckError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            CheckError::UnknownProfile { .. } => "profile-unknown",
+            CheckError::Discover(e) => e.code(),
+        }
+    }
+}
+
+/// Check everything under `paths`, documents in parallel, in discovery order.
+/// File bytes are released as each document is done.
+pub fn run(
+    paths: &[PathBuf],
+    cfg: &Config,
+    profile_override: Option<&str>,
+    integrity: bool,
+) -> Result<CheckReport, CheckError> {
+    if let Some(name) = profile_override {
+        if cfg.profile(name).is_none() {
+            let known = cfg.profiles.keys().cloned().collect::<Vec<_>>().join(", ");
+            return Err(CheckError::UnknownProfile {
+                name: name.to_string(),
+                known,
+            });
+        }
+    }
+    let docs = discover(paths)?;
+    let checked: Vec<CheckedDocument> = docs
+        .par_iter()
+        .map(|d| {
+            let mut c = check_document(d, cfg, profile_override, integrity);
+            c.drop_bytes();
+            c
+        })
+        .collect();
+    Ok(CheckReport::new(&checked))
+}
+
 
 /// The report of a check run; serializes to the documented JSON shape.
 #[derive(Debug, Clone, Serialize)]
@@ -107,35 +163,6 @@ impl CheckReport {
     pub fn all_passed(&self) -> bool {
         self.summary.failed == 0
     }
-
-    /// One line per document, its reasons underneath, then a summary line.
-    pub fn render_human(&self) -> String {
-        let mut out = String::new();
-        for d in &self.documents {
-            let (mark, n) = (if d.verdict == Verdict::Pass { "PASS" } else { "FAIL" }, d.pages.len());
-            out.push_str(&format!(
-                "{mark}  {}  [{}] {n} page{}\n",
-                d.path,
-                d.profile,
-                if n == 1 { "" } else { "s" }
-            ));
-            for r in &d.reasons {
-                let page = r.page.map(|p| format!("page {p}: ")).unwrap_or_default();
-                let level = if r.severity == Severity::Warning {
-                    "warning "
-                } else {
-                    ""
-                };
-                out.push_str(&format!("      {page}{level}{}: {}\n", r.code, r.message));
-            }
-        }
-        let s = &self.summary;
-        out.push_str(&format!(
-            "{} document(s), {} page(s): {} passed, {} failed\n",
-            s.documents, s.pages, s.passed, s.failed
-        ));
-        out
-    }
 }
 
 impl DocumentReport {
@@ -193,4 +220,56 @@ impl DocumentReport {
             pages,
         }
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn cfg() -> Config {
+        let text =
+            "[tsa]\nurl='builtin:demo'\n[profiles.chart]\nmax_pages = 2\n[profiles.prescription]\nmax_pages = 10\n";
+        Config::from_toml(text, Path::new("t.toml"), Path::new(".")).unwrap()
+    }
+
+    fn jpeg(dpi: u16) -> Vec<u8> {
+        crate::scan::jpeg_fixture(64, 90, dpi)
+    }
+
+    #[test]
+    fn pages_are_numbered_across_the_document() {
+        let t = tempfile::tempdir().unwrap();
+        let dir = t.path().join("カルテ");
+        std::fs::create_dir(&dir).unwrap();
+        std::fs::write(dir.join("p1.jpg"), jpeg(300)).unwrap();
+        std::fs::write(dir.join("p2.jpg"), jpeg(150)).unwrap();
+        std::fs::write(dir.join("p3.png"), b"\x89PNG\r\n\x1a\nbroken").unwrap();
+        let report = run(&[t.path().to_path_buf()], &cfg(), None, true).unwrap();
+        let pages = &report.documents[0].pages;
+        assert_eq!(
+            pages.iter().map(|p| p.verdict).collect::<Vec<_>>(),
+            [Verdict::Pass, Verdict::Fail, Verdict::Fail]
+        );
+        assert_eq!(pages[2].format, None);
+    }
+
+    #[test]
+    fn unknown_profile_stops_the_run() {
+        let t = tempfile::tempdir().unwrap();
+        std::fs::write(t.path().join("a.jpg"), jpeg(300)).unwrap();
+        let e = run(&[t.path().to_path_buf()], &cfg(), Some("nope"), true).unwrap_err();
+        assert_eq!(e.code(), "profile-unknown");
+    }
+
+    #[test]
+    fn extension_mismatch_is_a_warning_only() {
+        let t = tempfile::tempdir().unwrap();
+        std::fs::write(t.path().join("scan.png"), jpeg(300)).unwrap();
+        let r = run(&[t.path().to_path_buf()], &cfg(), None, true).unwrap();
+        assert!(r.all_passed());
+        assert_eq!(r.documents[0].reasons[0].code, "extension-mismatch");
+        assert_eq!(r.documents[0].reasons[0].severity, Severity::Warning);
+    }
+
 }

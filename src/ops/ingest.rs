@@ -20,7 +20,7 @@ use crate::document::Document;
 use crate::pdf;
 use crate::renewal;
 use crate::services::Services;
-use crate::sign::pades::{self, SignatureFields};
+use crate::pades::{self, SignatureFields};
 use crate::tsp::TimestampToken;
 use crate::workflow;
 

@@ -22,7 +22,7 @@ use crate::pdf;
 pub use crate::renewal::RenewItem;
 use crate::renewal::{due_rows, newest_token, renewal_due, token_facts};
 use crate::services::Services;
-use crate::sign::pades::{self, PrefixHash};
+use crate::pades::{self, PrefixHash};
 use crate::tsp::TimestampToken;
 
 #[derive(Debug, thiserror::Error)]
