@@ -39,8 +39,12 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> anyhow::Result<u8> {
+    let lang = match cli.lang.as_deref() {
+        Some(l) => hozon::i18n::Lang::parse(l).ok_or_else(|| cli::usage_error("cli.unknown_lang", &[("lang", &l)]))?,
+        None => hozon::i18n::Lang::pick(None),
+    };
     let ctx = cli::Ctx {
-        lang: hozon::i18n::Lang::pick(cli.lang.as_deref()),
+        lang,
         config: cli.config,
     };
     match cli.command {

@@ -125,11 +125,23 @@ pub fn stderr_line(line: &str) {
     let _ = std::io::stderr().lock().write_all(format!("{line}\n").as_bytes());
 }
 
+/// A command-line mistake found before anything ran: `usage` code, exit 2, the message in the
+/// locale's language (the `--lang` given may be the mistake).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(String);
+
+pub fn usage_error(key: &str, args: &[(&str, &dyn std::fmt::Display)]) -> anyhow::Error {
+    UsageError(tr(Lang::pick(None), key, args)).into()
+}
+
 /// The stable reason code of the first library error in the chain, so scripts (and the
 /// operator) see e.g. `key-permissions` and not just prose.
 pub fn reason_code(e: &anyhow::Error) -> Option<&'static str> {
     e.chain().find_map(|c| {
-        None.or_else(|| c.downcast_ref::<hozon::services::SetupError>().map(|x| x.code()))
+        c.downcast_ref::<UsageError>()
+            .map(|_| "usage")
+            .or_else(|| c.downcast_ref::<hozon::services::SetupError>().map(|x| x.code()))
             .or_else(|| c.downcast_ref::<hozon::ops::ingest::IngestError>().map(|x| x.code()))
             .or_else(|| c.downcast_ref::<hozon::config::ConfigError>().map(|x| x.code()))
             .or_else(|| c.downcast_ref::<hozon::archive::store::ArchiveError>().map(|x| x.code()))
