@@ -4,13 +4,12 @@
 use std::path::Path;
 
 use openssl::hash::MessageDigest;
-use openssl::nid::Nid;
-use openssl::pkey::{Id, PKey, Private};
+use openssl::pkey::{PKey, Private};
 use openssl::rsa::Padding;
 use openssl::sign::RsaPssSaltlen;
 use openssl::x509::{X509VerifyResult, X509};
 
-use super::{check_private_file, read_secret, DigestAlg, Secret, SignError, SignatureAlg, Signer};
+use super::{check_private_file, read_secret, Secret, SignError, SignatureAlg, Signer};
 use crate::config::{Config, SignerConfig};
 
 /// A signer whose key is a file on this machine.
@@ -39,20 +38,14 @@ impl SoftwareSigner {
                 subject: subject_text(&cert),
             });
         }
-        let alg = default_algorithm(&key)?;
+        let alg = SignatureAlg::default_for(&key)?;
         let chain = order_chain(&cert, chain);
         Ok(SoftwareSigner { key, cert, chain, alg })
     }
 
     /// Choose another algorithm fitting the key (e.g. RSA-PSS, or ECDSA with SHA-512).
     pub fn with_algorithm(mut self, alg: SignatureAlg) -> Result<Self, SignError> {
-        let ok = match (alg, self.key.id()) {
-            (SignatureAlg::RsaPkcs1(_) | SignatureAlg::RsaPss(_), Id::RSA) => true,
-            (SignatureAlg::RsaPss(_), Id::RSA_PSS) => true,
-            (SignatureAlg::Ecdsa(_), Id::EC) => true,
-            _ => false,
-        };
-        if !ok {
+        if !alg.fits(&self.key) {
             return Err(SignError::Unsupported(format!("{} does not fit this key", alg.name())));
         }
         self.alg = alg;
@@ -131,14 +124,8 @@ impl SoftwareSigner {
             }
             _ => return Err(SignError::Config("give either pkcs12, or key and chain".into())),
         };
-        match sc.rsa_padding.as_deref() {
-            None | Some("pkcs1") => Ok(signer),
-            Some("pss") => {
-                let d = signer.alg.digest();
-                signer.with_algorithm(SignatureAlg::RsaPss(d))
-            }
-            Some(other) => Err(SignError::Config(format!("rsa_padding = {other:?}: use pkcs1 or pss"))),
-        }
+        let alg = signer.alg.with_rsa_padding(sc.rsa_padding.as_deref())?;
+        signer.with_algorithm(alg)
     }
 }
 
@@ -165,27 +152,20 @@ impl Signer for SoftwareSigner {
     }
 }
 
-fn default_algorithm(key: &PKey<Private>) -> Result<SignatureAlg, SignError> {
-    match key.id() {
-        Id::RSA if key.bits() >= 2048 => Ok(SignatureAlg::RsaPkcs1(DigestAlg::Sha256)),
-        Id::RSA => Err(SignError::Unsupported(format!(
-            "RSA key of {} bits (2048 at least)",
-            key.bits()
-        ))),
-        Id::RSA_PSS => Ok(SignatureAlg::RsaPss(DigestAlg::Sha256)),
-        Id::EC => match key.ec_key()?.group().curve_name() {
-            Some(Nid::X9_62_PRIME256V1) => Ok(SignatureAlg::Ecdsa(DigestAlg::Sha256)),
-            Some(Nid::SECP384R1) => Ok(SignatureAlg::Ecdsa(DigestAlg::Sha384)),
-            other => Err(SignError::Unsupported(format!(
-                "EC curve {other:?} (use P-256 or P-384)"
-            ))),
-        },
-        other => Err(SignError::Unsupported(format!("key type {other:?}"))),
-    }
-}
-
 /// Order issuers so each one issued the certificate before it; unrelated ones go last.
 fn order_chain(leaf: &X509, mut rest: Vec<X509>) -> Vec<X509> {
+    let mut ordered = take_issuer_path(leaf, &mut rest);
+    ordered.extend(rest);
+    ordered
+}
+
+/// Only the issuers of `leaf` among `candidates`, nearest first (a token may hold unrelated
+/// certificates, which do not belong in a signature).
+pub(crate) fn issuer_path(leaf: &X509, mut candidates: Vec<X509>) -> Vec<X509> {
+    take_issuer_path(leaf, &mut candidates)
+}
+
+fn take_issuer_path(leaf: &X509, rest: &mut Vec<X509>) -> Vec<X509> {
     rest.retain(|c| c.to_der().ok() != leaf.to_der().ok());
     let mut ordered: Vec<X509> = Vec::with_capacity(rest.len());
     let mut current = leaf.clone();
@@ -198,7 +178,6 @@ fn order_chain(leaf: &X509, mut rest: Vec<X509>) -> Vec<X509> {
         }
         current = next;
     }
-    ordered.extend(rest);
     ordered
 }
 
@@ -218,6 +197,7 @@ pub(crate) fn subject_text(cert: &X509) -> String {
 mod tests {
     use super::*;
     use crate::sign::test_pki::{self, KeyKind, Usage};
+    use crate::sign::DigestAlg;
     use std::os::unix::fs::PermissionsExt;
 
     fn verify_raw(signer: &SoftwareSigner, data: &[u8], sig: &[u8]) -> bool {
