@@ -32,5 +32,6 @@ pub mod renew;
 pub mod reindex;
 pub mod ers;
 pub mod evidence;
+pub mod ops;
 pub mod report;
 pub mod verify;

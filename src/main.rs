@@ -182,6 +182,33 @@ enum Command {
         #[command(subcommand)]
         command: TsaCommand,
     },
+    /// Keys on PKCS#11 tokens (HSMs, HPKI IC cards).
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// List tokens, their keys and certificates, and the `pkcs11 = {…}` line naming each key.
+    List {
+        /// PKCS#11 module (repeatable; default: the modules of the config's pkcs11 signers).
+        #[arg(long, value_name = "PATH")]
+        module: Vec<PathBuf>,
+        /// Only the token with this label (needed with a PIN when several are present).
+        #[arg(long, value_name = "LABEL")]
+        token: Option<String>,
+        /// Environment variable holding the token's user PIN, to list private keys too.
+        #[arg(long, value_name = "VAR")]
+        pin_env: Option<String>,
+        /// File (mode 0600) holding the token's user PIN.
+        #[arg(long, value_name = "FILE")]
+        pin_file: Option<PathBuf>,
+        /// Write a JSON report to FILE, or - for standard output.
+        #[arg(long, value_name = "FILE|-")]
+        json: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -202,16 +229,41 @@ fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { EXIT_USAGE } else { EXIT_OK });
         }
     };
+    let lang = Lang::pick(cli.lang.as_deref());
     match run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
+            let message = token_message(&e, lang).unwrap_or_else(|| error_chain(&e));
             match reason_code(&e) {
-                Some(code) => eprintln!("hozon: error [{code}]: {}", error_chain(&e)),
-                None => eprintln!("hozon: error: {}", error_chain(&e)),
+                Some(code) => {
+                    eprintln!("hozon: error [{code}]: {message}");
+                    if let Some(a) = hozon::i18n::advice(lang, code) {
+                        eprintln!("  → {a}");
+                    }
+                }
+                None => eprintln!("hozon: error: {message}"),
             }
             ExitCode::from(EXIT_USAGE)
         }
     }
+}
+
+/// A PKCS#11 token's error in the operator's language (`pkcs11.<code>` in i18n).
+fn token_message(e: &anyhow::Error, lang: Lang) -> Option<String> {
+    use hozon::ops::keys::KeysError;
+    use hozon::sign::SignError;
+    let t = e.chain().find_map(|c| match (c.downcast_ref::<SignError>(), c.downcast_ref::<KeysError>()) {
+        (Some(SignError::Token(t)), _) | (_, Some(KeysError::Token(t))) | (_, Some(KeysError::Sign(SignError::Token(t)))) => Some(t),
+        _ => None,
+    })?;
+    let args = t.message_args();
+    let note = t
+        .pin_note()
+        .map(|n| format!(" ({})", tr(lang, &format!("pkcs11.note.{}", n.key()), &[])))
+        .unwrap_or_default();
+    let mut refs: Vec<(&str, &dyn std::fmt::Display)> = args.iter().map(|(k, v)| (*k, v as &dyn std::fmt::Display)).collect();
+    refs.push(("note", &note));
+    Some(tr(lang, &format!("pkcs11.{}", t.code()), &refs))
 }
 
 /// The stable reason code of the first library error in the chain, so scripts (and the
@@ -231,6 +283,7 @@ fn reason_code(e: &anyhow::Error) -> Option<&'static str> {
             })
             .or_else(|| c.downcast_ref::<hozon::check::CheckError>().map(|x| x.code()))
             .or_else(|| c.downcast_ref::<hozon::sign::SignError>().map(|x| x.code()))
+            .or_else(|| c.downcast_ref::<hozon::ops::keys::KeysError>().map(|x| x.code()))
     })
 }
 
@@ -513,6 +566,34 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 EXIT_FAILURES
             })
         }
+        Command::Keys {
+            command:
+                KeysCommand::List {
+                    module,
+                    token,
+                    pin_env,
+                    pin_file,
+                    json,
+                },
+        } => {
+            let modules = if module.is_empty() {
+                // The modules the configured signers use, when there is a config.
+                let cfg = optional_config(cli.config.as_deref())?;
+                let mut m: Vec<PathBuf> = cfg
+                    .iter()
+                    .flat_map(|c| c.signers.values().filter_map(|s| s.pkcs11.as_ref().map(|p| c.resolve(&p.module))))
+                    .collect();
+                m.sort();
+                m.dedup();
+                m
+            } else {
+                module
+            };
+            let pin = hozon::sign::read_secret(pin_env.as_deref(), pin_file.as_deref())?;
+            let rep = hozon::ops::keys::list(hozon::ops::keys::KeysOptions { modules, token, pin })?;
+            emit(json.as_deref(), &render_keys(lang, &rep), &rep)?;
+            Ok(EXIT_OK)
+        }
         Command::Tsa {
             command: TsaCommand::Serve { listen },
         } => {
@@ -538,6 +619,68 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             Ok(EXIT_OK)
         }
     }
+}
+
+/// `hozon keys list` for people: each token, its keys with their certificates, and the line
+/// to paste into `[signers.NAME]`.
+fn render_keys(lang: Lang, r: &hozon::ops::keys::KeysReport) -> String {
+    let mut out = String::new();
+    let mut line = |indent: usize, text: String| {
+        out.push_str(&" ".repeat(indent));
+        out.push_str(&text);
+        out.push('\n');
+    };
+    for m in &r.modules {
+        line(0, tr(lang, "keys.module", &[("module", &m.module.display()), ("library", &m.library)]));
+        if m.tokens.is_empty() {
+            line(2, tr(lang, "keys.no_tokens", &[]));
+        }
+        for t in &m.tokens {
+            let pin = tr(lang, &format!("keys.pin.{}", t.pin_status), &[]);
+            line(
+                2,
+                tr(
+                    lang,
+                    "keys.token",
+                    &[
+                        ("label", &t.label),
+                        ("slot", &t.slot),
+                        ("maker", &t.manufacturer),
+                        ("model", &t.model),
+                        ("serial", &t.serial),
+                        ("pin", &pin),
+                    ],
+                ),
+            );
+            if !t.logged_in {
+                line(4, tr(lang, "keys.not_logged_in", &[]));
+            }
+            if t.keys.is_empty() {
+                line(4, tr(lang, "keys.no_keys", &[]));
+            }
+            for k in &t.keys {
+                let private = tr(lang, &format!("keys.private.{}", k.private_key), &[]);
+                let id = if k.id.is_empty() { "-".to_string() } else { k.id.clone() };
+                line(4, tr(lang, "keys.key", &[("label", &k.label), ("id", &id), ("kind", &k.kind), ("private", &private)]));
+                if let Some(c) = &k.certificate {
+                    line(6, tr(lang, "keys.subject", &[("subject", &c.subject)]));
+                    line(6, tr(lang, "keys.issuer", &[("issuer", &c.issuer)]));
+                    line(6, tr(lang, "keys.validity", &[("from", &c.not_before), ("to", &c.not_after)]));
+                    line(6, tr(lang, "keys.key_usage", &[("usage", &c.key_usage.join(", "))]));
+                    if let Some(role) = &c.hc_role {
+                        line(6, tr(lang, "keys.hc_role", &[("role", role)]));
+                    }
+                    if c.ca {
+                        line(6, tr(lang, "keys.ca", &[]));
+                    }
+                }
+                if let Some(cfg) = &k.config {
+                    line(6, tr(lang, "keys.config", &[("line", cfg)]));
+                }
+            }
+        }
+    }
+    out
 }
 
 struct VerifyArgs {

@@ -13,9 +13,9 @@ pub enum TokenError {
     #[error("no token {wanted} (tokens present: {present})", present = list_or_none(present))]
     TokenNotFound { wanted: String, present: Vec<String> },
     #[error("token {token}: the PIN is incorrect{note}", note = note_text(note))]
-    PinIncorrect { token: String, note: Option<&'static str> },
-    #[error("token {token}: the user PIN is locked{context}", context = note_text(context))]
-    PinLocked { token: String, context: Option<&'static str> },
+    PinIncorrect { token: String, note: Option<PinNote> },
+    #[error("token {token}: the user PIN is locked{note}", note = note_text(note))]
+    PinLocked { token: String, note: Option<PinNote> },
     #[error("token {token}: no private key {wanted} (keys present: {present})", present = list_or_none(present))]
     KeyNotFound { token: String, wanted: String, present: Vec<String> },
     #[error("token {token}: {detail}")]
@@ -38,8 +38,43 @@ fn list_or_none(v: &[String]) -> String {
     }
 }
 
-fn note_text(n: &Option<&'static str>) -> String {
-    n.map(|t| format!(" ({t})")).unwrap_or_default()
+/// What the token tells of its PIN retry counter, or when the lock happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PinNote {
+    /// The wrong PIN just given locked it.
+    LockedNow,
+    FinalTry,
+    CountLow,
+    /// Locked before this run; no PIN was tried.
+    LockedBefore,
+    Expired,
+}
+
+impl PinNote {
+    /// The i18n key under `pkcs11.note.`.
+    pub fn key(self) -> &'static str {
+        match self {
+            PinNote::LockedNow => "locked-now",
+            PinNote::FinalTry => "final-try",
+            PinNote::CountLow => "count-low",
+            PinNote::LockedBefore => "locked-before",
+            PinNote::Expired => "expired",
+        }
+    }
+
+    fn english(self) -> &'static str {
+        match self {
+            PinNote::LockedNow => "this wrong PIN made the token lock it",
+            PinNote::FinalTry => "ONE try left before the token locks the PIN",
+            PinNote::CountLow => "few tries left before the token locks the PIN",
+            PinNote::LockedBefore => "locked before this run; no PIN was tried",
+            PinNote::Expired => "the PIN has expired and must be changed",
+        }
+    }
+}
+
+fn note_text(n: &Option<PinNote>) -> String {
+    n.map(|t| format!(" ({})", t.english())).unwrap_or_default()
 }
 
 impl TokenError {
@@ -65,8 +100,7 @@ impl TokenError {
             TokenError::TokenNotFound { wanted, present } => {
                 vec![("wanted", wanted.clone()), ("present", list_or_none(present))]
             }
-            TokenError::PinIncorrect { token, note } => vec![("token", token.clone()), ("note", note_text(note))],
-            TokenError::PinLocked { token, context } => vec![("token", token.clone()), ("note", note_text(context))],
+            TokenError::PinIncorrect { token, .. } | TokenError::PinLocked { token, .. } => vec![("token", token.clone())],
             TokenError::KeyNotFound { token, wanted, present } => vec![
                 ("token", token.clone()),
                 ("wanted", wanted.clone()),
@@ -81,6 +115,14 @@ impl TokenError {
                 ("operation", operation.to_string()),
                 ("detail", detail.clone()),
             ],
+        }
+    }
+
+    /// The note on the PIN's retry counter, for a translated message.
+    pub fn pin_note(&self) -> Option<PinNote> {
+        match self {
+            TokenError::PinIncorrect { note, .. } | TokenError::PinLocked { note, .. } => *note,
+            _ => None,
         }
     }
 
@@ -112,9 +154,12 @@ impl TokenError {
             | RvError::SessionHandleInvalid
             | RvError::SessionCount
             | RvError::UserNotLoggedIn
-            | RvError::CryptokiNotInitialized => TokenError::Removed { token, detail },
-            RvError::PinLocked => TokenError::PinLocked { token, context: None },
-            RvError::PinExpired => TokenError::PinLocked { token, context: Some("the PIN has expired and must be changed") },
+            | RvError::CryptokiNotInitialized
+            // The key found at setup is gone: the token was replaced or emptied under the run.
+            | RvError::KeyHandleInvalid
+            | RvError::ObjectHandleInvalid => TokenError::Removed { token, detail },
+            RvError::PinLocked => TokenError::PinLocked { token, note: None },
+            RvError::PinExpired => TokenError::PinLocked { token, note: Some(PinNote::Expired) },
             RvError::PinIncorrect => TokenError::PinIncorrect { token, note: None },
             RvError::MechanismInvalid
             | RvError::MechanismParamInvalid
@@ -123,11 +168,6 @@ impl TokenError {
             | RvError::KeySizeRange => TokenError::MechanismUnsupported {
                 token,
                 detail: format!("the token refuses this signature mechanism for the key ({detail})"),
-            },
-            RvError::KeyHandleInvalid | RvError::ObjectHandleInvalid => TokenError::KeyNotFound {
-                token,
-                wanted: format!("(it disappeared during the run: {detail})"),
-                present: Vec::new(),
             },
             _ => TokenError::Failed { token, operation, detail: rv_name(*rv) },
         }
@@ -162,7 +202,7 @@ mod tests {
         assert_eq!(code(RvError::PinLocked), "pin-locked");
         assert_eq!(code(RvError::PinIncorrect), "pin-incorrect");
         assert_eq!(code(RvError::MechanismInvalid), "mechanism-unsupported");
-        assert_eq!(code(RvError::KeyHandleInvalid), "key-not-found");
+        assert_eq!(code(RvError::KeyHandleInvalid), "token-removed");
         assert_eq!(code(RvError::FunctionFailed), "token-error");
         let e = TokenError::from_cryptoki("t", "C_Sign", CkError::Pkcs11(RvError::DeviceRemoved, Function::Sign));
         assert!(e.ends_the_run());

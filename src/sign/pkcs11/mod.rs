@@ -22,11 +22,11 @@ use cryptoki::types::AuthPin;
 use openssl::pkey::{Id, PKey, Public};
 use openssl::x509::X509;
 
-pub use error::TokenError;
+pub use error::{PinNote, TokenError};
 pub use module::{PresentToken, TokenSelector};
 pub use objects::KeySelector;
 
-use self::objects::KeyObject;
+pub use self::objects::KeyObject;
 use self::pool::SessionPool;
 use super::software::{issuer_path, subject_text};
 use super::{read_secret, Secret, SignError, SignatureAlg, Signer};
@@ -181,6 +181,44 @@ impl Signer for Pkcs11Signer {
     }
 }
 
+/// What one token holds, as `hozon keys list` shows it.
+pub struct TokenContents {
+    pub token: PresentToken,
+    /// Whether private objects were visible (logged in, or the token needs no login).
+    pub logged_in: bool,
+    pub private_keys: Vec<KeyObject>,
+    pub public_keys: Vec<KeyObject>,
+    pub certificates: Vec<objects::CertObject>,
+}
+
+/// Read a token's keys and certificates; with `pin`, log in first so private keys show too.
+pub fn read_token(
+    ctx: &cryptoki::context::Pkcs11,
+    token: &PresentToken,
+    pin: Option<Secret>,
+) -> Result<TokenContents, SignError> {
+    let name = token.name();
+    let ck = |op: &'static str| {
+        let name = name.clone();
+        move |e| SignError::Token(TokenError::from_cryptoki(&name, op, e))
+    };
+    let session = ctx.open_ro_session(token.slot).map_err(ck("C_OpenSession"))?;
+    let logged_in = match pin {
+        Some(pin) => {
+            login(ctx, token, &session, Some(pin))?;
+            true
+        }
+        None => !token.info.login_required(),
+    };
+    Ok(TokenContents {
+        token: token.clone(),
+        logged_in,
+        private_keys: objects::private_keys(&session).map_err(ck("C_FindObjects"))?,
+        public_keys: objects::public_keys(&session).map_err(ck("C_FindObjects"))?,
+        certificates: objects::certificates(&session).map_err(ck("C_FindObjects"))?,
+    })
+}
+
 /// Log the session in (all later sessions share the login). The PIN is handed to the module in
 /// a buffer that is zeroed when dropped, right after C_Login, as is the `Secret` it came from.
 fn login(
@@ -194,7 +232,7 @@ fn login(
         return Ok(());
     }
     if token.info.user_pin_locked() {
-        return Err(TokenError::PinLocked { token: name, context: Some("before this run; nothing was tried") }.into());
+        return Err(TokenError::PinLocked { token: name, note: Some(PinNote::LockedBefore) }.into());
     }
     let result = match pin {
         Some(secret) => {
@@ -218,13 +256,13 @@ fn login(
             let after = ctx.get_token_info(token.slot).ok();
             if let TokenError::PinIncorrect { note, .. } = &mut err {
                 *note = match &after {
-                    Some(i) if i.user_pin_locked() => Some("the token has now LOCKED the PIN"),
-                    Some(i) if i.user_pin_final_try() => Some("ONE try left before the token locks the PIN"),
-                    Some(i) if i.user_pin_count_low() => Some("few tries left before the token locks the PIN"),
+                    Some(i) if i.user_pin_locked() => Some(PinNote::LockedNow),
+                    Some(i) if i.user_pin_final_try() => Some(PinNote::FinalTry),
+                    Some(i) if i.user_pin_count_low() => Some(PinNote::CountLow),
                     _ => None,
                 };
                 if after.is_some_and(|i| i.user_pin_locked()) {
-                    err = TokenError::PinLocked { token: name, context: Some("by this wrong PIN") };
+                    err = TokenError::PinLocked { token: name, note: Some(PinNote::LockedNow) };
                 }
             }
             Err(err.into())
@@ -333,12 +371,7 @@ fn check_key_matches(
                 return Err(mismatch(format!("the key is {}, the certificate's EC", key.kind())));
             }
             let ec = cert_key.ec_key()?;
-            let cert_curve = match ec.group().curve_name() {
-                Some(openssl::nid::Nid::X9_62_PRIME256V1) => Some("P-256"),
-                Some(openssl::nid::Nid::SECP384R1) => Some("P-384"),
-                Some(openssl::nid::Nid::SECP521R1) => Some("P-521"),
-                _ => None,
-            };
+            let cert_curve = objects::nid_curve_name(ec.group().curve_name());
             if let (Some(p), Some(c)) = (&key.ec_params, cert_curve) {
                 if objects::curve_name(p) != c {
                     return Err(mismatch(format!(

@@ -94,6 +94,30 @@ fn significant_bits(be: &[u8]) -> usize {
     rest.first().map_or(0, |b| (rest.len() - 1) * 8 + (8 - b.leading_zeros() as usize))
 }
 
+/// Name of a named curve as PKCS#11 listings and certificates show it.
+pub fn nid_curve_name(nid: Option<openssl::nid::Nid>) -> Option<&'static str> {
+    use openssl::nid::Nid;
+    match nid? {
+        Nid::X9_62_PRIME256V1 => Some("P-256"),
+        Nid::SECP384R1 => Some("P-384"),
+        Nid::SECP521R1 => Some("P-521"),
+        _ => None,
+    }
+}
+
+/// "RSA 2048", "EC P-256": the kind of a certificate's public key.
+pub fn public_key_kind(k: &openssl::pkey::PKeyRef<openssl::pkey::Public>) -> String {
+    use openssl::pkey::Id;
+    match k.id() {
+        Id::RSA | Id::RSA_PSS => format!("RSA {}", k.bits()),
+        Id::EC => match k.ec_key().ok().and_then(|e| nid_curve_name(e.group().curve_name())) {
+            Some(c) => format!("EC {c}"),
+            None => "EC".into(),
+        },
+        other => format!("{other:?}"),
+    }
+}
+
 /// Name of a curve from the DER of its OID (CKA_EC_PARAMS).
 pub fn curve_name(params: &[u8]) -> String {
     match hex::encode(params).as_str() {
