@@ -38,6 +38,8 @@ pub const OCSP_CN: &str = "hozon demo OCSP responder (NOT LEGALLY VALID)";
 pub const ORGANIZATION: &str = "hozon demo PKI";
 /// File name of the root's CRL in `crl_dir`, and the last segment of its URL.
 pub const CRL_FILE: &str = "demo-root.crl";
+/// Folder (in the demo folder) of certificates `certify_signer` issued for keys kept elsewhere.
+pub const ISSUED_DIR: &str = "issued";
 
 /// Re-issue a leaf certificate when it expires within this margin.
 /// How long demo certificates live and when they are re-issued. The defaults mimic real life
@@ -201,8 +203,9 @@ impl DemoPki {
     pub fn answer_ocsp_request(&self, request: &[u8], now: OffsetDateTime) -> Vec<u8> {
         // The pharmacist is read from its public PEM (its key stays in the PKCS#12).
         let pharmacist = read_cert(&Paths::in_dir(&self.dir).pharmacist_pem).ok();
+        let issued = self.issued_certificates();
         let known = [Some(&self.signer_certificate), Some(&self.tsa_certificate), pharmacist.as_ref()];
-        for cert in known.into_iter().flatten() {
+        for cert in known.into_iter().flatten().chain(issued.iter()) {
             if super::ocsp::request_asks_for(request, cert, &self.root).unwrap_or(false) {
                 if let Ok(Some(der)) = self.ocsp_response(cert, now) {
                     return der;
@@ -210,6 +213,39 @@ impl DemoPki {
             }
         }
         super::ocsp::error_response(true)
+    }
+
+    /// A demo signing certificate (NOT LEGALLY VALID) under the demo root for a key kept
+    /// elsewhere — e.g. one put on a PKCS#11 token to try hozon with it — with the lifetime,
+    /// revocation pointers and (optional) HPKI role of the demo signers. It is recorded under
+    /// `issued/`, so the demo OCSP responder (`hozon tsa serve`) answers for it too.
+    pub fn certify_signer(
+        &self,
+        key: &PKeyRef<Private>,
+        common_name: &str,
+        hc_role: Option<&str>,
+        base_url: &str,
+        now: OffsetDateTime,
+    ) -> Result<X509, PkiError> {
+        let spec = signer_spec(common_name, hc_role, base_url, now, &Lifetimes::default());
+        let cert = issue(&spec, key, Some((&self.root, &self.root_key)))?;
+        let dir = self.dir.join(ISSUED_DIR);
+        fs::create_dir_all(&dir).map_err(PkiError::io(&dir))?;
+        let serial = cert
+            .serial_number()
+            .to_bn()
+            .and_then(|b| b.to_hex_str().map(|h| h.to_string()))
+            .map_err(PkiError::ossl("reading a serial"))?;
+        replace_file(&dir.join(format!("{serial}.pem")), &pem(&cert)?, 0o644)?;
+        Ok(cert)
+    }
+
+    /// The certificates `certify_signer` recorded (unreadable files are skipped).
+    fn issued_certificates(&self) -> Vec<X509> {
+        let Ok(entries) = fs::read_dir(self.dir.join(ISSUED_DIR)) else {
+            return Vec::new();
+        };
+        entries.flatten().filter_map(|e| read_cert(&e.path()).ok()).collect()
     }
 
     /// The signer's private key and certificate from the password-protected PKCS#12.
@@ -413,11 +449,7 @@ fn new_signer(
     holder: &Holder,
 ) -> Result<(Vec<u8>, X509), PkiError> {
     let key = new_rsa_key(2048)?;
-    let mut spec = CertSpec::signer(holder.common_name, now - BACKDATE, now + lt.signer)
-        .with_subject(Nid::ORGANIZATIONNAME, ORGANIZATION);
-    spec.hc_role = holder.hc_role.map(str::to_string);
-    spec.crl_urls = vec![DemoPki::crl_url(base_url)];
-    spec.ocsp_urls = vec![DemoPki::ocsp_url(base_url)];
+    let spec = signer_spec(holder.common_name, holder.hc_role, base_url, now, lt);
     let cert = issue(&spec, &key, Some((root, root_key)))?;
     let mut ca = Stack::new().map_err(PkiError::ossl("making a stack"))?;
     ca.push(root.clone())
@@ -437,6 +469,16 @@ fn new_signer(
             .map_err(PkiError::ossl("encoding signer.p12"))?,
         cert,
     ))
+}
+
+/// What every demo signing certificate carries.
+fn signer_spec(common_name: &str, hc_role: Option<&str>, base_url: &str, now: OffsetDateTime, lt: &Lifetimes) -> CertSpec {
+    let mut spec =
+        CertSpec::signer(common_name, now - BACKDATE, now + lt.signer).with_subject(Nid::ORGANIZATIONNAME, ORGANIZATION);
+    spec.hc_role = hc_role.map(str::to_string);
+    spec.crl_urls = vec![DemoPki::crl_url(base_url)];
+    spec.ocsp_urls = vec![DemoPki::ocsp_url(base_url)];
+    spec
 }
 
 fn new_tsa(
