@@ -266,8 +266,10 @@ impl DemoPki {
             self.reissued.push("signer");
         }
         // Demo folders made before the pharmacist existed gain one here; later it renews like the signer.
+        // So does one whose hcRole is the SEQUENCE OF that demo folders carried before (ISO
+        // 17090-3 has a SET OF; asn1crypto, under pyHanko, reads only that).
         let pharmacist_ok = match p12_certificate(&p.pharmacist_p12, &p.pharmacist_pass, &p.pharmacist_pem) {
-            Ok(cert) => !needs_renewal(&cert, now, lt.signer_margin)?,
+            Ok(cert) => !needs_renewal(&cert, now, lt.signer_margin)? && has_current_role_encoding(&cert, PHARMACIST_ROLE),
             Err(_) => false,
         };
         if !pharmacist_ok {
@@ -349,6 +351,12 @@ fn is_missing_or_empty(dir: &Path) -> Result<bool, PkiError> {
             source: e,
         }),
     }
+}
+
+fn has_current_role_encoding(cert: &X509, role: &str) -> bool {
+    let current = super::hcrole::hc_role_extension(role).ok();
+    let found = super::extensions::find_extension(cert, super::extensions::OID_SUBJECT_DIRECTORY_ATTRIBUTES).ok().flatten();
+    matches!((found, current), (Some(f), Some(c)) if f.value == c)
 }
 
 fn needs_renewal(cert: &X509, now: OffsetDateTime, margin: Duration) -> Result<bool, PkiError> {
@@ -890,6 +898,46 @@ mod tests {
         let (_, cert, _) = open_p12(&again.pharmacist_p12, &again.pharmacist_pass).unwrap();
         assert_eq!(crate::pki::hc_role(&cert).as_deref(), Some(PHARMACIST_ROLE));
         assert_eq!(mode(&again.pharmacist_pass), 0o600);
+    }
+
+    #[test]
+    fn a_pharmacist_with_the_old_sequence_of_role_is_reissued_with_the_set_of() {
+        let parent = tempfile::tempdir().unwrap();
+        let dir = parent.path().join("demo");
+        let t0 = datetime!(2026-04-01 9:00 UTC);
+        let pki = DemoPki::ensure(&dir, BASE, &FixedClock(t0)).unwrap();
+        let (key, cert, _) = open_p12(&pki.pharmacist_p12, &pki.pharmacist_pass).unwrap();
+        // The same certificate, but HCActorData as a SEQUENCE OF, as earlier demo folders have it.
+        let mut old = crate::pki::hcrole::hc_role_extension(PHARMACIST_ROLE).unwrap();
+        let at = old.windows(9).position(|w| w[..8] == [0x06, 0x06, 0x28, 0x81, 0x85, 0x42, 0x00, 0x01]).unwrap() + 10;
+        assert_eq!(old[at], 0x31);
+        old[at] = 0x30;
+        assert_eq!(crate::pki::hcrole::role_from_extension_value(&old).as_deref(), Some(PHARMACIST_ROLE));
+        let mut b = openssl::x509::X509Builder::new().unwrap();
+        b.set_version(2).unwrap();
+        b.set_serial_number(cert.serial_number()).unwrap();
+        b.set_subject_name(cert.subject_name()).unwrap();
+        b.set_issuer_name(cert.issuer_name()).unwrap();
+        b.set_not_before(cert.not_before()).unwrap();
+        b.set_not_after(cert.not_after()).unwrap();
+        b.set_pubkey(&key).unwrap();
+        let oid = openssl::asn1::Asn1Object::from_str("2.5.29.9").unwrap();
+        let der = openssl::asn1::Asn1OctetString::new_from_bytes(&old).unwrap();
+        b.append_extension(openssl::x509::X509Extension::new_from_der(&oid, false, &der).unwrap()).unwrap();
+        b.sign(&pki.root_key, MessageDigest::sha256()).unwrap();
+        let old_cert = b.build();
+        let pass = read_pass(&pki.pharmacist_pass).unwrap();
+        let p12 = Pkcs12::builder().name("old").pkey(&key).cert(&old_cert).build2(&pass).unwrap();
+        replace_file(&pki.pharmacist_p12, &p12.to_der().unwrap(), 0o600).unwrap();
+        replace_file(&Paths::in_dir(&dir).pharmacist_pem, &pem(&old_cert).unwrap(), 0o644).unwrap();
+        assert!(!has_current_role_encoding(&old_cert, PHARMACIST_ROLE));
+
+        let again = DemoPki::ensure(&dir, BASE, &FixedClock(t0 + Duration::days(1))).unwrap();
+        assert_eq!(again.reissued, vec!["pharmacist"]);
+        let (_, cert, _) = open_p12(&again.pharmacist_p12, &again.pharmacist_pass).unwrap();
+        assert!(has_current_role_encoding(&cert, PHARMACIST_ROLE));
+        let later = DemoPki::ensure(&dir, BASE, &FixedClock(t0 + Duration::days(2))).unwrap();
+        assert!(later.reissued.is_empty(), "{:?}", later.reissued);
     }
 
     #[test]
