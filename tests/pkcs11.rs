@@ -165,15 +165,17 @@ fn ingest_through_the_token_passes_pdfsig_pyhanko_qpdf_and_openssl() {
     assert_eq!(files.len(), 4, "{rep:#}");
     assert!(!String::from_utf8_lossy(&o.stderr).contains(PIN), "the PIN must never be printed");
 
-    // RSA-PSS through the token (CKM_RSA_PKCS_PSS), one document, one session.
-    let one = w.dir.path().join("one");
-    std::fs::create_dir_all(&one).unwrap();
-    std::fs::copy(scans.join("紹介状.png"), one.join("紹介状.png")).unwrap();
+    // RSA-PSS through the token (CKM_RSA_PKCS_PSS), two workers sharing one session.
     let out_pss = w.dir.path().join("archive-pss");
-    let o = w.run(&["ingest", one.to_str().unwrap(), "--out", out_pss.to_str().unwrap(), "--signer", "hsm_pss", "--json", "-"]);
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let o = w.run(&["ingest", scans.to_str().unwrap(), "--out", out_pss.to_str().unwrap(), "--signer", "hsm_pss", "--jobs", "2", "--json", "-"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     let pss = archived(&json_of(&o));
-    assert_eq!(pss.len(), 1);
+    assert_eq!(pss.len(), 4);
+    for pdf in &pss[1..] {
+        let o = w.run(&["verify", pdf.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    }
+    let pss = vec![pss[0].clone()];
 
     for pdf in files.iter().chain(pss.iter()) {
         let o = w.run(&["verify", pdf.to_str().unwrap(), "--json", "-"]);

@@ -225,23 +225,10 @@ fn token_report(module: &Path, c: &TokenContents) -> TokenReport {
 
 fn certificate_report(x: &X509) -> CertificateReport {
     let time = |t: &openssl::asn1::Asn1TimeRef| pki::asn1_time::to_offset(t).map(rfc3339).unwrap_or_else(|_| t.to_string());
-    let issuer: Vec<String> = x
-        .issuer_name()
-        .entries()
-        .map(|e| {
-            let k = e.object().nid().short_name().unwrap_or("?");
-            let v = e.data().to_string().unwrap_or_else(|_| "?".into());
-            format!("{k}={v}")
-        })
-        .collect();
     CertificateReport {
         subject: pki::subject_line(x),
-        issuer: issuer.join(", "),
-        serial: x
-            .serial_number()
-            .to_bn()
-            .and_then(|b| b.to_hex_str().map(|h| h.to_string()))
-            .unwrap_or_default(),
+        issuer: pki::name_line(x.issuer_name()),
+        serial: pki::serial_hex(x),
         not_before: time(x.not_before()),
         not_after: time(x.not_after()),
         key_usage: pki::extensions::key_usage(x).ok().flatten().map(|k| k.names()).unwrap_or_default(),

@@ -231,12 +231,7 @@ impl DemoPki {
         let cert = issue(&spec, key, Some((&self.root, &self.root_key)))?;
         let dir = self.dir.join(ISSUED_DIR);
         fs::create_dir_all(&dir).map_err(PkiError::io(&dir))?;
-        let serial = cert
-            .serial_number()
-            .to_bn()
-            .and_then(|b| b.to_hex_str().map(|h| h.to_string()))
-            .map_err(PkiError::ossl("reading a serial"))?;
-        replace_file(&dir.join(format!("{serial}.pem")), &pem(&cert)?, 0o644)?;
+        replace_file(&dir.join(format!("{}.pem", super::serial_hex(&cert))), &pem(&cert)?, 0o644)?;
         Ok(cert)
     }
 

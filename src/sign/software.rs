@@ -92,21 +92,7 @@ impl SoftwareSigner {
             path: key.to_path_buf(),
             message: "not a readable PEM private key (wrong password?)".into(),
         })?;
-        let chain_pem = std::fs::read(chain).map_err(|e| SignError::Unreadable {
-            path: chain.to_path_buf(),
-            source: e,
-        })?;
-        let mut certs = X509::stack_from_pem(&chain_pem).map_err(|_| SignError::InvalidKey {
-            path: chain.to_path_buf(),
-            message: "not a PEM certificate chain".into(),
-        })?;
-        if certs.is_empty() {
-            return Err(SignError::InvalidKey {
-                path: chain.to_path_buf(),
-                message: "no certificate in the file".into(),
-            });
-        }
-        let cert = certs.remove(0);
+        let (cert, certs) = read_pem_chain(chain)?;
         Self::new(pkey, cert, certs)
     }
 
@@ -150,6 +136,18 @@ impl Signer for SoftwareSigner {
         s.update(data)?;
         Ok(s.sign_to_vec()?)
     }
+}
+
+/// A PEM chain file: the signer's certificate first, then the others as they come.
+pub(crate) fn read_pem_chain(path: &Path) -> Result<(X509, Vec<X509>), SignError> {
+    let pem = std::fs::read(path).map_err(|e| SignError::Unreadable { path: path.to_path_buf(), source: e })?;
+    let invalid = |m: &str| SignError::InvalidKey { path: path.to_path_buf(), message: m.into() };
+    let mut certs = X509::stack_from_pem(&pem).map_err(|_| invalid("not a PEM certificate chain"))?;
+    if certs.is_empty() {
+        return Err(invalid("no certificate in the file"));
+    }
+    let cert = certs.remove(0);
+    Ok((cert, certs))
 }
 
 /// Order issuers so each one issued the certificate before it; unrelated ones go last.

@@ -28,7 +28,7 @@ pub use objects::KeySelector;
 
 pub use self::objects::KeyObject;
 use self::pool::SessionPool;
-use super::software::{issuer_path, subject_text};
+use super::software::{issuer_path, read_pem_chain, subject_text};
 use super::{read_secret, Secret, SignError, SignatureAlg, Signer};
 use crate::config::{Config, Pkcs11Config, SignerConfig};
 
@@ -326,14 +326,8 @@ fn certificate_from_token(session: &Session, token: &str, key: &KeyObject) -> Re
 }
 
 fn read_chain_pem(path: &Path) -> Result<(X509, Vec<X509>), SignError> {
-    let pem = std::fs::read(path).map_err(|e| SignError::Unreadable { path: path.to_path_buf(), source: e })?;
-    let invalid = |m: &str| SignError::InvalidKey { path: path.to_path_buf(), message: m.into() };
-    let mut certs = X509::stack_from_pem(&pem).map_err(|_| invalid("not a PEM certificate chain"))?;
-    if certs.is_empty() {
-        return Err(invalid("no certificate in the file"));
-    }
-    let leaf = certs.remove(0);
-    let chain = issuer_path(&leaf, certs);
+    let (leaf, rest) = read_pem_chain(path)?;
+    let chain = issuer_path(&leaf, rest);
     Ok((leaf, chain))
 }
 
