@@ -138,6 +138,18 @@ impl SignatureAlg {
         )
     }
 
+    /// Whether `sig` is this algorithm's signature over `data` by `key`'s owner (OpenSSL).
+    pub fn verify<T: HasPublic>(self, key: &PKeyRef<T>, data: &[u8], sig: &[u8]) -> Result<bool, SignError> {
+        let md = self.digest().message_digest();
+        let mut v = openssl::sign::Verifier::new(md, key)?;
+        if let SignatureAlg::RsaPss(_) = self {
+            v.set_rsa_padding(openssl::rsa::Padding::PKCS1_PSS)?;
+            v.set_rsa_pss_saltlen(openssl::sign::RsaPssSaltlen::DIGEST_LENGTH)?;
+            v.set_rsa_mgf1_md(md)?;
+        }
+        Ok(v.verify_oneshot(sig, data).unwrap_or(false))
+    }
+
     /// The `[signers.NAME] rsa_padding` choice applied to this algorithm: `pkcs1` (or none)
     /// keeps it, `pss` makes RSA sign with PSS over the same hash.
     pub fn with_rsa_padding(self, padding: Option<&str>) -> Result<SignatureAlg, SignError> {

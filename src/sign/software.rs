@@ -200,14 +200,7 @@ mod tests {
 
     fn verify_raw(signer: &SoftwareSigner, data: &[u8], sig: &[u8]) -> bool {
         let pk = signer.certificate().public_key().unwrap();
-        let md = signer.algorithm().digest().message_digest();
-        let mut v = openssl::sign::Verifier::new(md, &pk).unwrap();
-        if let SignatureAlg::RsaPss(_) = signer.algorithm() {
-            v.set_rsa_padding(Padding::PKCS1_PSS).unwrap();
-            v.set_rsa_pss_saltlen(RsaPssSaltlen::DIGEST_LENGTH).unwrap();
-            v.set_rsa_mgf1_md(md).unwrap();
-        }
-        v.verify_oneshot(sig, data).unwrap_or(false)
+        signer.algorithm().verify(&pk, data, sig).unwrap()
     }
 
     #[test]

@@ -144,7 +144,7 @@ impl Pkcs11Signer {
         openssl::rand::rand_bytes(&mut probe)?;
         let data = [b"hozon key check ".as_slice(), &probe].concat();
         let sig = self.sign(&data)?;
-        if !verify(self.alg, cert_key, &data, &sig)? {
+        if !self.alg.verify(cert_key, &data, &sig)? {
             return Err(SignError::Token(TokenError::CertificateMismatch {
                 token: self.pool.token().to_string(),
                 detail: format!(
@@ -438,15 +438,4 @@ fn key_template(key: &KeyObject) -> Vec<Attribute> {
         t.push(Attribute::Label(key.label.as_bytes().to_vec()));
     }
     t
-}
-
-fn verify(alg: SignatureAlg, key: &PKey<Public>, data: &[u8], sig: &[u8]) -> Result<bool, SignError> {
-    let md = alg.digest().message_digest();
-    let mut v = openssl::sign::Verifier::new(md, key)?;
-    if let SignatureAlg::RsaPss(d) = alg {
-        v.set_rsa_padding(openssl::rsa::Padding::PKCS1_PSS)?;
-        v.set_rsa_pss_saltlen(openssl::sign::RsaPssSaltlen::custom(d.len() as i32))?;
-        v.set_rsa_mgf1_md(md)?;
-    }
-    Ok(v.verify_oneshot(sig, data).unwrap_or(false))
 }
