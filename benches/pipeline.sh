@@ -10,7 +10,8 @@
 #   --install-peers  `cargo install pdf_signer --features cli` when missing (takes minutes)
 #   --work DIR       working folder (default: a new folder under /tmp); --keep keeps it
 #
-# One run measures: hozon check, ingest (built-in TSA at --jobs 1/2/default; HTTP TSA: `hozon tsa
+# One run measures: hozon check, ingest (built-in TSA at --jobs 1/2/default; the demo signer's key
+# on a SoftHSM2 token (PKCS#11) vs the same key as a file; HTTP TSA: `hozon tsa
 # serve` and the project's OpenSSL TSA, tests/support/tsa_server.py), verify and renew when those
 # subcommands exist, a no-op renew over a large catalog and a large ingest for peak RSS; and the
 # peers on the same pages: img2pdf + pyHanko (CLI and one-process library loop), img2pdf +
@@ -221,6 +222,49 @@ ingest ingest_j1 "$WORK/builtin.toml" "$WORK/archive-j1" "$WORK/pages" --jobs 1
 ingest ingest_j2 "$WORK/builtin.toml" "$WORK/archive-j2" "$WORK/pages" --jobs 2
 ingest ingest_http_hozon "$WORK/http-hozon.toml" "$WORK/archive-http-hozon" "$WORK/pages"
 [ -n "$OPORT" ] && ingest ingest_http_openssl "$WORK/http-openssl.toml" "$WORK/archive-http-openssl" "$WORK/pages"
+
+# The same key on a PKCS#11 token: SoftHSM2 holding the demo signer's own key and certificate,
+# against that key as a file (ingest_builtin above): same pages, same TSA, same run.
+SOFTHSM_MODULE=""
+for m in /usr/lib/softhsm/libsofthsm2.so /usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so /usr/lib/aarch64-linux-gnu/softhsm/libsofthsm2.so; do
+  [ -f "$m" ] && { SOFTHSM_MODULE=$m; break; }
+done
+if [ -n "$SOFTHSM_MODULE" ] && have softhsm2-util && have pkcs11-tool; then
+  say "hozon ingest through a SoftHSM2 token (the demo signer's key)"
+  HSM="$WORK/softhsm"
+  mkdir -p "$HSM/tokens"
+  printf 'directories.tokendir = %s\nobjectstore.backend = file\nlog.level = ERROR\n' "$HSM/tokens" > "$HSM/softhsm2.conf"
+  export SOFTHSM2_CONF="$HSM/softhsm2.conf"
+  HSM_PIN=$(openssl rand -hex 8)
+  ( umask 077; printf '%s\n' "$HSM_PIN" > "$HSM/pin" )
+  p11() { pkcs11-tool --module "$SOFTHSM_MODULE" --token-label hozon-bench --login --pin "$HSM_PIN" "$@" >/dev/null 2>&1; }
+  if softhsm2-util --init-token --free --label hozon-bench --pin "$HSM_PIN" --so-pin "$(openssl rand -hex 8)" >/dev/null \
+     && ( umask 077; openssl pkcs12 -in "$DEMO/signer.p12" -passin "file:$DEMO/signer.pass" -nocerts -nodes 2>/dev/null \
+          | openssl pkey -outform DER -out "$HSM/key.der" ) \
+     && openssl x509 -in "$DEMO/signer.pem" -outform DER -out "$HSM/cert.der" \
+     && p11 --write-object "$HSM/key.der" --type privkey --label signer --id 01 \
+     && p11 --write-object "$HSM/cert.der" --type cert --label signer --id 01; then
+    rm -f "$HSM/key.der"
+    python3 - "$WORK/builtin.toml" "$WORK/softhsm.toml" "$SOFTHSM_MODULE" "$HSM/pin" <<'PY'
+import re, sys
+src, out, module, pin = sys.argv[1:]
+t = open(src, encoding="utf-8").read()
+t, n = re.subn(r'(?m)^default_signer = .*$', 'default_signer = "hsm"', t)
+if n != 1:
+    sys.exit("config/hozon.toml changed shape: default_signer")
+t += '\n[signers.hsm]\nname = "デモ 作業責任者 (NOT LEGALLY VALID)"\npkcs11 = { module = "%s", token = "hozon-bench", key_id = "01", pin_file = "%s" }\n' % (module, pin)
+open(out, "w", encoding="utf-8").write(t)
+PY
+    ingest ingest_softhsm "$WORK/softhsm.toml" "$WORK/archive-softhsm" "$WORK/pages"
+  else
+    rm -f "$HSM/key.der"
+    echo "   (could not put the demo signer's key on the SoftHSM2 token)" >&2
+    put ingest_softhsm.rc 2
+  fi
+  rm -rf "$WORK/archive-softhsm"
+else
+  put ingest_softhsm.na 1
+fi
 rm -rf "$WORK/archive-j1" "$WORK/archive-j2" "$WORK/archive-http-hozon"
 
 mapfile -t ARCHIVED < <(find "$WORK/archive" -name '*.pdf' -type f | sort)

@@ -79,7 +79,8 @@ def main():
     row("check", "hozon check", "inspect + integrity", R.rate("check", count=n), "pages/s")
     for key, label in [("ingest_builtin", "built-in TSA, default jobs"), ("ingest_j1", "built-in TSA, --jobs 1"),
                        ("ingest_j2", "built-in TSA, --jobs 2"), ("ingest_http_hozon", "HTTP TSA: hozon tsa serve"),
-                       ("ingest_http_openssl", "HTTP TSA: OpenSSL tsa_server.py")]:
+                       ("ingest_http_openssl", "HTTP TSA: OpenSSL tsa_server.py"),
+                       ("ingest_softhsm", "built-in TSA, key on a PKCS#11 token (SoftHSM2)")]:
         d = ingest_rate(key)
         s = R.num(key + ".secs")
         extra = ""
@@ -177,6 +178,8 @@ def main():
     target("renew (%s) vs that TSA's bare capacity" % tsa_label, ratio(ren, cap), "≥ 0.80", lambda v: v >= 0.8, "")
     target("renew vs pyHanko ltaupdate (CLI)", ratio(ren, R.rate("pyhanko_lta")), "–", None)
     target("ingest --jobs 2 vs --jobs 1", ratio(j2, j1), "≥ 1.7×", lambda v: v >= 1.7)
+    target("ingest with the key on a PKCS#11 token (SoftHSM2) vs the same key as a file, docs/s",
+           ratio(ingest_rate("ingest_softhsm"), ib), "≥ 0.8×", lambda v: v >= 0.8)
     if big_rss is not None:
         target("peak RSS of a %d-page ingest" % (R.num("ingest_big.archived") or 0), big_rss, "< 300 MB",
                lambda v: v < 300, " MB")

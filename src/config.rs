@@ -233,10 +233,14 @@ pub struct SignerConfig {
     /// PKCS#12 file with key and chain.
     #[serde(default)]
     pub pkcs12: Option<PathBuf>,
+    /// A key on a PKCS#11 token (HSM, HPKI IC card) instead of a file.
+    #[serde(default)]
+    pub pkcs11: Option<Pkcs11Config>,
     /// PEM private key (alternative to pkcs12).
     #[serde(default)]
     pub key: Option<PathBuf>,
-    /// PEM certificate chain, signer first (with `key`).
+    /// PEM certificate chain, signer first (with `key`; optional with `pkcs11`, whose
+    /// certificates are otherwise read from the token).
     #[serde(default)]
     pub chain: Option<PathBuf>,
     /// Environment variable holding the password.
@@ -254,6 +258,36 @@ pub struct SignerConfig {
     pub location: Option<String>,
     #[serde(default)]
     pub contact: Option<String>,
+}
+
+/// Where a PKCS#11 signer's key lives: `pkcs11 = { module, token | slot, key | key_id,
+/// pin_env | pin_file }`. The PIN never comes from the command line.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Pkcs11Config {
+    /// The vendor's PKCS#11 library, e.g. `/usr/lib/softhsm/libsofthsm2.so`.
+    pub module: PathBuf,
+    /// Token label (`hozon keys list` shows them).
+    #[serde(default)]
+    pub token: Option<String>,
+    /// Slot number, instead of `token`.
+    #[serde(default)]
+    pub slot: Option<u64>,
+    /// Label of the private key (CKA_LABEL).
+    #[serde(default)]
+    pub key: Option<String>,
+    /// Id of the private key (CKA_ID) in hex, instead of `key`.
+    #[serde(default)]
+    pub key_id: Option<String>,
+    /// Environment variable holding the user PIN.
+    #[serde(default)]
+    pub pin_env: Option<String>,
+    /// File holding the user PIN (must not be readable by group or others).
+    #[serde(default)]
+    pub pin_file: Option<PathBuf>,
+    /// Most sessions open at once (default: one per CPU); workers wait for a free one.
+    #[serde(default)]
+    pub sessions: Option<usize>,
 }
 
 /// Timestamp authority client settings.
@@ -642,6 +676,26 @@ impl Config {
             }
             if p.signature == Requirement::Required && p.level < Level::BB {
                 return Err(self.invalid(format!("profile '{name}': level below B-B")));
+            }
+        }
+        for (name, sc) in &self.signers {
+            if let Some(p) = &sc.pkcs11 {
+                let bad = |m: &str| self.invalid(format!("signer '{name}': {m}"));
+                if sc.pkcs12.is_some() || sc.key.is_some() || sc.password_env.is_some() || sc.password_file.is_some() {
+                    return Err(bad("pkcs11 goes without pkcs12, key and password_*"));
+                }
+                if p.token.is_some() == p.slot.is_some() {
+                    return Err(bad("pkcs11 needs one of token (label) or slot"));
+                }
+                if p.key.is_some() == p.key_id.is_some() {
+                    return Err(bad("pkcs11 needs one of key (label) or key_id (hex)"));
+                }
+                if p.key_id.as_deref().is_some_and(|h| hex::decode(h).map_or(true, |b| b.is_empty())) {
+                    return Err(bad("pkcs11.key_id must be hex digits, e.g. \"01\""));
+                }
+                if p.sessions == Some(0) {
+                    return Err(bad("pkcs11.sessions must be at least 1"));
+                }
             }
         }
         if let Some(s) = &self.default_signer {

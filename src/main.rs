@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use cli::args::{Cli, Command, TsaCommand};
+use cli::args::{Cli, Command, KeysCommand, TsaCommand};
 use cli::commands;
 
 /// Exit codes (documented in the README): everything passed / was done.
@@ -26,13 +26,16 @@ fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { EXIT_USAGE } else { EXIT_OK });
         }
     };
+    // For the error line: the language asked for, else the locale's (`--lang` may be the mistake).
+    let lang = cli
+        .lang
+        .as_deref()
+        .and_then(hozon::i18n::Lang::parse)
+        .unwrap_or_else(|| hozon::i18n::Lang::pick(None));
     match run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            match cli::reason_code(&e) {
-                Some(code) => eprintln!("hozon: error [{code}]: {}", cli::error_chain(&e)),
-                None => eprintln!("hozon: error: {}", cli::error_chain(&e)),
-            }
+            cli::print_error(&e, lang);
             ExitCode::from(EXIT_USAGE)
         }
     }
@@ -57,6 +60,9 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Renew(a) => commands::renew::exec(&ctx, a),
         Command::Correct(a) => commands::correct::exec(&ctx, a),
         Command::Reindex(a) => commands::reindex::exec(&ctx, a),
+        Command::Keys {
+            command: KeysCommand::List(a),
+        } => commands::keys::list(&ctx, a),
         Command::Tsa {
             command: TsaCommand::Serve { listen },
         } => commands::tsa::serve(&ctx, &listen),

@@ -1,5 +1,5 @@
 //! Wires the configuration into the pipeline's seams: the `Signer` (software key from PKCS#12
-//! or PEM), the `TimeStamper` (built-in demo TSA or HTTP), the `RevocationSource` (the demo
+//! or PEM, or a key on a PKCS#11 token), the `TimeStamper` (built-in demo TSA or HTTP), the `RevocationSource` (the demo
 //! PKI's OCSP and CRLs, then CRL/OCSP over HTTP with a per-run cache), the trust store and the
 //! `Clock`.
 //! Built once per run; ingest, renew and verify share it.
@@ -15,7 +15,7 @@ use crate::ltv::{self, DemoRevocationSource, HttpRevocationSource, RevError, Rev
 use crate::pdf;
 use crate::pki::trust::{validate_path, RevocationData, Usage};
 use crate::pki::{self, DemoPki, TrustStore};
-use crate::sign::{DigestAlg, SoftwareSigner, Signer};
+use crate::sign::{DigestAlg, Pkcs11Signer, SoftwareSigner, Signer};
 use crate::tsp::{BuiltinTsa, HttpTimeStamper, TimeStamper, TimestampToken};
 
 #[derive(Debug, thiserror::Error)]
@@ -152,17 +152,20 @@ impl Services {
         let trust = Trust::build(cfg, clock.clone(), cfg.revocation.fetch)?;
         let key_name = signer.map(str::to_string).or_else(|| cfg.default_signer.clone()).ok_or(SetupError::NoSigner)?;
         let sc = cfg.signers.get(&key_name).ok_or_else(|| SetupError::UnknownSigner(key_name.clone()))?.clone();
-        let software = SoftwareSigner::from_config(&sc, cfg).map_err(|source| SetupError::Signer { name: key_name.clone(), source })?;
-        pki::trust::check_signer_before_signing(software.certificate(), software.chain(), &trust.trust, clock.now())
+        let signer: Arc<dyn Signer> = match sc.pkcs11 {
+            Some(_) => Arc::new(Pkcs11Signer::from_config(&sc, cfg).map_err(|source| SetupError::Signer { name: key_name.clone(), source })?),
+            None => Arc::new(SoftwareSigner::from_config(&sc, cfg).map_err(|source| SetupError::Signer { name: key_name.clone(), source })?),
+        };
+        pki::trust::check_signer_before_signing(signer.certificate(), signer.chain(), &trust.trust, clock.now())
             .map_err(|source| SetupError::SignerRefused { name: key_name.clone(), source })?;
-        let signer_role = pki::hc_role(software.certificate());
-        let signer_name = sc.name.clone().unwrap_or_else(|| pki::subject_line(software.certificate()));
+        let signer_role = pki::hc_role(signer.certificate());
+        let signer_name = sc.name.clone().unwrap_or_else(|| pki::subject_line(signer.certificate()));
         let digest_alg = DigestAlg::from_name(&cfg.tsa.hash).unwrap_or(DigestAlg::Sha256);
         let tsa = time_stamper(cfg, &trust, digest_alg)?;
         Ok(Services {
             clock,
             trust,
-            signer: Arc::new(software),
+            signer,
             signer_key_name: key_name,
             signer_name,
             signer_role,

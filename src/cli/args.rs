@@ -45,6 +45,11 @@ pub enum Command {
     Correct(CorrectArgs),
     /// Rebuild the archive's catalog from its PDFs (the files are the truth).
     Reindex(ReindexArgs),
+    /// Keys on PKCS#11 tokens (HSMs, HPKI IC cards).
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
     /// The demo TSA.
     Tsa {
         #[command(subcommand)]
@@ -196,6 +201,31 @@ pub struct CorrectArgs {
 #[derive(Args)]
 pub struct ReindexArgs {
     pub archive: PathBuf,
+    #[arg(long, value_name = "FILE|-")]
+    pub json: Option<String>,
+}
+
+#[derive(Subcommand)]
+pub enum KeysCommand {
+    /// List tokens, their keys and certificates, and the `pkcs11 = {…}` line naming each key.
+    List(KeysListArgs),
+}
+
+#[derive(Args)]
+pub struct KeysListArgs {
+    /// PKCS#11 module (repeatable; default: the modules of the config's pkcs11 signers).
+    #[arg(long, value_name = "PATH")]
+    pub module: Vec<PathBuf>,
+    /// Only the token with this label (needed with a PIN when several are present).
+    #[arg(long, value_name = "LABEL")]
+    pub token: Option<String>,
+    /// Environment variable holding the token's user PIN, to list private keys too.
+    #[arg(long, value_name = "VAR")]
+    pub pin_env: Option<String>,
+    /// File (mode 0600) holding the token's user PIN.
+    #[arg(long, value_name = "FILE")]
+    pub pin_file: Option<PathBuf>,
+    /// Write a JSON report to FILE, or - for standard output.
     #[arg(long, value_name = "FILE|-")]
     pub json: Option<String>,
 }

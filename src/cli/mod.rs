@@ -150,7 +150,43 @@ pub fn reason_code(e: &anyhow::Error) -> Option<&'static str> {
             .or_else(|| c.downcast_ref::<hozon::sign::SignError>().map(|x| x.code()))
             .or_else(|| c.downcast_ref::<hozon::ops::verify::VerifyRunError>().map(|x| x.code()))
             .or_else(|| c.downcast_ref::<hozon::ops::tsa::ServeError>().map(|x| x.code()))
+            .or_else(|| c.downcast_ref::<hozon::ops::keys::KeysError>().map(|x| x.code()))
     })
+}
+
+/// `hozon: error [code]: message` and, when the code has one, what to do.
+pub fn print_error(e: &anyhow::Error, lang: Lang) {
+    let message = token_message(e, lang).unwrap_or_else(|| error_chain(e));
+    match reason_code(e) {
+        Some(code) => {
+            eprintln!("hozon: error [{code}]: {message}");
+            if let Some(a) = hozon::i18n::advice(lang, code) {
+                eprintln!("  → {a}");
+            }
+        }
+        None => eprintln!("hozon: error: {message}"),
+    }
+}
+
+/// A PKCS#11 token's error in the operator's language (`pkcs11.<code>` in i18n).
+fn token_message(e: &anyhow::Error, lang: Lang) -> Option<String> {
+    use hozon::ops::keys::KeysError;
+    use hozon::sign::SignError;
+    let t = e.chain().find_map(|c| match (c.downcast_ref::<SignError>(), c.downcast_ref::<KeysError>()) {
+        (Some(SignError::Token(t)), _) | (_, Some(KeysError::Token(t))) | (_, Some(KeysError::Sign(SignError::Token(t)))) => {
+            Some(t)
+        }
+        _ => None,
+    })?;
+    let args = t.message_args();
+    let note = t
+        .pin_note()
+        .map(|n| format!(" ({})", tr(lang, &format!("pkcs11.note.{}", n.key()), &[])))
+        .unwrap_or_default();
+    let mut refs: Vec<(&str, &dyn std::fmt::Display)> =
+        args.iter().map(|(k, v)| (*k, v as &dyn std::fmt::Display)).collect();
+    refs.push(("note", &note));
+    Some(tr(lang, &format!("pkcs11.{}", t.code()), &refs))
 }
 
 /// "outer: cause: cause", leaving out a cause whose text the outer message already carries

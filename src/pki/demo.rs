@@ -38,6 +38,8 @@ pub const OCSP_CN: &str = "hozon demo OCSP responder (NOT LEGALLY VALID)";
 pub const ORGANIZATION: &str = "hozon demo PKI";
 /// File name of the root's CRL in `crl_dir`, and the last segment of its URL.
 pub const CRL_FILE: &str = "demo-root.crl";
+/// Folder (in the demo folder) of certificates `certify_signer` issued for keys kept elsewhere.
+pub const ISSUED_DIR: &str = "issued";
 
 /// Re-issue a leaf certificate when it expires within this margin.
 /// How long demo certificates live and when they are re-issued. The defaults mimic real life
@@ -201,8 +203,9 @@ impl DemoPki {
     pub fn answer_ocsp_request(&self, request: &[u8], now: OffsetDateTime) -> Vec<u8> {
         // The pharmacist is read from its public PEM (its key stays in the PKCS#12).
         let pharmacist = read_cert(&Paths::in_dir(&self.dir).pharmacist_pem).ok();
+        let issued = self.issued_certificates();
         let known = [Some(&self.signer_certificate), Some(&self.tsa_certificate), pharmacist.as_ref()];
-        for cert in known.into_iter().flatten() {
+        for cert in known.into_iter().flatten().chain(issued.iter()) {
             if super::ocsp::request_asks_for(request, cert, &self.root).unwrap_or(false) {
                 if let Ok(Some(der)) = self.ocsp_response(cert, now) {
                     return der;
@@ -210,6 +213,34 @@ impl DemoPki {
             }
         }
         super::ocsp::error_response(true)
+    }
+
+    /// A demo signing certificate (NOT LEGALLY VALID) under the demo root for a key kept
+    /// elsewhere — e.g. one put on a PKCS#11 token to try hozon with it — with the lifetime,
+    /// revocation pointers and (optional) HPKI role of the demo signers. It is recorded under
+    /// `issued/`, so the demo OCSP responder (`hozon tsa serve`) answers for it too.
+    pub fn certify_signer(
+        &self,
+        key: &PKeyRef<Private>,
+        common_name: &str,
+        hc_role: Option<&str>,
+        base_url: &str,
+        now: OffsetDateTime,
+    ) -> Result<X509, PkiError> {
+        let spec = signer_spec(common_name, hc_role, base_url, now, &Lifetimes::default());
+        let cert = issue(&spec, key, Some((&self.root, &self.root_key)))?;
+        let dir = self.dir.join(ISSUED_DIR);
+        fs::create_dir_all(&dir).map_err(PkiError::io(&dir))?;
+        replace_file(&dir.join(format!("{}.pem", super::serial_hex(&cert))), &pem(&cert)?, 0o644)?;
+        Ok(cert)
+    }
+
+    /// The certificates `certify_signer` recorded (unreadable files are skipped).
+    fn issued_certificates(&self) -> Vec<X509> {
+        let Ok(entries) = fs::read_dir(self.dir.join(ISSUED_DIR)) else {
+            return Vec::new();
+        };
+        entries.flatten().filter_map(|e| read_cert(&e.path()).ok()).collect()
     }
 
     /// The signer's private key and certificate from the password-protected PKCS#12.
@@ -230,8 +261,10 @@ impl DemoPki {
             self.reissued.push("signer");
         }
         // Demo folders made before the pharmacist existed gain one here; later it renews like the signer.
+        // So does one whose hcRole is the SEQUENCE OF that demo folders carried before (ISO
+        // 17090-3 has a SET OF; asn1crypto, under pyHanko, reads only that).
         let pharmacist_ok = match p12_certificate(&p.pharmacist_p12, &p.pharmacist_pass, &p.pharmacist_pem) {
-            Ok(cert) => !needs_renewal(&cert, now, lt.signer_margin)?,
+            Ok(cert) => !needs_renewal(&cert, now, lt.signer_margin)? && has_current_role_encoding(&cert, PHARMACIST_ROLE),
             Err(_) => false,
         };
         if !pharmacist_ok {
@@ -313,6 +346,12 @@ fn is_missing_or_empty(dir: &Path) -> Result<bool, PkiError> {
             source: e,
         }),
     }
+}
+
+fn has_current_role_encoding(cert: &X509, role: &str) -> bool {
+    let current = super::hcrole::hc_role_extension(role).ok();
+    let found = super::extensions::find_extension(cert, super::extensions::OID_SUBJECT_DIRECTORY_ATTRIBUTES).ok().flatten();
+    matches!((found, current), (Some(f), Some(c)) if f.value == c)
 }
 
 fn needs_renewal(cert: &X509, now: OffsetDateTime, margin: Duration) -> Result<bool, PkiError> {
@@ -413,11 +452,7 @@ fn new_signer(
     holder: &Holder,
 ) -> Result<(Vec<u8>, X509), PkiError> {
     let key = new_rsa_key(2048)?;
-    let mut spec = CertSpec::signer(holder.common_name, now - BACKDATE, now + lt.signer)
-        .with_subject(Nid::ORGANIZATIONNAME, ORGANIZATION);
-    spec.hc_role = holder.hc_role.map(str::to_string);
-    spec.crl_urls = vec![DemoPki::crl_url(base_url)];
-    spec.ocsp_urls = vec![DemoPki::ocsp_url(base_url)];
+    let spec = signer_spec(holder.common_name, holder.hc_role, base_url, now, lt);
     let cert = issue(&spec, &key, Some((root, root_key)))?;
     let mut ca = Stack::new().map_err(PkiError::ossl("making a stack"))?;
     ca.push(root.clone())
@@ -437,6 +472,16 @@ fn new_signer(
             .map_err(PkiError::ossl("encoding signer.p12"))?,
         cert,
     ))
+}
+
+/// What every demo signing certificate carries.
+fn signer_spec(common_name: &str, hc_role: Option<&str>, base_url: &str, now: OffsetDateTime, lt: &Lifetimes) -> CertSpec {
+    let mut spec =
+        CertSpec::signer(common_name, now - BACKDATE, now + lt.signer).with_subject(Nid::ORGANIZATIONNAME, ORGANIZATION);
+    spec.hc_role = hc_role.map(str::to_string);
+    spec.crl_urls = vec![DemoPki::crl_url(base_url)];
+    spec.ocsp_urls = vec![DemoPki::ocsp_url(base_url)];
+    spec
 }
 
 fn new_tsa(
@@ -848,6 +893,46 @@ mod tests {
         let (_, cert, _) = open_p12(&again.pharmacist_p12, &again.pharmacist_pass).unwrap();
         assert_eq!(crate::pki::hc_role(&cert).as_deref(), Some(PHARMACIST_ROLE));
         assert_eq!(mode(&again.pharmacist_pass), 0o600);
+    }
+
+    #[test]
+    fn a_pharmacist_with_the_old_sequence_of_role_is_reissued_with_the_set_of() {
+        let parent = tempfile::tempdir().unwrap();
+        let dir = parent.path().join("demo");
+        let t0 = datetime!(2026-04-01 9:00 UTC);
+        let pki = DemoPki::ensure(&dir, BASE, &FixedClock(t0)).unwrap();
+        let (key, cert, _) = open_p12(&pki.pharmacist_p12, &pki.pharmacist_pass).unwrap();
+        // The same certificate, but HCActorData as a SEQUENCE OF, as earlier demo folders have it.
+        let mut old = crate::pki::hcrole::hc_role_extension(PHARMACIST_ROLE).unwrap();
+        let at = old.windows(9).position(|w| w[..8] == [0x06, 0x06, 0x28, 0x81, 0x85, 0x42, 0x00, 0x01]).unwrap() + 10;
+        assert_eq!(old[at], 0x31);
+        old[at] = 0x30;
+        assert_eq!(crate::pki::hcrole::role_from_extension_value(&old).as_deref(), Some(PHARMACIST_ROLE));
+        let mut b = openssl::x509::X509Builder::new().unwrap();
+        b.set_version(2).unwrap();
+        b.set_serial_number(cert.serial_number()).unwrap();
+        b.set_subject_name(cert.subject_name()).unwrap();
+        b.set_issuer_name(cert.issuer_name()).unwrap();
+        b.set_not_before(cert.not_before()).unwrap();
+        b.set_not_after(cert.not_after()).unwrap();
+        b.set_pubkey(&key).unwrap();
+        let oid = openssl::asn1::Asn1Object::from_str("2.5.29.9").unwrap();
+        let der = openssl::asn1::Asn1OctetString::new_from_bytes(&old).unwrap();
+        b.append_extension(openssl::x509::X509Extension::new_from_der(&oid, false, &der).unwrap()).unwrap();
+        b.sign(&pki.root_key, MessageDigest::sha256()).unwrap();
+        let old_cert = b.build();
+        let pass = read_pass(&pki.pharmacist_pass).unwrap();
+        let p12 = Pkcs12::builder().name("old").pkey(&key).cert(&old_cert).build2(&pass).unwrap();
+        replace_file(&pki.pharmacist_p12, &p12.to_der().unwrap(), 0o600).unwrap();
+        replace_file(&Paths::in_dir(&dir).pharmacist_pem, &pem(&old_cert).unwrap(), 0o644).unwrap();
+        assert!(!has_current_role_encoding(&old_cert, PHARMACIST_ROLE));
+
+        let again = DemoPki::ensure(&dir, BASE, &FixedClock(t0 + Duration::days(1))).unwrap();
+        assert_eq!(again.reissued, vec!["pharmacist"]);
+        let (_, cert, _) = open_p12(&again.pharmacist_p12, &again.pharmacist_pass).unwrap();
+        assert!(has_current_role_encoding(&cert, PHARMACIST_ROLE));
+        let later = DemoPki::ensure(&dir, BASE, &FixedClock(t0 + Duration::days(2))).unwrap();
+        assert!(later.reissued.is_empty(), "{:?}", later.reissued);
     }
 
     #[test]

@@ -1,10 +1,12 @@
 //! HPKI role (ISO 17090 hcRole) of a healthcare professional's certificate: read from and built
 //! into subjectDirectoryAttributes (2.5.29.9), attribute 1.0.17090.0.1.
 //!
-//! The attribute value is HCActorData ::= SEQUENCE OF HCActor; HCActor ::= SEQUENCE { codedData
-//! [0] CodedData }; CodedData ::= SET { codingSchemeReference [0] OID, codeDataFreeText [2]
-//! UTF8String } (explicit tags, JP HPKI profile). Reading is lenient: implicit tags, a SET OF
-//! actors, and the role in [3] (DirectoryString) are accepted too.
+//! The attribute value is HCActorData ::= SET OF HCActor (ISO 17090-3, and so in the MEDIS HPKI
+//! certificates); HCActor ::= SEQUENCE { codedData [0] CodedData }; CodedData ::= SET {
+//! codingSchemeReference [0] OID, codeDataFreeText [2] UTF8String } (explicit tags, JP HPKI
+//! profile). Reading is lenient: a SEQUENCE OF actors (what hozon's demo certificates carried
+//! before, and what asn1crypto — so pyHanko — cannot parse), implicit tags, and the role in [3]
+//! (DirectoryString) are accepted too.
 
 use openssl::x509::X509Ref;
 use rasn::prelude::*;
@@ -39,13 +41,13 @@ struct CodedData {
 }
 
 /// The same structures with implicit tags, seen in some issuers' certificates.
-#[derive(AsnType, Decode, Debug)]
+#[derive(AsnType, Decode, Debug, Clone, PartialEq, Eq, Hash)]
 struct HcActorImplicit {
     #[rasn(tag(0))]
     coded_data: Option<CodedDataImplicit>,
 }
 
-#[derive(AsnType, Decode, Debug)]
+#[derive(AsnType, Decode, Debug, Clone, PartialEq, Eq, Hash)]
 #[rasn(set)]
 struct CodedDataImplicit {
     #[rasn(tag(0))]
@@ -72,21 +74,20 @@ pub fn role_from_extension_value(der: &[u8]) -> Option<String> {
 }
 
 fn role_from_actor_data(der: &[u8]) -> Option<String> {
+    if let Ok(actors) = rasn::ber::decode::<SetOf<HcActor>>(der) {
+        if let Some(r) = actors.iter().find_map(|a| a.coded_data.as_ref().and_then(text_of)) {
+            return Some(r);
+        }
+    }
     if let Ok(actors) = rasn::ber::decode::<Vec<HcActor>>(der) {
         if let Some(r) = actors.iter().find_map(|a| a.coded_data.as_ref().and_then(text_of)) {
             return Some(r);
         }
     }
-    if let Ok(actors) = rasn::ber::decode::<SetOf<HcActor>>(der) {
-        if let Some(r) = actors
-            .to_vec()
-            .iter()
-            .find_map(|a| a.coded_data.as_ref().and_then(text_of))
-        {
-            return Some(r);
-        }
-    }
-    let actors = rasn::ber::decode::<Vec<HcActorImplicit>>(der).ok()?;
+    let actors = match rasn::ber::decode::<SetOf<HcActorImplicit>>(der) {
+        Ok(set) => set.to_vec().into_iter().cloned().collect(),
+        Err(_) => rasn::ber::decode::<Vec<HcActorImplicit>>(der).ok()?,
+    };
     actors.into_iter().find_map(|a| a.coded_data.and_then(|c| c.free_text))
 }
 
@@ -116,7 +117,8 @@ pub fn hc_role_extension(role: &str) -> Result<Vec<u8>, PkiError> {
         }),
         regional: None,
     };
-    let actor_data = rasn::der::encode(&vec![actor]).map_err(|e| PkiError::Asn1(e.to_string()))?;
+    // HCActorData is a SET OF (ISO 17090-3), not a SEQUENCE OF.
+    let actor_data = rasn::der::encode(&SetOf::from_vec(vec![actor])).map_err(|e| PkiError::Asn1(e.to_string()))?;
     let mut values = SetOf::new();
     values.insert(Any::new(actor_data));
     let attrs: rasn_pkix::SubjectDirectoryAttributes = vec![rasn_pkix::Attribute {
@@ -146,7 +148,13 @@ mod tests {
 
     const OID_HC_ROLE_DER: &[u8] = &[0x06, 0x06, 0x28, 0x81, 0x85, 0x42, 0x00, 0x01];
 
+    /// HCActorData as a SET OF (ISO 17090-3, MEDIS) with explicit tags, as hozon writes it.
     fn hand_written(explicit: bool, text_tag: u8, role: &str) -> Vec<u8> {
+        hand_written_as(0x31, explicit, text_tag, role)
+    }
+
+    /// `actor_data_tag` 0x31 (SET OF) or 0x30 (SEQUENCE OF, hozon's demo certificates before).
+    fn hand_written_as(actor_data_tag: u8, explicit: bool, text_tag: u8, role: &str) -> Vec<u8> {
         // 1.2.392.100495.1.6.1.1 → 2a 83 08 86 91 0f 01 06 01 01
         let scheme = tlv(0x06, &[0x2a, 0x83, 0x08, 0x86, 0x91, 0x0f, 0x01, 0x06, 0x01, 0x01]);
         let text = tlv(0x0c, role.as_bytes());
@@ -162,7 +170,7 @@ mod tests {
         } else {
             tlv(0x30, &coded)
         };
-        let actor_data = tlv(0x30, &actor);
+        let actor_data = tlv(actor_data_tag, &actor);
         let attr = tlv(0x30, &[OID_HC_ROLE_DER.to_vec(), tlv(0x31, &actor_data)].concat());
         tlv(0x30, &attr)
     }
@@ -186,11 +194,18 @@ mod tests {
             role_from_extension_value(&hand_written(true, 3, "Nurse")).as_deref(),
             Some("Nurse")
         );
-        // Our builder produces exactly the hand-written explicit form.
+        // Our builder produces exactly the hand-written explicit SET OF form...
         assert_eq!(
             hc_role_extension("Pharmacist").unwrap(),
             hand_written(true, 2, "Pharmacist")
         );
+        // ...and certificates with the SEQUENCE OF form still read.
+        for explicit in [true, false] {
+            assert_eq!(
+                role_from_extension_value(&hand_written_as(0x30, explicit, 2, "Pharmacist")).as_deref(),
+                Some("Pharmacist")
+            );
+        }
     }
 
     #[test]

@@ -98,8 +98,12 @@ impl PkiError {
 
 /// One-line subject of a certificate for messages (RFC 2253-like, UTF-8 kept).
 pub fn subject_line(cert: &openssl::x509::X509Ref) -> String {
-    let parts: Vec<String> = cert
-        .subject_name()
+    name_line(cert.subject_name())
+}
+
+/// One line for a distinguished name (subject or issuer), as `subject_line` writes it.
+pub fn name_line(name: &openssl::x509::X509NameRef) -> String {
+    let parts: Vec<String> = name
         .entries()
         .map(|e| {
             let key = e.object().nid().short_name().unwrap_or("?");

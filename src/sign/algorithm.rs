@@ -1,6 +1,8 @@
 //! Digest and signature algorithms: names, OIDs and the OpenSSL digest behind each.
 
 use openssl::hash::MessageDigest;
+use openssl::nid::Nid;
+use openssl::pkey::{HasPublic, Id, PKeyRef};
 use rasn::types::{ObjectIdentifier, Oid};
 
 use super::SignError;
@@ -102,6 +104,60 @@ impl SignatureAlg {
             SignatureAlg::Ecdsa(_) => "ecdsa",
         };
         format!("{kind}-{}", self.digest().name())
+    }
+
+    /// The algorithm a key signs with unless configured otherwise: RSA (2048 bits at least) →
+    /// PKCS#1 v1.5 SHA-256, RSA-PSS → PSS SHA-256, P-256 → ECDSA SHA-256, P-384 → ECDSA SHA-384.
+    /// Works on the private key or on the certificate's public key alike.
+    pub fn default_for<T: HasPublic>(key: &PKeyRef<T>) -> Result<SignatureAlg, SignError> {
+        match key.id() {
+            Id::RSA if key.bits() >= 2048 => Ok(SignatureAlg::RsaPkcs1(DigestAlg::Sha256)),
+            Id::RSA => Err(SignError::Unsupported(format!(
+                "RSA key of {} bits (2048 at least)",
+                key.bits()
+            ))),
+            Id::RSA_PSS => Ok(SignatureAlg::RsaPss(DigestAlg::Sha256)),
+            Id::EC => match key.ec_key()?.group().curve_name() {
+                Some(Nid::X9_62_PRIME256V1) => Ok(SignatureAlg::Ecdsa(DigestAlg::Sha256)),
+                Some(Nid::SECP384R1) => Ok(SignatureAlg::Ecdsa(DigestAlg::Sha384)),
+                other => Err(SignError::Unsupported(format!(
+                    "EC curve {other:?} (use P-256 or P-384)"
+                ))),
+            },
+            other => Err(SignError::Unsupported(format!("key type {other:?}"))),
+        }
+    }
+
+    /// Whether this algorithm can be used with a key of this type.
+    pub fn fits<T>(self, key: &PKeyRef<T>) -> bool {
+        matches!(
+            (self, key.id()),
+            (SignatureAlg::RsaPkcs1(_) | SignatureAlg::RsaPss(_), Id::RSA)
+                | (SignatureAlg::RsaPss(_), Id::RSA_PSS)
+                | (SignatureAlg::Ecdsa(_), Id::EC)
+        )
+    }
+
+    /// Whether `sig` is this algorithm's signature over `data` by `key`'s owner (OpenSSL).
+    pub fn verify<T: HasPublic>(self, key: &PKeyRef<T>, data: &[u8], sig: &[u8]) -> Result<bool, SignError> {
+        let md = self.digest().message_digest();
+        let mut v = openssl::sign::Verifier::new(md, key)?;
+        if let SignatureAlg::RsaPss(_) = self {
+            v.set_rsa_padding(openssl::rsa::Padding::PKCS1_PSS)?;
+            v.set_rsa_pss_saltlen(openssl::sign::RsaPssSaltlen::DIGEST_LENGTH)?;
+            v.set_rsa_mgf1_md(md)?;
+        }
+        Ok(v.verify_oneshot(sig, data).unwrap_or(false))
+    }
+
+    /// The `[signers.NAME] rsa_padding` choice applied to this algorithm: `pkcs1` (or none)
+    /// keeps it, `pss` makes RSA sign with PSS over the same hash.
+    pub fn with_rsa_padding(self, padding: Option<&str>) -> Result<SignatureAlg, SignError> {
+        match padding {
+            None | Some("pkcs1") => Ok(self),
+            Some("pss") => Ok(SignatureAlg::RsaPss(self.digest())),
+            Some(other) => Err(SignError::Config(format!("rsa_padding = {other:?}: use pkcs1 or pss"))),
+        }
     }
 }
 

@@ -1,8 +1,9 @@
-//! Signers: the `Signer` seam (a software key now, a PKCS#11 token later), the digest and
+//! Signers: the `Signer` seam (a key file, or a key on a PKCS#11 token), the digest and
 //! signature algorithms hozon supports, and the handling of key files and their passwords.
 //! Only raw signatures are made here; CMS structure lives in `cms`.
 
 mod algorithm;
+pub mod pkcs11;
 mod secret;
 mod software;
 #[cfg(test)]
@@ -10,6 +11,7 @@ pub(crate) mod test_pki;
 
 pub use algorithm::{DigestAlg, SignatureAlg};
 pub use secret::{check_private_file, read_secret, Secret};
+pub use pkcs11::{Pkcs11Signer, TokenError};
 pub use software::SoftwareSigner;
 
 use std::path::PathBuf;
@@ -45,6 +47,8 @@ pub enum SignError {
     Config(String),
     #[error("signing failed: {0}")]
     Crypto(#[from] openssl::error::ErrorStack),
+    #[error(transparent)]
+    Token(#[from] TokenError),
 }
 
 impl SignError {
@@ -58,6 +62,7 @@ impl SignError {
             SignError::SecretMissing(_) => "secret-missing",
             SignError::Config(_) => "signer-config",
             SignError::Crypto(_) => "sign-failed",
+            SignError::Token(e) => e.code(),
         }
     }
 }

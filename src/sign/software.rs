@@ -4,13 +4,12 @@
 use std::path::Path;
 
 use openssl::hash::MessageDigest;
-use openssl::nid::Nid;
-use openssl::pkey::{Id, PKey, Private};
+use openssl::pkey::{PKey, Private};
 use openssl::rsa::Padding;
 use openssl::sign::RsaPssSaltlen;
 use openssl::x509::{X509VerifyResult, X509};
 
-use super::{check_private_file, read_secret, DigestAlg, Secret, SignError, SignatureAlg, Signer};
+use super::{check_private_file, read_secret, Secret, SignError, SignatureAlg, Signer};
 use crate::config::{Config, SignerConfig};
 
 /// A signer whose key is a file on this machine.
@@ -39,20 +38,14 @@ impl SoftwareSigner {
                 subject: subject_text(&cert),
             });
         }
-        let alg = default_algorithm(&key)?;
+        let alg = SignatureAlg::default_for(&key)?;
         let chain = order_chain(&cert, chain);
         Ok(SoftwareSigner { key, cert, chain, alg })
     }
 
     /// Choose another algorithm fitting the key (e.g. RSA-PSS, or ECDSA with SHA-512).
     pub fn with_algorithm(mut self, alg: SignatureAlg) -> Result<Self, SignError> {
-        let ok = match (alg, self.key.id()) {
-            (SignatureAlg::RsaPkcs1(_) | SignatureAlg::RsaPss(_), Id::RSA) => true,
-            (SignatureAlg::RsaPss(_), Id::RSA_PSS) => true,
-            (SignatureAlg::Ecdsa(_), Id::EC) => true,
-            _ => false,
-        };
-        if !ok {
+        if !alg.fits(&self.key) {
             return Err(SignError::Unsupported(format!("{} does not fit this key", alg.name())));
         }
         self.alg = alg;
@@ -99,21 +92,7 @@ impl SoftwareSigner {
             path: key.to_path_buf(),
             message: "not a readable PEM private key (wrong password?)".into(),
         })?;
-        let chain_pem = std::fs::read(chain).map_err(|e| SignError::Unreadable {
-            path: chain.to_path_buf(),
-            source: e,
-        })?;
-        let mut certs = X509::stack_from_pem(&chain_pem).map_err(|_| SignError::InvalidKey {
-            path: chain.to_path_buf(),
-            message: "not a PEM certificate chain".into(),
-        })?;
-        if certs.is_empty() {
-            return Err(SignError::InvalidKey {
-                path: chain.to_path_buf(),
-                message: "no certificate in the file".into(),
-            });
-        }
-        let cert = certs.remove(0);
+        let (cert, certs) = read_pem_chain(chain)?;
         Self::new(pkey, cert, certs)
     }
 
@@ -131,14 +110,8 @@ impl SoftwareSigner {
             }
             _ => return Err(SignError::Config("give either pkcs12, or key and chain".into())),
         };
-        match sc.rsa_padding.as_deref() {
-            None | Some("pkcs1") => Ok(signer),
-            Some("pss") => {
-                let d = signer.alg.digest();
-                signer.with_algorithm(SignatureAlg::RsaPss(d))
-            }
-            Some(other) => Err(SignError::Config(format!("rsa_padding = {other:?}: use pkcs1 or pss"))),
-        }
+        let alg = signer.alg.with_rsa_padding(sc.rsa_padding.as_deref())?;
+        signer.with_algorithm(alg)
     }
 }
 
@@ -165,27 +138,32 @@ impl Signer for SoftwareSigner {
     }
 }
 
-fn default_algorithm(key: &PKey<Private>) -> Result<SignatureAlg, SignError> {
-    match key.id() {
-        Id::RSA if key.bits() >= 2048 => Ok(SignatureAlg::RsaPkcs1(DigestAlg::Sha256)),
-        Id::RSA => Err(SignError::Unsupported(format!(
-            "RSA key of {} bits (2048 at least)",
-            key.bits()
-        ))),
-        Id::RSA_PSS => Ok(SignatureAlg::RsaPss(DigestAlg::Sha256)),
-        Id::EC => match key.ec_key()?.group().curve_name() {
-            Some(Nid::X9_62_PRIME256V1) => Ok(SignatureAlg::Ecdsa(DigestAlg::Sha256)),
-            Some(Nid::SECP384R1) => Ok(SignatureAlg::Ecdsa(DigestAlg::Sha384)),
-            other => Err(SignError::Unsupported(format!(
-                "EC curve {other:?} (use P-256 or P-384)"
-            ))),
-        },
-        other => Err(SignError::Unsupported(format!("key type {other:?}"))),
+/// A PEM chain file: the signer's certificate first, then the others as they come.
+pub(crate) fn read_pem_chain(path: &Path) -> Result<(X509, Vec<X509>), SignError> {
+    let pem = std::fs::read(path).map_err(|e| SignError::Unreadable { path: path.to_path_buf(), source: e })?;
+    let invalid = |m: &str| SignError::InvalidKey { path: path.to_path_buf(), message: m.into() };
+    let mut certs = X509::stack_from_pem(&pem).map_err(|_| invalid("not a PEM certificate chain"))?;
+    if certs.is_empty() {
+        return Err(invalid("no certificate in the file"));
     }
+    let cert = certs.remove(0);
+    Ok((cert, certs))
 }
 
 /// Order issuers so each one issued the certificate before it; unrelated ones go last.
 fn order_chain(leaf: &X509, mut rest: Vec<X509>) -> Vec<X509> {
+    let mut ordered = take_issuer_path(leaf, &mut rest);
+    ordered.extend(rest);
+    ordered
+}
+
+/// Only the issuers of `leaf` among `candidates`, nearest first (a token may hold unrelated
+/// certificates, which do not belong in a signature).
+pub(crate) fn issuer_path(leaf: &X509, mut candidates: Vec<X509>) -> Vec<X509> {
+    take_issuer_path(leaf, &mut candidates)
+}
+
+fn take_issuer_path(leaf: &X509, rest: &mut Vec<X509>) -> Vec<X509> {
     rest.retain(|c| c.to_der().ok() != leaf.to_der().ok());
     let mut ordered: Vec<X509> = Vec::with_capacity(rest.len());
     let mut current = leaf.clone();
@@ -198,7 +176,6 @@ fn order_chain(leaf: &X509, mut rest: Vec<X509>) -> Vec<X509> {
         }
         current = next;
     }
-    ordered.extend(rest);
     ordered
 }
 
@@ -218,18 +195,12 @@ pub(crate) fn subject_text(cert: &X509) -> String {
 mod tests {
     use super::*;
     use crate::sign::test_pki::{self, KeyKind, Usage};
+    use crate::sign::DigestAlg;
     use std::os::unix::fs::PermissionsExt;
 
     fn verify_raw(signer: &SoftwareSigner, data: &[u8], sig: &[u8]) -> bool {
         let pk = signer.certificate().public_key().unwrap();
-        let md = signer.algorithm().digest().message_digest();
-        let mut v = openssl::sign::Verifier::new(md, &pk).unwrap();
-        if let SignatureAlg::RsaPss(_) = signer.algorithm() {
-            v.set_rsa_padding(Padding::PKCS1_PSS).unwrap();
-            v.set_rsa_pss_saltlen(RsaPssSaltlen::DIGEST_LENGTH).unwrap();
-            v.set_rsa_mgf1_md(md).unwrap();
-        }
-        v.verify_oneshot(sig, data).unwrap_or(false)
+        signer.algorithm().verify(&pk, data, sig).unwrap()
     }
 
     #[test]

@@ -333,3 +333,83 @@ pub fn assert_crosscheck(pdf: &Path, root: &Path, offline: bool, require_ts: boo
         );
     }
 }
+
+/// Where Debian and others install SoftHSM2's PKCS#11 module.
+const SOFTHSM_MODULES: &[&str] = &[
+    "/usr/lib/softhsm/libsofthsm2.so",
+    "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so",
+    "/usr/lib/aarch64-linux-gnu/softhsm/libsofthsm2.so",
+    "/usr/local/lib/softhsm/libsofthsm2.so",
+];
+
+/// A SoftHSM2 token store of its own (SOFTHSM2_CONF pointing into a temporary folder), one
+/// initialised token, and pkcs11-tool (OpenSC) to put keys and certificates on it.
+pub struct SoftHsm {
+    pub dir: tempfile::TempDir,
+    pub conf: PathBuf,
+    pub tokens: PathBuf,
+    pub module: PathBuf,
+    pub label: String,
+    pub pin: String,
+}
+
+impl SoftHsm {
+    /// None (after a loud SKIP) when SoftHSM2 or pkcs11-tool is missing; under
+    /// HOZON_REQUIRE_PEERS=1 that fails the test instead.
+    pub fn new(label: &str, pin: &str) -> Option<SoftHsm> {
+        if !(have("softhsm2-util", &["--version"]) && have("pkcs11-tool", &["--version"])) {
+            return None;
+        }
+        let Some(module) = SOFTHSM_MODULES.iter().map(PathBuf::from).find(|p| p.is_file()) else {
+            if peers_required() {
+                panic!("libsofthsm2.so is required (HOZON_REQUIRE_PEERS=1) but not found in {SOFTHSM_MODULES:?}");
+            }
+            eprintln!("\n*** SKIP: libsofthsm2.so not found; this PKCS#11 check did not run ***\n");
+            return None;
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let tokens = dir.path().join("tokens");
+        std::fs::create_dir_all(&tokens).unwrap();
+        let conf = dir.path().join("softhsm2.conf");
+        std::fs::write(
+            &conf,
+            format!("directories.tokendir = {}\nobjectstore.backend = file\nlog.level = ERROR\n", tokens.display()),
+        )
+        .unwrap();
+        let hsm = SoftHsm { dir, conf, tokens, module, label: label.into(), pin: pin.into() };
+        let o = Command::new("softhsm2-util")
+            .args(["--init-token", "--free", "--label", label, "--pin", pin, "--so-pin", "87654321"])
+            .env("SOFTHSM2_CONF", &hsm.conf)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "softhsm2-util --init-token: {}", text(&o));
+        Some(hsm)
+    }
+
+    /// The environment hozon needs to see this token store.
+    pub fn env(&self) -> (&'static str, String) {
+        ("SOFTHSM2_CONF", self.conf.display().to_string())
+    }
+
+    /// pkcs11-tool on this token, logged in (the PIN on argv is fine for a test token).
+    pub fn tool(&self, args: &[&str]) -> Output {
+        let o = Command::new("pkcs11-tool")
+            .arg("--module")
+            .arg(&self.module)
+            .args(["--token-label", &self.label, "--login", "--pin", &self.pin])
+            .args(args)
+            .env("SOFTHSM2_CONF", &self.conf)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "pkcs11-tool {args:?}: {}", text(&o));
+        o
+    }
+
+    /// Write a DER object (`privkey` as PKCS#8 or traditional DER, `cert`) with label and id.
+    pub fn import(&self, kind: &str, der: &[u8], label: &str, id_hex: &str) {
+        let f = self.dir.path().join(format!("import-{id_hex}-{kind}.der"));
+        std::fs::write(&f, der).unwrap();
+        self.tool(&["--write-object", f.to_str().unwrap(), "--type", kind, "--label", label, "--id", id_hex]);
+        std::fs::remove_file(f).unwrap();
+    }
+}

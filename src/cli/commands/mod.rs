@@ -4,6 +4,7 @@ pub mod audit;
 pub mod check;
 pub mod correct;
 pub mod ingest;
+pub mod keys;
 pub mod reindex;
 pub mod renew;
 pub mod report;
