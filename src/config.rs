@@ -23,11 +23,21 @@ pub enum ConfigError {
     Parse { path: PathBuf, message: String },
     #[error("{path}: {message}")]
     Invalid { path: PathBuf, message: String },
+    #[error("{path}: tsa.url {url:?} is plain http:// but [tsa] sets {what}: credentials go only over TLS (https://)")]
+    CredentialsOverHttp {
+        path: PathBuf,
+        url: String,
+        /// `username` and/or `client_pkcs12`.
+        what: String,
+    },
 }
 
 impl ConfigError {
     pub fn code(&self) -> &'static str {
-        "config-invalid"
+        match self {
+            ConfigError::CredentialsOverHttp { .. } => "credentials-over-http",
+            _ => "config-invalid",
+        }
     }
 }
 
@@ -716,6 +726,22 @@ impl Config {
                 self.tsa.url
             )));
         }
+        // Basic auth would put the password on the wire in clear, and a client certificate
+        // over plain HTTP is never presented: either way the operator meant TLS.
+        let credentials: Vec<&str> = [
+            self.tsa.username.is_some().then_some("username"),
+            self.tsa.client_pkcs12.is_some().then_some("client_pkcs12"),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        if self.tsa.url.starts_with("http://") && !credentials.is_empty() {
+            return Err(ConfigError::CredentialsOverHttp {
+                path: self.source.clone(),
+                url: self.tsa.url.clone(),
+                what: credentials.join(" and "),
+            });
+        }
         if self.tsa.concurrency == 0 {
             return Err(self.invalid("tsa.concurrency must be at least 1".into()));
         }
@@ -825,6 +851,20 @@ url = "builtin:demo"
             PathBuf::from("/etc/hozon/keys/a.p12")
         );
         assert_eq!(c.resolve(Path::new("/abs")), PathBuf::from("/abs"));
+    }
+
+    #[test]
+    fn credentials_need_tls() {
+        for extra in ["username = \"hospital\"\n", "client_pkcs12 = \"client.p12\"\n"] {
+            let e = parse(&format!("[tsa]\nurl = \"http://tsa.example.jp/tsa\"\n{extra}[profiles.chart]\n")).unwrap_err();
+            assert_eq!(e.code(), "credentials-over-http", "{e}");
+            assert!(e.to_string().contains("https://"), "{e}");
+            let ok = parse(&format!("[tsa]\nurl = \"https://tsa.example.jp/tsa\"\n{extra}[profiles.chart]\n"));
+            assert!(ok.is_ok(), "{extra}: {:?}", ok.err());
+        }
+        // A password alone is not sent to an http:// TSA (it opens a client certificate).
+        parse("[tsa]\nurl = \"http://tsa.example.jp/tsa\"\npassword_env = \"X\"\n[profiles.chart]\n").unwrap();
+        parse("[tsa]\nurl = \"http://tsa.example.jp/tsa\"\n[profiles.chart]\n").unwrap();
     }
 
     #[test]
