@@ -478,6 +478,10 @@ pub struct Limits {
     /// Largest PDF hozon will read for verification, bytes.
     #[serde(default = "default_max_pdf")]
     pub max_pdf_bytes: u64,
+    /// Memory that inflating scanner PDFs' streams may hold at once in the whole process, bytes,
+    /// shared by all workers (`--jobs` cannot multiply it).
+    #[serde(default = "default_max_inflate")]
+    pub max_inflate_bytes: u64,
 }
 
 fn default_max_pixels() -> u64 {
@@ -489,6 +493,9 @@ fn default_max_file() -> u64 {
 fn default_max_pdf() -> u64 {
     2 << 30
 }
+fn default_max_inflate() -> u64 {
+    crate::pdf::DEFAULT_PROCESS_BUDGET
+}
 
 impl Default for Limits {
     fn default() -> Self {
@@ -496,6 +503,7 @@ impl Default for Limits {
             max_pixels: default_max_pixels(),
             max_file_bytes: default_max_file(),
             max_pdf_bytes: default_max_pdf(),
+            max_inflate_bytes: default_max_inflate(),
         }
     }
 }
@@ -741,6 +749,12 @@ impl Config {
                 url: self.tsa.url.clone(),
                 what: credentials.join(" and "),
             });
+        }
+        if self.limits.max_inflate_bytes < 1 << 20 {
+            return Err(self.invalid(format!(
+                "limits.max_inflate_bytes = {}: at least 1048576 (1 MiB)",
+                self.limits.max_inflate_bytes
+            )));
         }
         if self.tsa.concurrency == 0 {
             return Err(self.invalid("tsa.concurrency must be at least 1".into()));

@@ -634,3 +634,98 @@ fn hostile_files_fail_cleanly_in_hozon_verify() {
         );
     }
 }
+
+/// Run `hozon args` to the end; returns its output and its peak resident memory in bytes, the
+/// largest VmHWM read from /proc while it ran (polled every few milliseconds: a peak needs more
+/// time than that to build up). Not wait4's ru_maxrss: Linux carries the high-water mark of the
+/// forked test process, whose corpus is large, across exec into the child's figure.
+fn run_measuring_rss(args: &[&str], env: &[(&str, &str)], cwd: &Path) -> (Output, u64) {
+    let mut c = Command::new(hozon_bin());
+    c.args(args)
+        .current_dir(cwd)
+        .env_remove("HOZON_CONFIG")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    let mut child = c.spawn().unwrap();
+    let mut so = child.stdout.take().unwrap();
+    let mut se = child.stderr.take().unwrap();
+    let t1 = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = std::io::Read::read_to_end(&mut so, &mut v);
+        v
+    });
+    let t2 = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = std::io::Read::read_to_end(&mut se, &mut v);
+        v
+    });
+    let status_file = format!("/proc/{}/status", child.id());
+    let mut peak_kib = 0u64;
+    let start = Instant::now();
+    let status = loop {
+        if let Ok(s) = std::fs::read_to_string(&status_file) {
+            let hwm = s.lines().find_map(|l| l.strip_prefix("VmHWM:")).and_then(|v| {
+                v.trim().trim_end_matches("kB").trim().parse::<u64>().ok()
+            });
+            peak_kib = peak_kib.max(hwm.unwrap_or(0));
+        }
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(start.elapsed() < TIME_LIMIT, "{args:?} did not finish within {TIME_LIMIT:?}");
+        std::thread::sleep(Duration::from_millis(3));
+    };
+    let out = Output {
+        status,
+        stdout: t1.join().unwrap(),
+        stderr: t2.join().unwrap(),
+    };
+    (out, peak_kib * 1024)
+}
+
+/// Flate bombs (in image streams and in object streams) checked by six workers at once: each
+/// fails cleanly, and together they stay within one inflation budget (`limits.max_inflate_bytes`,
+/// here 64 MiB) instead of a 256 MiB stream cap per worker.
+#[test]
+fn flate_bombs_checked_in_parallel_share_one_inflate_budget() {
+    let dir = tempfile::tempdir().unwrap();
+    let shipped = std::fs::read_to_string(config(dir.path())).unwrap();
+    assert!(shipped.contains("[limits]\n"));
+    let cfg = dir.path().join("budget.toml");
+    std::fs::write(&cfg, shipped.replace("[limits]\n", "[limits]\nmax_inflate_bytes = 67108864\n")).unwrap();
+    let bombs = dir.path().join("bombs");
+    std::fs::create_dir_all(&bombs).unwrap();
+    let corpus = corpus();
+    for name in ["pdf-flate-bomb-image.pdf", "pdf-flate-bomb-objstm.pdf"] {
+        let bytes = &corpus.iter().find(|(n, _)| n == name).unwrap().1;
+        for i in 0..3 {
+            // one folder per file: each is its own document
+            let d = bombs.join(format!("{name}-{i}"));
+            std::fs::create_dir_all(&d).unwrap();
+            std::fs::write(d.join(name), bytes).unwrap();
+        }
+    }
+    let (o, rss) = run_measuring_rss(
+        &["--config", cfg.to_str().unwrap(), "check", bombs.to_str().unwrap(), "--json", "-"],
+        &[("RAYON_NUM_THREADS", "6")],
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("no JSON ({e})\n{}", text(&o)));
+    let docs = v["documents"].as_array().unwrap();
+    assert_eq!(docs.len(), 6, "{v:#}");
+    for d in docs {
+        assert_eq!(d["verdict"], "fail", "{d:#}");
+        let codes: Vec<&str> = d["reasons"].as_array().unwrap().iter().filter_map(|r| r["code"].as_str()).collect();
+        assert!(codes.iter().any(|c| SCAN_CODES.contains(c)), "{d:#}");
+    }
+    eprintln!("hozon check, 6 Flate bombs, 6 workers, 64 MiB budget: peak RSS {} MiB", rss >> 20);
+    // One budget plus the program and the six 4.6 MB files (read, and parsed by lopdf); with a
+    // 256 MiB stream cap per worker it went past 1 GB.
+    assert!(rss > 0, "no memory figure read from /proc");
+    assert!(rss < 3 * (64 << 20), "peak RSS {} MiB: the budget was not shared", rss >> 20);
+}
