@@ -440,9 +440,17 @@ pub struct RevocationConfig {
     pub fetch: bool,
     #[serde(default = "default_rev_timeout")]
     pub timeout_secs: f64,
+    /// All fetches for one file (a document at ingest, a PDF at verify) end after this many
+    /// seconds together; they run in parallel.
+    #[serde(default = "default_rev_deadline")]
+    pub deadline_secs: f64,
     /// Largest CRL or OCSP response accepted, bytes.
     #[serde(default = "default_max_crl")]
     pub max_response_bytes: u64,
+    /// Fetch from loopback and private (RFC 1918, unique-local) addresses too, for in-hospital
+    /// responders. Link-local and other special addresses are never fetched from.
+    #[serde(default)]
+    pub allow_private_addresses: bool,
 }
 
 fn yes() -> bool {
@@ -450,6 +458,9 @@ fn yes() -> bool {
 }
 fn default_rev_timeout() -> f64 {
     10.0
+}
+fn default_rev_deadline() -> f64 {
+    20.0
 }
 fn default_max_crl() -> u64 {
     16 << 20
@@ -460,7 +471,9 @@ impl Default for RevocationConfig {
         RevocationConfig {
             fetch: true,
             timeout_secs: default_rev_timeout(),
+            deadline_secs: default_rev_deadline(),
             max_response_bytes: default_max_crl(),
+            allow_private_addresses: false,
         }
     }
 }
@@ -749,6 +762,14 @@ impl Config {
                 url: self.tsa.url.clone(),
                 what: credentials.join(" and "),
             });
+        }
+        for (key, v) in [
+            ("revocation.timeout_secs", self.revocation.timeout_secs),
+            ("revocation.deadline_secs", self.revocation.deadline_secs),
+        ] {
+            if !(v.is_finite() && v > 0.0) {
+                return Err(self.invalid(format!("{key} = {v}: a positive number of seconds")));
+            }
         }
         if self.limits.max_inflate_bytes < 1 << 20 {
             return Err(self.invalid(format!(
