@@ -70,9 +70,7 @@ fn classify_v6(ip: Ipv6Addr) -> Reach {
         || (s[0] == 0x2001 && s[1] == 0x0db8)
     {
         Reach::Private
-    } else if s[..6] == [0; 6] {
-        classify_v4(embedded(s[6], s[7]))
-    } else if s[0] == 0x0064 && s[1] == 0xff9b {
+    } else if s[..6] == [0; 6] || (s[0] == 0x0064 && s[1] == 0xff9b) {
         classify_v4(embedded(s[6], s[7]))
     } else if s[0] == 0x2002 {
         classify_v4(embedded(s[1], s[2]))
@@ -194,7 +192,8 @@ impl AddressPolicy {
                     return Ok(());
                 }
                 let port = parsed.port_or_known_default().unwrap_or(80);
-                resolve(bare, port, within).map_err(|e| refused(format!("cannot resolve {bare} to check its address: {e}")))?
+                resolve(bare, port, within)
+                    .map_err(|e| refused(format!("cannot resolve {bare} to check its address: {e}")))?
             }
         };
         match addrs.iter().find(|ip| !self.allows(**ip)) {
@@ -216,7 +215,9 @@ fn resolve(host: &str, port: u16, within: Duration) -> Result<Vec<IpAddr>, Strin
     let name = host.to_string();
     std::thread::Builder::new()
         .spawn(move || {
-            let r = (name.as_str(), port).to_socket_addrs().map(|a| a.map(|s| s.ip()).collect::<Vec<_>>());
+            let r = (name.as_str(), port)
+                .to_socket_addrs()
+                .map(|a| a.map(|s| s.ip()).collect::<Vec<_>>());
             let _ = tx.send(r);
         })
         .map_err(|e| e.to_string())?;
@@ -243,19 +244,17 @@ impl reqwest::dns::Resolve for GuardedResolver {
             let found: Vec<SocketAddr> =
                 tokio::task::spawn_blocking(move || (lookup.as_str(), 0u16).to_socket_addrs().map(Iterator::collect))
                     .await??;
-            let guarded = policy
-                .targets
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .contains(&host)
-                && !policy.trusted_host(&host);
+            let guarded =
+                policy.targets.lock().unwrap_or_else(|p| p.into_inner()).contains(&host) && !policy.trusted_host(&host);
             let kept: Vec<SocketAddr> = found
                 .iter()
                 .copied()
                 .filter(|a| !guarded || policy.allows(a.ip()))
                 .collect();
             match (kept.is_empty(), found.first()) {
-                (true, Some(a)) => Err(Box::new(Refusal(policy.why_not(a.ip()))) as Box<dyn std::error::Error + Send + Sync>),
+                (true, Some(a)) => {
+                    Err(Box::new(Refusal(policy.why_not(a.ip()))) as Box<dyn std::error::Error + Send + Sync>)
+                }
                 _ => Ok(Box::new(kept.into_iter()) as reqwest::dns::Addrs),
             }
         })
@@ -312,9 +311,15 @@ mod tests {
         let t = Duration::from_secs(2);
         let strict = AddressPolicy::new(false);
         let code = |p: &AddressPolicy, u: &str| p.check(u, t).map_err(|e| e.code());
-        assert_eq!(code(&strict, "http://127.0.0.1:8318/crl/root.crl"), Err("rev-address-refused"));
+        assert_eq!(
+            code(&strict, "http://127.0.0.1:8318/crl/root.crl"),
+            Err("rev-address-refused")
+        );
         assert_eq!(code(&strict, "http://[::1]/x.crl"), Err("rev-address-refused"));
-        assert_eq!(code(&strict, "http://169.254.169.254/latest/meta-data/"), Err("rev-address-refused"));
+        assert_eq!(
+            code(&strict, "http://169.254.169.254/latest/meta-data/"),
+            Err("rev-address-refused")
+        );
         assert_eq!(code(&strict, "http://localhost/x.crl"), Err("rev-address-refused"));
         assert_eq!(code(&strict, "ldap://ldap.example.jp/cn=CA"), Err("rev-scheme-refused"));
         assert_eq!(code(&strict, "file:///etc/passwd"), Err("rev-scheme-refused"));
@@ -325,13 +330,19 @@ mod tests {
         let hospital = AddressPolicy::new(true);
         assert_eq!(code(&hospital, "http://10.0.0.5/ca.crl"), Ok(()));
         assert_eq!(code(&hospital, "http://127.0.0.1:9/ca.crl"), Ok(()));
-        assert_eq!(code(&hospital, "http://169.254.169.254/latest/"), Err("rev-address-refused"));
+        assert_eq!(
+            code(&hospital, "http://169.254.169.254/latest/"),
+            Err("rev-address-refused")
+        );
         assert_eq!(code(&hospital, "http://[fe80::1]/x"), Err("rev-address-refused"));
 
         let mut demo = AddressPolicy::new(false);
         demo.trust_origin("http://127.0.0.1:8318");
         assert_eq!(code(&demo, "http://127.0.0.1:8318/crl/root.crl"), Ok(()));
-        assert_eq!(code(&demo, "http://127.0.0.1:8319/crl/root.crl"), Err("rev-address-refused"));
+        assert_eq!(
+            code(&demo, "http://127.0.0.1:8319/crl/root.crl"),
+            Err("rev-address-refused")
+        );
         assert_eq!(code(&demo, "https://127.0.0.1:8318/x"), Err("rev-address-refused"));
     }
 }
