@@ -171,6 +171,14 @@ mod tests {
         .unwrap()
     }
 
+    /// A free loopback port and its base URL: the URLs go into certificates before the server
+    /// exists.
+    fn reserved_base() -> (u16, String) {
+        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = probe.local_addr().unwrap().port();
+        (port, format!("http://127.0.0.1:{port}"))
+    }
+
     /// root → inter (CDP root.crl) → signer, tsa (both CDP inter.crl; signer also OCSP when asked).
     fn pki(base: &str, ocsp: bool) -> (Party, Party, Party, Party) {
         let root = party(&CertSpec::ca("Root", T0, T_END), None);
@@ -191,11 +199,7 @@ mod tests {
 
     #[test]
     fn collects_each_crl_once_for_signer_and_tsa_chains() {
-        // The URLs go into certificates before the server exists: reserve a port first.
-        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = probe.local_addr().unwrap().port();
-        drop(probe);
-        let base = format!("http://127.0.0.1:{port}");
+        let (port, base) = reserved_base();
         let (root, inter, signer, tsa) = pki(&base, false);
         let routes = HashMap::from([
             ("/root.crl".to_string(), Route::Body(crl_of(&root))),
@@ -248,10 +252,7 @@ mod tests {
     /// fetches run in parallel. Each URL tried is recorded with its outcome.
     #[test]
     fn two_hanging_urls_cost_one_timeout() {
-        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = probe.local_addr().unwrap().port();
-        drop(probe);
-        let base = format!("http://127.0.0.1:{port}");
+        let (port, base) = reserved_base();
         let (root, inter, signer, _) = pki(&base, false);
         let hang = Route::Slow(Duration::from_secs(6), crl_of(&root));
         let routes = HashMap::from([("/root.crl".to_string(), hang.clone()), ("/inter.crl".to_string(), hang)]);
@@ -277,10 +278,7 @@ mod tests {
 
     #[test]
     fn crl_not_signed_by_the_issuer_is_not_kept() {
-        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = probe.local_addr().unwrap().port();
-        drop(probe);
-        let base = format!("http://127.0.0.1:{port}");
+        let (port, base) = reserved_base();
         let (root, inter, signer, _) = pki(&base, false);
         // inter.crl served with the root's CRL: a different issuer.
         let routes = HashMap::from([
@@ -309,10 +307,7 @@ mod tests {
         let Some(dir) = openssl_cli("collect::ocsp_is_posted_and_preferred") else {
             return;
         };
-        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = probe.local_addr().unwrap().port();
-        drop(probe);
-        let base = format!("http://127.0.0.1:{port}");
+        let (port, base) = reserved_base();
         let (root, inter, signer, _) = pki(&base, true);
         let responder = party(&CertSpec::ocsp_responder("OCSP", T0, T_END), Some(&inter));
         let req = crate::pki::ocsp::request_der(&signer.cert, &inter.cert).unwrap();
