@@ -23,11 +23,21 @@ pub enum ConfigError {
     Parse { path: PathBuf, message: String },
     #[error("{path}: {message}")]
     Invalid { path: PathBuf, message: String },
+    #[error("{path}: tsa.url {url:?} is plain http:// but [tsa] sets {what}: credentials go only over TLS (https://)")]
+    CredentialsOverHttp {
+        path: PathBuf,
+        url: String,
+        /// `username` and/or `client_pkcs12`.
+        what: String,
+    },
 }
 
 impl ConfigError {
     pub fn code(&self) -> &'static str {
-        "config-invalid"
+        match self {
+            ConfigError::CredentialsOverHttp { .. } => "credentials-over-http",
+            _ => "config-invalid",
+        }
     }
 }
 
@@ -430,9 +440,17 @@ pub struct RevocationConfig {
     pub fetch: bool,
     #[serde(default = "default_rev_timeout")]
     pub timeout_secs: f64,
+    /// All fetches for one file (a document at ingest, a PDF at verify) end after this many
+    /// seconds together; they run in parallel.
+    #[serde(default = "default_rev_deadline")]
+    pub deadline_secs: f64,
     /// Largest CRL or OCSP response accepted, bytes.
     #[serde(default = "default_max_crl")]
     pub max_response_bytes: u64,
+    /// Fetch from loopback and private (RFC 1918, unique-local) addresses too, for in-hospital
+    /// responders. Link-local and other special addresses are never fetched from.
+    #[serde(default)]
+    pub allow_private_addresses: bool,
 }
 
 fn yes() -> bool {
@@ -440,6 +458,9 @@ fn yes() -> bool {
 }
 fn default_rev_timeout() -> f64 {
     10.0
+}
+fn default_rev_deadline() -> f64 {
+    20.0
 }
 fn default_max_crl() -> u64 {
     16 << 20
@@ -450,7 +471,9 @@ impl Default for RevocationConfig {
         RevocationConfig {
             fetch: true,
             timeout_secs: default_rev_timeout(),
+            deadline_secs: default_rev_deadline(),
             max_response_bytes: default_max_crl(),
+            allow_private_addresses: false,
         }
     }
 }
@@ -468,6 +491,10 @@ pub struct Limits {
     /// Largest PDF hozon will read for verification, bytes.
     #[serde(default = "default_max_pdf")]
     pub max_pdf_bytes: u64,
+    /// Memory that inflating scanner PDFs' streams may hold at once in the whole process, bytes,
+    /// shared by all workers (`--jobs` cannot multiply it).
+    #[serde(default = "default_max_inflate")]
+    pub max_inflate_bytes: u64,
 }
 
 fn default_max_pixels() -> u64 {
@@ -479,6 +506,9 @@ fn default_max_file() -> u64 {
 fn default_max_pdf() -> u64 {
     2 << 30
 }
+fn default_max_inflate() -> u64 {
+    crate::pdf::DEFAULT_PROCESS_BUDGET
+}
 
 impl Default for Limits {
     fn default() -> Self {
@@ -486,6 +516,7 @@ impl Default for Limits {
             max_pixels: default_max_pixels(),
             max_file_bytes: default_max_file(),
             max_pdf_bytes: default_max_pdf(),
+            max_inflate_bytes: default_max_inflate(),
         }
     }
 }
@@ -716,6 +747,36 @@ impl Config {
                 self.tsa.url
             )));
         }
+        // Basic auth would put the password on the wire in clear, and a client certificate
+        // over plain HTTP is never presented: either way the operator meant TLS.
+        let credentials: Vec<&str> = [
+            self.tsa.username.is_some().then_some("username"),
+            self.tsa.client_pkcs12.is_some().then_some("client_pkcs12"),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        if self.tsa.url.starts_with("http://") && !credentials.is_empty() {
+            return Err(ConfigError::CredentialsOverHttp {
+                path: self.source.clone(),
+                url: self.tsa.url.clone(),
+                what: credentials.join(" and "),
+            });
+        }
+        for (key, v) in [
+            ("revocation.timeout_secs", self.revocation.timeout_secs),
+            ("revocation.deadline_secs", self.revocation.deadline_secs),
+        ] {
+            if !(v.is_finite() && v > 0.0) {
+                return Err(self.invalid(format!("{key} = {v}: a positive number of seconds")));
+            }
+        }
+        if self.limits.max_inflate_bytes < 1 << 20 {
+            return Err(self.invalid(format!(
+                "limits.max_inflate_bytes = {}: at least 1048576 (1 MiB)",
+                self.limits.max_inflate_bytes
+            )));
+        }
         if self.tsa.concurrency == 0 {
             return Err(self.invalid("tsa.concurrency must be at least 1".into()));
         }
@@ -825,6 +886,20 @@ url = "builtin:demo"
             PathBuf::from("/etc/hozon/keys/a.p12")
         );
         assert_eq!(c.resolve(Path::new("/abs")), PathBuf::from("/abs"));
+    }
+
+    #[test]
+    fn credentials_need_tls() {
+        for extra in ["username = \"hospital\"\n", "client_pkcs12 = \"client.p12\"\n"] {
+            let e = parse(&format!("[tsa]\nurl = \"http://tsa.example.jp/tsa\"\n{extra}[profiles.chart]\n")).unwrap_err();
+            assert_eq!(e.code(), "credentials-over-http", "{e}");
+            assert!(e.to_string().contains("https://"), "{e}");
+            let ok = parse(&format!("[tsa]\nurl = \"https://tsa.example.jp/tsa\"\n{extra}[profiles.chart]\n"));
+            assert!(ok.is_ok(), "{extra}: {:?}", ok.err());
+        }
+        // A password alone is not sent to an http:// TSA (it opens a client certificate).
+        parse("[tsa]\nurl = \"http://tsa.example.jp/tsa\"\npassword_env = \"X\"\n[profiles.chart]\n").unwrap();
+        parse("[tsa]\nurl = \"http://tsa.example.jp/tsa\"\n[profiles.chart]\n").unwrap();
     }
 
     #[test]

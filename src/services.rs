@@ -11,7 +11,7 @@ use time::OffsetDateTime;
 
 use crate::clock::Clock;
 use crate::config::{Config, SignerConfig};
-use crate::ltv::{self, DemoRevocationSource, HttpRevocationSource, RevError, RevocationSource};
+use crate::ltv::{self, DemoRevocationSource, FetchScope, HttpRevocationSource, RevError, RevocationSource};
 use crate::pdf;
 use crate::pki::trust::{validate_path, RevocationData, Usage};
 use crate::pki::{self, DemoPki, TrustStore};
@@ -59,10 +59,10 @@ impl SetupError {
 pub struct FirstOf(pub Vec<Arc<dyn RevocationSource>>);
 
 impl RevocationSource for FirstOf {
-    fn crls_for(&self, cert: &X509, issuer: &X509) -> Result<Vec<Vec<u8>>, RevError> {
+    fn crls_for(&self, cert: &X509, issuer: &X509, scope: &FetchScope) -> Result<Vec<Vec<u8>>, RevError> {
         let mut last_err = None;
         for s in &self.0 {
-            match s.crls_for(cert, issuer) {
+            match s.crls_for(cert, issuer, scope) {
                 Ok(v) if !v.is_empty() => return Ok(v),
                 Ok(_) => {}
                 Err(e) => last_err = Some(e),
@@ -70,10 +70,10 @@ impl RevocationSource for FirstOf {
         }
         last_err.map_or(Ok(Vec::new()), Err)
     }
-    fn ocsp_for(&self, cert: &X509, issuer: &X509) -> Result<Option<Vec<u8>>, RevError> {
+    fn ocsp_for(&self, cert: &X509, issuer: &X509, scope: &FetchScope) -> Result<Option<Vec<u8>>, RevError> {
         let mut last_err = None;
         for s in &self.0 {
-            match s.ocsp_for(cert, issuer) {
+            match s.ocsp_for(cert, issuer, scope) {
                 Ok(Some(v)) => return Ok(Some(v)),
                 Ok(None) => {}
                 Err(e) => last_err = Some(e),
@@ -122,7 +122,13 @@ impl Trust {
             sources.push(Arc::new(DemoRevocationSource::new(d, clock.clone())));
         }
         if fetch {
-            sources.push(Arc::new(HttpRevocationSource::new(&cfg.revocation).map_err(SetupError::Revocation)?));
+            let mut http = HttpRevocationSource::new(&cfg.revocation).map_err(SetupError::Revocation)?;
+            if cfg.demo.enabled {
+                // The demo certificates point at `hozon tsa serve` on loopback: the one private
+                // origin fetched from without revocation.allow_private_addresses.
+                http = http.trusting_origin(&cfg.demo.base_url);
+            }
+            sources.push(Arc::new(http));
         }
         Ok(Trust { clock, trust, demo, revocation: Arc::new(FirstOf(sources)) })
     }

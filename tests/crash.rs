@@ -251,32 +251,48 @@ fn problem_codes(v: &Value) -> Vec<String> {
 }
 
 /// Right after a kill, before any rerun: the catalog may hold unfinished rows, but it must never
-/// claim a file that is missing or different, and no PDF may sit there without a row.
+/// claim a file that is missing or different, and no PDF may sit there without a row. Every
+/// temporary file the killed run left is reported (`temp-leftover`, with its path).
 fn assert_interrupted_state(trial: u64, dir: &Path, out: &Path) {
     if !out.join("catalog.sqlite").exists() {
         return; // killed before the archive was opened
     }
-    let (_, v) = audit_json(dir, out);
+    let (code, v) = audit_json(dir, out);
     let bad: Vec<String> = problem_codes(&v)
         .into_iter()
-        .filter(|c| c != "row-unfinished")
+        .filter(|c| c != "row-unfinished" && c != "temp-leftover")
         .collect();
     assert!(
         bad.is_empty(),
         "trial {trial}: after SIGKILL the archive claims too much: {v:#}"
     );
+    let temps: Vec<PathBuf> = walk(out).into_iter().filter(|p| is_temp(p)).collect();
+    let reported: Vec<PathBuf> = v["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["code"] == "temp-leftover")
+        .map(|p| PathBuf::from(p["path"].as_str().unwrap_or("")))
+        .collect();
+    let mut on_disk: Vec<PathBuf> = temps.iter().map(|p| p.canonicalize().unwrap()).collect();
+    let mut in_report: Vec<PathBuf> = reported.iter().map(|p| p.canonicalize().unwrap_or(p.clone())).collect();
+    on_disk.sort();
+    in_report.sort();
+    assert_eq!(on_disk, in_report, "trial {trial}: leftover temp files and audit disagree: {v:#}");
+    if !temps.is_empty() {
+        assert_eq!(code, Some(1), "trial {trial}: leftovers must fail the audit: {v:#}");
+    }
+}
+
+fn is_temp(p: &Path) -> bool {
+    p.file_name()
+        .is_some_and(|n| n.to_string_lossy().starts_with(hozon::archive::atomic::TEMP_PREFIX))
 }
 
 /// The invariants after a rerun that completed.
 fn assert_settled(trial: u64, dir: &Path, out: &Path, documents: usize) {
     let files = walk(out);
-    let temps: Vec<&PathBuf> = files
-        .iter()
-        .filter(|p| {
-            p.file_name()
-                .is_some_and(|n| n.to_string_lossy().starts_with(hozon::archive::atomic::TEMP_PREFIX))
-        })
-        .collect();
+    let temps: Vec<&PathBuf> = files.iter().filter(|p| is_temp(p)).collect();
     assert!(temps.is_empty(), "trial {trial}: temp files left: {temps:?}");
 
     let (code, v) = audit_json(dir, out);

@@ -372,11 +372,20 @@ fn run_limited(program: &Path, args: &[&str], env: &[(&str, &str)], cwd: &Path) 
     } else {
         Command::new(program)
     };
-    c.args(args)
-        .current_dir(cwd)
+    c.args(args).env("RUST_TEST_THREADS", "1");
+    let (out, took, _) = run_watched(c, env, cwd);
+    (out, took)
+}
+
+/// Run `c` to its end within TIME_LIMIT (panics past it): its output, the time taken and its
+/// peak resident memory in bytes — the largest VmHWM read from /proc while it ran, polled every
+/// few milliseconds (a peak needs more time than that to build up). Not wait4's ru_maxrss:
+/// Linux carries the high-water mark of the forked test process, whose corpus is large, across
+/// exec into the child's figure.
+fn run_watched(mut c: Command, env: &[(&str, &str)], cwd: &Path) -> (Output, Duration, u64) {
+    c.current_dir(cwd)
         .env_remove("HOZON_CONFIG")
         .env("RUST_BACKTRACE", "0")
-        .env("RUST_TEST_THREADS", "1")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
@@ -398,23 +407,32 @@ fn run_limited(program: &Path, args: &[&str], env: &[(&str, &str)], cwd: &Path) 
         let _ = std::io::Read::read_to_end(&mut se, &mut v);
         v
     });
+    let status_file = format!("/proc/{}/status", child.id());
+    let mut peak_kib = 0u64;
     let status = loop {
+        if let Ok(s) = std::fs::read_to_string(&status_file) {
+            let hwm = s
+                .lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok());
+            peak_kib = peak_kib.max(hwm.unwrap_or(0));
+        }
         if let Some(s) = child.try_wait().unwrap() {
             break s;
         }
         if start.elapsed() > TIME_LIMIT {
             let _ = child.kill();
             let _ = child.wait();
-            panic!("{program:?} {args:?} did not finish within {TIME_LIMIT:?}");
+            panic!("{c:?} did not finish within {TIME_LIMIT:?}");
         }
-        std::thread::sleep(Duration::from_millis(10));
+        std::thread::sleep(Duration::from_millis(3));
     };
     let out = Output {
         status,
         stdout: t1.join().unwrap(),
         stderr: t2.join().unwrap(),
     };
-    (out, start.elapsed())
+    (out, start.elapsed(), peak_kib * 1024)
 }
 
 fn signal_of(o: &Output) -> Option<i32> {
@@ -633,4 +651,45 @@ fn hostile_files_fail_cleanly_in_hozon_verify() {
             text(&o)
         );
     }
+}
+
+/// Flate bombs (in image streams and in object streams) checked by six workers at once: each
+/// fails cleanly, and together they stay within one inflation budget (`limits.max_inflate_bytes`,
+/// here 64 MiB) instead of a 256 MiB stream cap per worker.
+#[test]
+fn flate_bombs_checked_in_parallel_share_one_inflate_budget() {
+    let dir = tempfile::tempdir().unwrap();
+    let shipped = std::fs::read_to_string(config(dir.path())).unwrap();
+    assert!(shipped.contains("max_inflate_bytes = 268435456\n"));
+    let cfg = dir.path().join("budget.toml");
+    std::fs::write(&cfg, shipped.replace("max_inflate_bytes = 268435456\n", "max_inflate_bytes = 67108864\n")).unwrap();
+    let bombs = dir.path().join("bombs");
+    std::fs::create_dir_all(&bombs).unwrap();
+    let corpus = corpus();
+    for name in ["pdf-flate-bomb-image.pdf", "pdf-flate-bomb-objstm.pdf"] {
+        let bytes = &corpus.iter().find(|(n, _)| n == name).unwrap().1;
+        for i in 0..3 {
+            // one folder per file: each is its own document
+            let d = bombs.join(format!("{name}-{i}"));
+            std::fs::create_dir_all(&d).unwrap();
+            std::fs::write(d.join(name), bytes).unwrap();
+        }
+    }
+    let mut check = Command::new(hozon_bin());
+    check.args(["--config", cfg.to_str().unwrap(), "check", bombs.to_str().unwrap(), "--json", "-"]);
+    let (o, _, rss) = run_watched(check, &[("RAYON_NUM_THREADS", "6")], dir.path());
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("no JSON ({e})\n{}", text(&o)));
+    let docs = v["documents"].as_array().unwrap();
+    assert_eq!(docs.len(), 6, "{v:#}");
+    for d in docs {
+        assert_eq!(d["verdict"], "fail", "{d:#}");
+        let codes: Vec<&str> = d["reasons"].as_array().unwrap().iter().filter_map(|r| r["code"].as_str()).collect();
+        assert!(codes.iter().any(|c| SCAN_CODES.contains(c)), "{d:#}");
+    }
+    eprintln!("hozon check, 6 Flate bombs, 6 workers, 64 MiB budget: peak RSS {} MiB", rss >> 20);
+    // One budget plus the program and the six 4.6 MB files (read, and parsed by lopdf); with a
+    // 256 MiB stream cap per worker it went past 1 GB.
+    assert!(rss > 0, "no memory figure read from /proc");
+    assert!(rss < 3 * (64 << 20), "peak RSS {} MiB: the budget was not shared", rss >> 20);
 }

@@ -79,6 +79,8 @@ deadline_secs = 6
 roots = ["{root}"]
 [revocation]
 timeout_secs = 3
+# the test PKI's CRL and OCSP servers are on 127.0.0.1
+allow_private_addresses = true
 [signers.test]
 name = "試験 署名者"
 pkcs12 = "{p12}"

@@ -283,22 +283,24 @@ fn passwords_never_leak_and_loose_key_files_are_refused() {
 
 /// A TSA that is down, and one that answers with the credentials it was sent (a hostile or
 /// misconfigured server): the TSA password must not reach the operator's screen or files.
+/// Credentials go only over TLS, so both are https:// TSAs.
 #[test]
 fn tsa_password_never_leaks_when_the_tsa_fails() {
     let w = World::new();
     let down_port = free_port();
     let base = std::fs::read_to_string(w.dir.path().join("base.toml")).unwrap();
+    self_signed_tls(w.dir.path());
     let make = |name: &str, url: &str| {
         let t = with_tsa(
             &base,
             url,
-            "username = \"hospital\"\npassword_env = \"HOZON_TEST_TSA_PW\"\n",
+            "username = \"hospital\"\npassword_env = \"HOZON_TEST_TSA_PW\"\ntls_ca = \"tls.pem\"\n",
         ) + &custom_signer("password_file = \"custom.pass\"");
         let t = t.replace("default_signer = \"demo\"", "default_signer = \"custom\"");
         std::fs::write(w.dir.path().join(name), t).unwrap();
     };
 
-    make("down.toml", &format!("http://127.0.0.1:{down_port}/tsa"));
+    make("down.toml", &format!("https://127.0.0.1:{down_port}/tsa"));
     let o = w.ingest("down.toml", "d1", &[("HOZON_TEST_TSA_PW", TSA_SECRET)]);
     assert_eq!(o.status.code(), Some(1), "TSA down: the document fails\n{}", text(&o));
     let v: Value = serde_json::from_slice(&o.stdout).unwrap();
@@ -306,35 +308,118 @@ fn tsa_password_never_leaks_when_the_tsa_fails() {
     assert_no_secret(&o, &w.dir.path().join("d1"), &[TSA_SECRET, SECRET]);
 
     // an echoing server: replies 401/500/200 with every request header in the body
-    let server = tiny_http::Server::http("127.0.0.1:0").unwrap();
-    let port = server.server_addr().to_ip().unwrap().port();
-    let handle = std::thread::spawn(move || {
-        for (i, mut req) in server.incoming_requests().enumerate() {
-            let mut body = String::new();
-            for h in req.headers() {
-                body.push_str(&format!("{}: {}\n", h.field, h.value));
-            }
-            let mut raw = Vec::new();
-            let _ = std::io::Read::read_to_end(req.as_reader(), &mut raw);
-            let code = [401, 500, 200][i % 3];
-            let ct = tiny_http::Header::from_bytes(&b"Content-Type"[..], &b"application/timestamp-reply"[..]).unwrap();
-            let _ = req.respond(
-                tiny_http::Response::from_string(body)
-                    .with_status_code(code)
-                    .with_header(ct),
-            );
-            if i >= 8 {
-                break;
-            }
-        }
-    });
-    make("echo.toml", &format!("http://127.0.0.1:{port}/tsa"));
+    let (port, heard) = echo_tls_server(&w.dir.path().join("tls.pem"), &w.dir.path().join("tls.key"));
+    make("echo.toml", &format!("https://127.0.0.1:{port}/tsa"));
     for out in ["e1", "e2", "e3"] {
         let o = w.ingest("echo.toml", out, &[("HOZON_TEST_TSA_PW", TSA_SECRET)]);
         assert_eq!(o.status.code(), Some(1), "{}", text(&o));
         assert_no_secret(&o, &w.dir.path().join(out), &[TSA_SECRET, SECRET]);
     }
-    drop(handle);
+    // The server did get the credentials (over TLS): the test exercised the echo.
+    let auth = format!("basic {}", base64(format!("hospital:{TSA_SECRET}").as_bytes()).to_lowercase());
+    assert!(
+        heard.lock().unwrap().iter().any(|h| h.to_lowercase().contains(&auth)),
+        "the TSA never received the basic-auth header"
+    );
+}
+
+/// Basic auth or a client certificate with a plain http:// TSA is a configuration error before
+/// anything is sent: exit 2, `credentials-over-http`, advice in the operator's language.
+#[test]
+fn tsa_credentials_over_plain_http_are_refused() {
+    let w = World::new();
+    let base = std::fs::read_to_string(w.dir.path().join("base.toml")).unwrap();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let url = format!("http://127.0.0.1:{}/tsa", listener.local_addr().unwrap().port());
+    for (name, extra) in [
+        ("basic.toml", "username = \"hospital\"\npassword_env = \"HOZON_TEST_TSA_PW\"\n"),
+        ("client.toml", "client_pkcs12 = \"custom.p12\"\npassword_env = \"HOZON_TEST_TSA_PW\"\n"),
+    ] {
+        std::fs::write(w.dir.path().join(name), with_tsa(&base, &url, extra)).unwrap();
+        let o = w.ingest(name, "never", &[("HOZON_TEST_TSA_PW", TSA_SECRET)]);
+        assert_eq!(o.status.code(), Some(2), "{name}\n{}", text(&o));
+        let err = stderr_of(&o);
+        assert!(err.contains("[credentials-over-http]") && err.contains("https://"), "{name}\n{err}");
+        assert!(err.contains("→"), "{name}: no advice\n{err}");
+        assert!(!w.dir.path().join("never").exists(), "{name}: nothing may be written");
+        assert_no_secret(&o, &w.dir.path().join("never"), &[TSA_SECRET]);
+        let cfg = w.dir.path().join(name);
+        let o = hozon(&["--lang", "ja", "--config", cfg.to_str().unwrap(), "check", "."], w.dir.path(), &[]);
+        assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+        assert!(stderr_of(&o).contains("暗号化されずに"), "{}", text(&o));
+    }
+    assert!(listener.accept().is_err(), "nothing may connect to the http:// TSA");
+}
+
+/// A self-signed TLS certificate for 127.0.0.1: `tls.pem` and `tls.key` in `dir`.
+fn self_signed_tls(dir: &Path) {
+    let st = Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=127.0.0.1",
+        ])
+        .args(["-addext", "subjectAltName=IP:127.0.0.1", "-keyout"])
+        .arg(dir.join("tls.key"))
+        .arg("-out")
+        .arg(dir.join("tls.pem"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(st.success());
+    set_mode(&dir.join("tls.key"), 0o600);
+}
+
+/// An HTTPS server on 127.0.0.1 that answers each connection's request with the request's
+/// headers as the body, status 401, 500, 200 in turn. Returns its port and the heads it heard.
+fn echo_tls_server(cert: &Path, key: &Path) -> (u16, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use openssl::ssl::{SslAcceptor, SslFiletype, SslMethod};
+    use std::io::{Read, Write};
+    let mut acceptor = SslAcceptor::mozilla_intermediate_v5(SslMethod::tls()).unwrap();
+    acceptor.set_private_key_file(key, SslFiletype::PEM).unwrap();
+    acceptor.set_certificate_chain_file(cert).unwrap();
+    let acceptor = std::sync::Arc::new(acceptor.build());
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let heard = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = heard.clone();
+    std::thread::spawn(move || {
+        for (i, stream) in listener.incoming().enumerate() {
+            let Ok(stream) = stream else { continue };
+            let (acceptor, log) = (acceptor.clone(), log.clone());
+            std::thread::spawn(move || {
+                let _ = stream.set_read_timeout(Some(std::time::Duration::from_secs(5)));
+                let Ok(mut tls) = acceptor.accept(stream) else { return };
+                let mut got = Vec::new();
+                let mut buf = [0u8; 4096];
+                while !got.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match tls.read(&mut buf) {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => got.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let head = String::from_utf8_lossy(&got).into_owned();
+                let head = head.split("\r\n\r\n").next().unwrap_or("").to_string();
+                log.lock().unwrap().push(head.clone());
+                let code = [401, 500, 200][i % 3];
+                let _ = write!(
+                    tls,
+                    "HTTP/1.1 {code} Echo\r\nContent-Type: application/timestamp-reply\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{head}",
+                    head.len()
+                );
+                let _ = tls.shutdown();
+            });
+        }
+    });
+    (port, heard)
 }
 
 /// TLS: the config has no switch to turn certificate checks off (unknown keys are errors), and
@@ -365,27 +450,7 @@ fn tls_checks_cannot_be_turned_off() {
 
     // a self-signed HTTPS "TSA"
     let d = w.dir.path();
-    let st = Command::new("openssl")
-        .args([
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "2",
-            "-subj",
-            "/CN=127.0.0.1",
-        ])
-        .args(["-addext", "subjectAltName=IP:127.0.0.1", "-keyout"])
-        .arg(d.join("tls.key"))
-        .arg("-out")
-        .arg(d.join("tls.pem"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .unwrap();
-    assert!(st.success());
+    self_signed_tls(d);
     let port = free_port();
     let _srv = Background(
         Command::new("openssl")

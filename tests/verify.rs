@@ -202,11 +202,21 @@ impl World {
 /// `hozon verify --json -` on one or more paths; returns (exit code, JSON).
 fn verify(paths: &[&Path], extra: &[&str]) -> (i32, Value) {
     let mut args: Vec<String> = vec!["verify".into(), "--json".into(), "-".into()];
+    // No config in the temp cwd: trust comes from --trust only. On line, the test PKI's
+    // responders are on 127.0.0.1: a config allows private addresses (nothing else).
+    let cwd = paths[0].parent().unwrap();
+    if extra.contains(&"--online") {
+        let cfg = cwd.join("online.toml");
+        std::fs::write(
+            &cfg,
+            "[tsa]\nurl = \"builtin:demo\"\n[revocation]\nallow_private_addresses = true\n[profiles.chart]\n",
+        )
+        .unwrap();
+        args.splice(0..0, ["--config".to_string(), cfg.to_string_lossy().into_owned()]);
+    }
     args.extend(extra.iter().map(|s| s.to_string()));
     args.extend(paths.iter().map(|p| p.to_string_lossy().into_owned()));
     let a: Vec<&str> = args.iter().map(String::as_str).collect();
-    // No config in the temp cwd: trust comes from --trust only.
-    let cwd = paths[0].parent().unwrap();
     let o = hozon(&a, cwd, &[]);
     let v: Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("bad JSON ({e}):\n{}", text(&o)));
     (o.status.code().unwrap_or(-1), v)
@@ -261,6 +271,14 @@ fn pyhanko_bt_and_lta_files_are_valid_like_pyhanko_says() {
     let bt = both(w, &w.file("bt.pdf"), &w.root_pem(), &[], &[]);
     assert_eq!(bt["verdict"], "valid", "{bt:#}");
     assert_eq!(bt["level"], "B-T");
+    // The report says where the revocation data came from: each URL, its outcome and time.
+    let fetches = bt["fetches"].as_array().expect("fetches in the JSON");
+    assert!(!fetches.is_empty(), "{bt:#}");
+    for f in fetches {
+        assert!(f["url"].as_str().unwrap().starts_with("http://127.0.0.1:"), "{f}");
+        assert!(f["ms"].is_u64(), "{f}");
+    }
+    assert!(fetches.iter().any(|f| f["outcome"] == "ok"), "{bt:#}");
     let sig = &bt["signatures"][0];
     assert_eq!(sig["signer"], "hozon Test Signer RSA");
     assert_eq!(sig["timestamps"][0]["kind"], "signature");
@@ -293,6 +311,27 @@ fn pyhanko_bt_and_lta_files_are_valid_like_pyhanko_says() {
     assert_eq!(code, 1);
     assert_eq!(v["files"][0]["verdict"], "indeterminate");
     assert!(codes(&v["files"][0]).iter().all(|c| c == "revocation-unknown"), "{v:#}");
+}
+
+/// Without `revocation.allow_private_addresses` the test PKI's loopback responders are not
+/// fetched from: the file stays indeterminate and its report says why for each URL.
+#[test]
+fn online_fetches_refuse_private_addresses_unless_allowed() {
+    let Some(w) = world() else { return };
+    let bt = w.file("bt.pdf");
+    let root = w.root_pem();
+    let o = hozon(
+        &["verify", "--online", "--trust", root.to_str().unwrap(), "--json", "-", bt.to_str().unwrap()],
+        bt.parent().unwrap(),
+        &[],
+    );
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("bad JSON ({e}):\n{}", text(&o)));
+    assert_eq!(o.status.code(), Some(1), "{v:#}");
+    let f = &v["files"][0];
+    assert_eq!(f["verdict"], "indeterminate", "{f:#}");
+    let fetches = f["fetches"].as_array().expect("fetches in the JSON");
+    assert!(!fetches.is_empty(), "{f:#}");
+    assert!(fetches.iter().all(|a| a["outcome"] == "rev-address-refused"), "{f:#}");
 }
 
 #[test]

@@ -14,6 +14,7 @@ pub fn scan_inspect(data: &[u8]) {
         max_pixels: 50_000_000,
         max_file_bytes: 1 << 20,
         max_pdf_bytes: 1 << 20,
+        max_inflate_bytes: 64 << 20,
     };
     if let Ok(scan) = hozon::scan::inspect(Path::new("fuzz.bin"), data, &limits) {
         let _ = hozon::scan::verify_integrity(&scan, data);

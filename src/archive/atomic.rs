@@ -178,22 +178,31 @@ fn create_dir_all_durable(dir: &Path) -> std::io::Result<()> {
 
 /// Remove temp files left by an interrupted run below `root` (they were never archive files).
 pub fn remove_stale_temps(root: &Path) -> std::io::Result<usize> {
-    let mut removed = 0;
+    let temps = temp_files_under(root);
+    for p in &temps {
+        fs::remove_file(p)?;
+    }
+    Ok(temps.len())
+}
+
+/// Every temporary file (`TEMP_PREFIX`) below `root`, sorted: a killed run's leftovers, or the
+/// work in progress of a live one.
+pub fn temp_files_under(root: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
     let mut stack = vec![root.to_path_buf()];
     while let Some(d) = stack.pop() {
         let Ok(rd) = fs::read_dir(&d) else { continue };
         for entry in rd.flatten() {
-            let p = entry.path();
             let Ok(ft) = entry.file_type() else { continue };
             if ft.is_dir() {
-                stack.push(p);
+                stack.push(entry.path());
             } else if entry.file_name().to_string_lossy().starts_with(TEMP_PREFIX) {
-                fs::remove_file(&p)?;
-                removed += 1;
+                out.push(entry.path());
             }
         }
     }
-    Ok(removed)
+    out.sort();
+    out
 }
 
 /// Reason code of an I/O failure. By kind, not only raw errno: tempfile wraps its errors (adding
@@ -276,7 +285,12 @@ mod tests {
         fs::create_dir_all(d.path().join("x/y")).unwrap();
         fs::write(d.path().join("x/y").join(format!("{TEMP_PREFIX}abc.part")), b"partial").unwrap();
         fs::write(d.path().join("x/y/keep.pdf"), b"pdf").unwrap();
+        assert_eq!(
+            temp_files_under(d.path()),
+            vec![d.path().join("x/y").join(format!("{TEMP_PREFIX}abc.part"))]
+        );
         assert_eq!(remove_stale_temps(d.path()).unwrap(), 1);
+        assert!(temp_files_under(d.path()).is_empty());
         assert!(d.path().join("x/y/keep.pdf").exists());
     }
 }

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use super::atomic;
 use super::audit;
 use super::catalog::{Catalog, STATUS_ARCHIVED};
 use super::layout;
@@ -16,7 +17,7 @@ use super::store::sha256_hex;
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Problem {
     /// Stable code: audit-chain-broken, file-missing, file-altered, log-missing, log-mismatch, file-extra,
-    /// row-unfinished.
+    /// row-unfinished, temp-leftover.
     pub code: &'static str,
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -192,7 +193,45 @@ pub fn audit_archive(root: &Path) -> Result<AuditReport, InspectError> {
             });
         }
     }
+    // A killed run leaves the temporary files of what it was writing (signed PDFs: patient
+    // data) until the next run removes them. While a run holds the archive they are its work in
+    // progress, and that run removed every older one when it took the lock.
+    if !run_in_progress(root) {
+        for p in atomic::temp_files_under(root) {
+            rep.problems.push(Problem {
+                code: "temp-leftover",
+                message: "temporary file left by an interrupted run (the next ingest, renew or correct removes it)".into(),
+                document_id: None,
+                path: Some(p),
+            });
+        }
+    }
     Ok(rep)
+}
+
+/// Whether a hozon run holds the archive's lock right now. The lock is an flock, which cannot be
+/// tested without taking it (and taking it, even shared, would make a run starting at that
+/// moment fail with archive-locked), so this reads the kernel's lock table (Linux
+/// `/proc/locks`) for the lock file's device and inode. Where there is no such table, or the
+/// file system reports other numbers there (some overlay set-ups), it answers false: leftovers
+/// are then reported rather than hidden.
+fn run_in_progress(root: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(meta) = std::fs::metadata(root.join(layout::LOCK_FILE)) else {
+        return false;
+    };
+    let Ok(table) = std::fs::read_to_string("/proc/locks") else {
+        return false;
+    };
+    // st_dev as glibc's major()/minor() split it; /proc/locks prints "MAJ:MIN:INODE" in hex:hex:dec.
+    let dev = meta.dev();
+    let major = ((dev >> 8) & 0xfff) | ((dev >> 32) & !0xfff);
+    let minor = (dev & 0xff) | ((dev >> 12) & !0xff);
+    let id = format!("{major:02x}:{minor:02x}:{}", meta.ino());
+    table.lines().any(|l| {
+        let fields: Vec<&str> = l.split_whitespace().collect();
+        fields.contains(&"FLOCK") && fields.contains(&id.as_str())
+    })
 }
 
 /// Every PDF below `root` (archive files; temp files never end in .pdf), sorted.
@@ -265,6 +304,31 @@ mod tests {
         let mut c = codes(&audit_archive(d.path()).unwrap());
         c.sort();
         assert_eq!(c, vec!["file-altered", "file-extra", "file-missing"]);
+    }
+
+    #[test]
+    fn temp_leftovers_are_reported_until_a_run_removes_them() {
+        let d = archive_with(&["a"]);
+        let temp = d.path().join("2026/11/27").join(format!("{}signed.part", atomic::TEMP_PREFIX));
+        std::fs::write(&temp, b"%PDF half of a signed file").unwrap();
+        let r = audit_archive(d.path()).unwrap();
+        assert_eq!(codes(&r), vec!["temp-leftover"]);
+        assert_eq!(r.problems[0].path.as_deref(), Some(temp.as_path()));
+        // While a run holds the archive, its temporary files are work in progress.
+        {
+            let (_a, _) = Archive::open(d.path(), "t").unwrap();
+            assert!(!temp.exists(), "opening the archive removes older leftovers");
+            std::fs::write(&temp, b"%PDF being written").unwrap();
+            if std::path::Path::new("/proc/locks").exists() {
+                let r = audit_archive(d.path()).unwrap();
+                assert!(r.ok(), "a live run's temp file is not a leftover: {:?}", r.problems);
+            }
+        }
+        // The run ended without removing it (as after kill -9): reported again.
+        assert_eq!(codes(&audit_archive(d.path()).unwrap()), vec!["temp-leftover"]);
+        let (_a, _) = Archive::open(d.path(), "t").unwrap();
+        drop(_a);
+        assert!(audit_archive(d.path()).unwrap().ok());
     }
 
     #[test]

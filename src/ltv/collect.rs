@@ -5,6 +5,7 @@
 
 use openssl::x509::{X509Ref, X509VerifyResult, X509};
 
+use super::scope::{in_parallel, FetchAttempt, FetchScope};
 use super::RevocationSource;
 use crate::pki::crl::Crl;
 use crate::pki::memo::{Key, Recent};
@@ -19,6 +20,8 @@ pub struct ValidationMaterial {
     pub ocsps: Vec<Vec<u8>>,
     /// Certificates for which nothing usable was found, and why (for warnings in reports).
     pub problems: Vec<String>,
+    /// Every URL tried, with its outcome.
+    pub fetches: Vec<FetchAttempt>,
 }
 
 fn push_unique(list: &mut Vec<Vec<u8>>, der: Vec<u8>) {
@@ -32,10 +35,13 @@ fn self_issued(cert: &X509Ref) -> bool {
 }
 
 /// Gather certificates and revocation data for each chain (end entity first, root last). An
-/// OCSP answer is preferred; CRLs are fetched when there is none.
+/// OCSP answer is preferred; CRLs are fetched when there is none. The certificates are worked on
+/// in parallel, under one deadline for all their fetches (one document's); the material comes
+/// out in chain order all the same.
 pub fn collect_validation(chains: &[Vec<X509>], source: &dyn RevocationSource) -> ValidationMaterial {
     let mut m = ValidationMaterial::default();
     let mut done: Vec<Vec<u8>> = Vec::new();
+    let mut todo: Vec<(&X509, &X509)> = Vec::new();
     for chain in chains {
         for (i, cert) in chain.iter().enumerate() {
             let Ok(der) = cert.to_der() else { continue };
@@ -49,9 +55,27 @@ pub fn collect_validation(chains: &[Vec<X509>], source: &dyn RevocationSource) -
                     .push(format!("{}: issuer not in the chain", subject_line(cert)));
                 continue;
             };
-            collect_one(cert, issuer, source, &mut m);
+            todo.push((cert, issuer));
         }
     }
+    let scope = FetchScope::new();
+    for found in in_parallel(&todo, |(cert, issuer)| {
+        let mut one = ValidationMaterial::default();
+        collect_one(cert, issuer, source, &scope, &mut one);
+        one
+    }) {
+        for c in found.certs {
+            push_unique(&mut m.certs, c);
+        }
+        for c in found.crls {
+            push_unique(&mut m.crls, c);
+        }
+        for o in found.ocsps {
+            push_unique(&mut m.ocsps, o);
+        }
+        m.problems.extend(found.problems);
+    }
+    m.fetches = scope.attempts();
     m
 }
 
@@ -79,9 +103,9 @@ fn checked_ocsp(der: &[u8], cert: &X509, issuer: &X509) -> Result<Option<Vec<Vec
     Ok(Some(certs))
 }
 
-fn collect_one(cert: &X509, issuer: &X509, source: &dyn RevocationSource, m: &mut ValidationMaterial) {
+fn collect_one(cert: &X509, issuer: &X509, source: &dyn RevocationSource, scope: &FetchScope, m: &mut ValidationMaterial) {
     let who = subject_line(cert);
-    match source.ocsp_for(cert, issuer) {
+    match source.ocsp_for(cert, issuer, scope) {
         Ok(Some(der)) => match checked_ocsp(&der, cert, issuer) {
             Ok(Some(certs)) => {
                 // A delegated responder's certificate goes beside the response: validators need
@@ -99,7 +123,7 @@ fn collect_one(cert: &X509, issuer: &X509, source: &dyn RevocationSource, m: &mu
         Err(e) => m.problems.push(format!("{who}: OCSP: {e}")),
     }
     let mut kept = 0;
-    match source.crls_for(cert, issuer) {
+    match source.crls_for(cert, issuer, scope) {
         Ok(list) => {
             for bytes in list {
                 match Crl::from_bytes(&bytes) {
@@ -124,8 +148,7 @@ fn collect_one(cert: &X509, issuer: &X509, source: &dyn RevocationSource, m: &mu
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ltv::http::tests::{Route, TestServer};
-    use crate::ltv::HttpRevocationSource;
+    use crate::ltv::http::tests::{local_source, Route, TestServer};
     use crate::pki::crl::{issue_crl, CrlSpec};
     use crate::pki::fixtures::{openssl_cli, party, Party, T0, T_END};
     use crate::pki::issue::CertSpec;
@@ -148,6 +171,14 @@ mod tests {
         .unwrap()
     }
 
+    /// A free loopback port and its base URL: the URLs go into certificates before the server
+    /// exists.
+    fn reserved_base() -> (u16, String) {
+        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = probe.local_addr().unwrap().port();
+        (port, format!("http://127.0.0.1:{port}"))
+    }
+
     /// root → inter (CDP root.crl) → signer, tsa (both CDP inter.crl; signer also OCSP when asked).
     fn pki(base: &str, ocsp: bool) -> (Party, Party, Party, Party) {
         let root = party(&CertSpec::ca("Root", T0, T_END), None);
@@ -168,18 +199,14 @@ mod tests {
 
     #[test]
     fn collects_each_crl_once_for_signer_and_tsa_chains() {
-        // The URLs go into certificates before the server exists: reserve a port first.
-        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = probe.local_addr().unwrap().port();
-        drop(probe);
-        let base = format!("http://127.0.0.1:{port}");
+        let (port, base) = reserved_base();
         let (root, inter, signer, tsa) = pki(&base, false);
         let routes = HashMap::from([
             ("/root.crl".to_string(), Route::Body(crl_of(&root))),
             ("/inter.crl".to_string(), Route::Body(crl_of(&inter))),
         ]);
         let server = TestServer::start_on(port, routes);
-        let src = HttpRevocationSource::with_limits(Duration::from_secs(5), 1 << 20).unwrap();
+        let src = local_source(Duration::from_secs(5));
         let chains = vec![
             vec![signer.cert.clone(), inter.cert.clone(), root.cert.clone()],
             vec![tsa.cert.clone(), inter.cert.clone(), root.cert.clone()],
@@ -221,12 +248,37 @@ mod tests {
         assert_eq!(r.status, PathStatus::Valid, "{:?}", r.status);
     }
 
+    /// Two certificates whose CRL servers hang cost one timeout, not one each: a document's
+    /// fetches run in parallel. Each URL tried is recorded with its outcome.
+    #[test]
+    fn two_hanging_urls_cost_one_timeout() {
+        let (port, base) = reserved_base();
+        let (root, inter, signer, _) = pki(&base, false);
+        let hang = Route::Slow(Duration::from_secs(6), crl_of(&root));
+        let routes = HashMap::from([("/root.crl".to_string(), hang.clone()), ("/inter.crl".to_string(), hang)]);
+        let server = TestServer::start_on(port, routes);
+        let src = local_source(Duration::from_secs(1));
+        let t = std::time::Instant::now();
+        let m = collect_validation(&[vec![signer.cert.clone(), inter.cert.clone(), root.cert.clone()]], &src);
+        let took = t.elapsed();
+        assert!(took < Duration::from_millis(1800), "two hanging URLs took {took:?}");
+        assert_eq!((server.count("/root.crl"), server.count("/inter.crl")), (1, 1));
+        let mut tried: Vec<(String, String)> = m.fetches.iter().map(|a| (a.url.clone(), a.outcome.clone())).collect();
+        tried.sort();
+        assert_eq!(
+            tried,
+            vec![
+                (format!("{base}/inter.crl"), "rev-timeout".to_string()),
+                (format!("{base}/root.crl"), "rev-timeout".to_string())
+            ]
+        );
+        assert!(m.fetches.iter().all(|a| (900..1800).contains(&a.ms)), "{:?}", m.fetches);
+        assert_eq!(m.problems.iter().filter(|p| p.contains("no revocation data")).count(), 2, "{:?}", m.problems);
+    }
+
     #[test]
     fn crl_not_signed_by_the_issuer_is_not_kept() {
-        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = probe.local_addr().unwrap().port();
-        drop(probe);
-        let base = format!("http://127.0.0.1:{port}");
+        let (port, base) = reserved_base();
         let (root, inter, signer, _) = pki(&base, false);
         // inter.crl served with the root's CRL: a different issuer.
         let routes = HashMap::from([
@@ -234,7 +286,7 @@ mod tests {
             ("/inter.crl".to_string(), Route::Body(crl_of(&root))),
         ]);
         let _server = TestServer::start_on(port, routes);
-        let src = HttpRevocationSource::with_limits(Duration::from_secs(5), 1 << 20).unwrap();
+        let src = local_source(Duration::from_secs(5));
         let m = collect_validation(
             &[vec![signer.cert.clone(), inter.cert.clone(), root.cert.clone()]],
             &src,
@@ -255,10 +307,7 @@ mod tests {
         let Some(dir) = openssl_cli("collect::ocsp_is_posted_and_preferred") else {
             return;
         };
-        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = probe.local_addr().unwrap().port();
-        drop(probe);
-        let base = format!("http://127.0.0.1:{port}");
+        let (port, base) = reserved_base();
         let (root, inter, signer, _) = pki(&base, true);
         let responder = party(&CertSpec::ocsp_responder("OCSP", T0, T_END), Some(&inter));
         let req = crate::pki::ocsp::request_der(&signer.cert, &inter.cert).unwrap();
@@ -275,7 +324,7 @@ mod tests {
             ("/ocsp".to_string(), Route::Body(resp.clone())),
         ]);
         let server = TestServer::start_on(port, routes);
-        let src = HttpRevocationSource::with_limits(Duration::from_secs(5), 1 << 20).unwrap();
+        let src = local_source(Duration::from_secs(5));
         let m = collect_validation(
             &[vec![signer.cert.clone(), inter.cert.clone(), root.cert.clone()]],
             &src,

@@ -12,7 +12,7 @@ use openssl::pkey::{PKey, Private};
 use openssl::x509::X509;
 use time::OffsetDateTime;
 
-use super::{RevError, RevocationSource};
+use super::{FetchScope, RevError, RevocationSource};
 use crate::clock::Clock;
 use crate::pki::crl::{Crl, MAX_CRL_BYTES};
 use crate::pki::DemoPki;
@@ -71,7 +71,7 @@ impl DirRevocationSource {
 }
 
 impl RevocationSource for DirRevocationSource {
-    fn crls_for(&self, _cert: &X509, issuer: &X509) -> Result<Vec<Vec<u8>>, RevError> {
+    fn crls_for(&self, _cert: &X509, issuer: &X509, _scope: &FetchScope) -> Result<Vec<Vec<u8>>, RevError> {
         let listing = self.listing()?;
         let key = issuer.to_der().unwrap_or_default();
         if let Some((seen, crls)) = self.memo.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
@@ -100,7 +100,7 @@ impl RevocationSource for DirRevocationSource {
         Ok(out)
     }
 
-    fn ocsp_for(&self, _cert: &X509, _issuer: &X509) -> Result<Option<Vec<u8>>, RevError> {
+    fn ocsp_for(&self, _cert: &X509, _issuer: &X509, _scope: &FetchScope) -> Result<Option<Vec<u8>>, RevError> {
         Ok(None)
     }
 }
@@ -136,11 +136,11 @@ impl DemoRevocationSource {
 }
 
 impl RevocationSource for DemoRevocationSource {
-    fn crls_for(&self, cert: &X509, issuer: &X509) -> Result<Vec<Vec<u8>>, RevError> {
-        self.crls.crls_for(cert, issuer)
+    fn crls_for(&self, cert: &X509, issuer: &X509, scope: &FetchScope) -> Result<Vec<Vec<u8>>, RevError> {
+        self.crls.crls_for(cert, issuer, scope)
     }
 
-    fn ocsp_for(&self, cert: &X509, _issuer: &X509) -> Result<Option<Vec<u8>>, RevError> {
+    fn ocsp_for(&self, cert: &X509, _issuer: &X509, _scope: &FetchScope) -> Result<Option<Vec<u8>>, RevError> {
         let now = self.clock.now();
         let key = cert.to_der().unwrap_or_default();
         let fresh = |made: OffsetDateTime| made <= now && now < made + OCSP_REUSE;
@@ -188,14 +188,14 @@ mod tests {
         std::fs::write(dir.path().join("notes.txt"), b"ignored").unwrap();
         let src = DirRevocationSource::new(dir.path());
         assert_eq!(
-            src.crls_for(&pki.signer.cert, &pki.inter.cert).unwrap(),
+            src.crls_for(&pki.signer.cert, &pki.inter.cert, &FetchScope::new()).unwrap(),
             vec![inter_crl]
         );
-        assert_eq!(src.crls_for(&pki.inter.cert, &pki.root.cert).unwrap(), vec![root_crl]);
-        assert_eq!(src.ocsp_for(&pki.signer.cert, &pki.inter.cert).unwrap(), None);
+        assert_eq!(src.crls_for(&pki.inter.cert, &pki.root.cert, &FetchScope::new()).unwrap(), vec![root_crl]);
+        assert_eq!(src.ocsp_for(&pki.signer.cert, &pki.inter.cert, &FetchScope::new()).unwrap(), None);
         let missing = DirRevocationSource::new(&dir.path().join("nope"));
         assert_eq!(
-            missing.crls_for(&pki.signer.cert, &pki.inter.cert).unwrap_err().code(),
+            missing.crls_for(&pki.signer.cert, &pki.inter.cert, &FetchScope::new()).unwrap_err().code(),
             "rev-io"
         );
     }
@@ -221,14 +221,14 @@ mod demo_tests {
         let demo = DemoPki::ensure(dir.path(), "http://127.0.0.1:9", clock.as_ref()).unwrap();
         let src = DemoRevocationSource::new(&demo, clock.clone());
         let (signer, tsa) = (&demo.signer_certificate, &demo.tsa_certificate);
-        let first = src.ocsp_for(signer, &demo.root).unwrap().expect("a response");
+        let first = src.ocsp_for(signer, &demo.root, &FetchScope::new()).unwrap().expect("a response");
         clock.0.store(59, Ordering::SeqCst);
         assert_eq!(
-            src.ocsp_for(signer, &demo.root).unwrap().as_ref(),
+            src.ocsp_for(signer, &demo.root, &FetchScope::new()).unwrap().as_ref(),
             Some(&first),
             "reused within the minute"
         );
-        let other = src.ocsp_for(tsa, &demo.root).unwrap().expect("a response");
+        let other = src.ocsp_for(tsa, &demo.root, &FetchScope::new()).unwrap().expect("a response");
         assert_ne!(other, first, "each certificate gets its own response");
         let answer = crate::pki::ocsp::check_signature_only(&other, tsa, &demo.root)
             .unwrap()
@@ -239,11 +239,11 @@ mod demo_tests {
             "made at the clock's time, backdated"
         );
         clock.0.store(60, Ordering::SeqCst);
-        let later = src.ocsp_for(signer, &demo.root).unwrap().expect("a response");
+        let later = src.ocsp_for(signer, &demo.root, &FetchScope::new()).unwrap().expect("a response");
         assert_ne!(later, first, "made afresh after a minute");
         clock.0.store(30, Ordering::SeqCst);
         assert_ne!(
-            src.ocsp_for(signer, &demo.root).unwrap().expect("a response"),
+            src.ocsp_for(signer, &demo.root, &FetchScope::new()).unwrap().expect("a response"),
             later,
             "a clock set back is not trusted with newer responses"
         );

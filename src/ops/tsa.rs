@@ -1,14 +1,13 @@
 //! `hozon tsa serve`: the configured time stamper (the built-in demo TSA), the demo CRLs and the
 //! demo OCSP responder over HTTP, for other tools and on-line revocation checks.
 
-use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::services::{time_stamper, SetupError, Trust};
 use crate::sign::DigestAlg;
-use crate::tsp::server::{OcspAnswerer, TsaServer};
+use crate::tsp::server::{stop_on_signals, OcspAnswerer, TsaServer};
 use crate::tsp::TspError;
 
 #[derive(Debug, thiserror::Error)]
@@ -37,7 +36,8 @@ pub struct Listening {
     pub demo: bool,
 }
 
-/// Bind `listen`, call `on_ready`, then serve until the process ends.
+/// Bind `listen`, call `on_ready`, then serve until SIGTERM or SIGINT (a clean stop within a
+/// second).
 pub fn serve(
     cfg: &Config,
     clock: Arc<dyn Clock>,
@@ -53,12 +53,12 @@ pub fn serve(
         addr: listen.to_string(),
         demo: demo.is_some(),
     });
-    let stop = AtomicBool::new(false);
+    let stop = stop_on_signals();
     let answer = |request: &[u8]| match demo {
         Some(d) => d.answer_ocsp_request(request, trust.clock.now()),
         None => crate::pki::ocsp::error_response(true),
     };
     let ocsp: Option<&OcspAnswerer<'_>> = demo.map(|_| &answer as &OcspAnswerer<'_>);
-    server.run_with_ocsp(tsa, demo.map(|d| d.crl_dir.as_path()), ocsp, &stop);
+    server.run_with_ocsp(tsa, demo.map(|d| d.crl_dir.as_path()), ocsp, stop)?;
     Ok(())
 }

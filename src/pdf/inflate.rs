@@ -2,12 +2,117 @@
 //! writer. Decompression is capped so a Flate bomb yields an error, not an exhausted machine.
 
 use std::io::{Read, Write};
+use std::sync::{Condvar, Mutex};
 
 use super::error::{malformed, PdfError};
 use super::object::{Dict, Object};
 
 /// Largest decoded size of one stream.
 pub const MAX_STREAM: usize = 256 << 20;
+
+/// Bytes stream inflation may hold at once in the whole process when the config says nothing
+/// (`limits.max_inflate_bytes`): one stream at the per-stream cap.
+pub const DEFAULT_PROCESS_BUDGET: u64 = MAX_STREAM as u64;
+
+/// One memory budget for inflation shared by every worker of the process: each inflation
+/// reserves what it may produce before it starts and gives it back when done, so `--jobs N`
+/// workers cannot hold N times the per-stream cap. Reservations are served in arrival order
+/// (a large one is not starved by a stream of small ones); one larger than the whole budget
+/// waits until the budget is entirely free and then takes it all. A worker holds at most one
+/// reservation at a time, so waiting cannot deadlock.
+pub struct InflateBudget {
+    state: Mutex<BudgetState>,
+    freed: Condvar,
+}
+
+struct BudgetState {
+    capacity: u64,
+    in_use: u64,
+    next_ticket: u64,
+    serving: u64,
+}
+
+/// Bytes reserved from an [`InflateBudget`], returned when dropped.
+pub struct Reservation<'a> {
+    budget: &'a InflateBudget,
+    bytes: u64,
+}
+
+impl Reservation<'_> {
+    /// The bytes actually reserved (the request, or the capacity when it asked for more).
+    pub fn bytes(&self) -> u64 {
+        self.bytes
+    }
+}
+
+impl InflateBudget {
+    pub const fn new(capacity: u64) -> InflateBudget {
+        InflateBudget {
+            state: Mutex::new(BudgetState {
+                capacity,
+                in_use: 0,
+                next_ticket: 0,
+                serving: 0,
+            }),
+            freed: Condvar::new(),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, BudgetState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn capacity(&self) -> u64 {
+        self.lock().capacity
+    }
+
+    /// Change the capacity (reservations already granted stay valid).
+    pub fn set_capacity(&self, bytes: u64) {
+        self.lock().capacity = bytes.max(1);
+        self.freed.notify_all();
+    }
+
+    /// Reserve `bytes` (at most the capacity), waiting in line until they are free.
+    pub fn reserve(&self, bytes: u64) -> Reservation<'_> {
+        let mut st = self.lock();
+        let ticket = st.next_ticket;
+        st.next_ticket += 1;
+        loop {
+            let want = bytes.min(st.capacity);
+            if st.serving == ticket && st.in_use + want <= st.capacity {
+                st.in_use += want;
+                st.serving += 1;
+                drop(st);
+                // The next in line may fit too.
+                self.freed.notify_all();
+                return Reservation { budget: self, bytes: want };
+            }
+            st = self.freed.wait(st).unwrap_or_else(|p| p.into_inner());
+        }
+    }
+}
+
+impl Drop for Reservation<'_> {
+    fn drop(&mut self) {
+        let mut st = self.budget.lock();
+        st.in_use = st.in_use.saturating_sub(self.bytes);
+        drop(st);
+        self.budget.freed.notify_all();
+    }
+}
+
+/// The process's inflation budget (`limits.max_inflate_bytes`; the scan reader sets it from
+/// the config it is given).
+pub fn process_budget() -> &'static InflateBudget {
+    static BUDGET: InflateBudget = InflateBudget::new(DEFAULT_PROCESS_BUDGET);
+    &BUDGET
+}
+
+/// Most bytes zlib data of `compressed` bytes can inflate to: deflate cannot do better than
+/// 258 bytes per 2 bits (1032:1), plus slack for stored blocks and the zlib frame.
+pub fn inflated_bound(compressed: usize) -> u64 {
+    (compressed as u64).saturating_mul(1032).saturating_add(1024)
+}
 
 /// Inflate zlib data, failing once more than `cap` bytes come out.
 pub fn inflate_capped(data: &[u8], cap: usize) -> Result<Vec<u8>, PdfError> {
@@ -19,6 +124,24 @@ pub fn inflate_capped(data: &[u8], cap: usize) -> Result<Vec<u8>, PdfError> {
         return Err(PdfError::Limit(format!("stream inflates beyond {cap} bytes")));
     }
     Ok(out)
+}
+
+/// Inflate zlib data without keeping the output: how many bytes it yields, failing once more
+/// than `cap` come out or on corrupt data. Constant memory, whatever the stream holds.
+pub fn inflated_len(data: &[u8], cap: usize) -> Result<u64, PdfError> {
+    let mut dec = flate2::read::ZlibDecoder::new(data);
+    let mut buf = vec![0u8; 64 << 10];
+    let mut total = 0u64;
+    loop {
+        match dec.read(&mut buf) {
+            Ok(0) => return Ok(total),
+            Ok(n) => total += n as u64,
+            Err(e) => return Err(malformed(format!("bad Flate data: {e}"))),
+        }
+        if total > cap as u64 {
+            return Err(PdfError::Limit(format!("stream inflates beyond {cap} bytes")));
+        }
+    }
 }
 
 /// Deflate for new streams (default level: images are already dense or predictor-filtered).
@@ -137,6 +260,45 @@ mod tests {
         assert!(bomb.len() < 64 << 10);
         assert_eq!(inflate_capped(&bomb, 1 << 20).unwrap_err().code(), "limit-exceeded");
         assert_eq!(inflate_capped(&bomb, 4 << 20).unwrap().len(), 4 << 20);
+        assert_eq!(inflated_len(&bomb, 1 << 20).unwrap_err().code(), "limit-exceeded");
+        assert_eq!(inflated_len(&bomb, 4 << 20).unwrap(), 4 << 20);
+        assert_eq!(inflated_len(b"not zlib at all", 100).unwrap_err().code(), "malformed");
+    }
+
+    #[test]
+    fn the_budget_is_shared_and_never_exceeded() {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        let budget = InflateBudget::new(100);
+        let held = AtomicU64::new(0);
+        let peak = AtomicU64::new(0);
+        std::thread::scope(|s| {
+            for i in 0..8u64 {
+                let (budget, held, peak) = (&budget, &held, &peak);
+                s.spawn(move || {
+                    for _ in 0..50 {
+                        // 30..=70 bytes each, and once in a while more than the whole budget
+                        let want = if i == 7 { 500 } else { 30 + i * 5 };
+                        let r = budget.reserve(want);
+                        assert_eq!(r.bytes(), want.min(100));
+                        let now = held.fetch_add(r.bytes(), Ordering::SeqCst) + r.bytes();
+                        peak.fetch_max(now, Ordering::SeqCst);
+                        std::thread::yield_now();
+                        held.fetch_sub(r.bytes(), Ordering::SeqCst);
+                    }
+                });
+            }
+        });
+        assert!(peak.load(Ordering::SeqCst) <= 100, "peak {}", peak.load(Ordering::SeqCst));
+        assert_eq!(budget.lock().in_use, 0);
+        budget.set_capacity(10);
+        assert_eq!(budget.reserve(64).bytes(), 10);
+    }
+
+    #[test]
+    fn inflated_bound_holds_for_the_densest_data() {
+        let zeros = deflate(&vec![0u8; 8 << 20]);
+        assert!(inflated_bound(zeros.len()) >= 8 << 20);
+        assert!(inflated_bound(zeros.len()) < 16 << 20, "not far above what it can be");
     }
 
     #[test]

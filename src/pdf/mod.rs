@@ -43,6 +43,7 @@ pub use assemble::{add_metadata, assemble, points, REVISIONS_ROOM};
 pub use changes::{classify_changes, Change, ChangeKind};
 pub use dss::{append_dss, read_dss, Validation};
 pub use error::PdfError;
+pub use inflate::{inflated_bound, inflated_len, process_budget, InflateBudget, Reservation, DEFAULT_PROCESS_BUDGET};
 pub use image::{jpeg_info, tiff_page_count, ImageKind, ImagePage, JpegInfo};
 pub use info::read_info;
 pub use metadata::{PdfMetadata, HOZON_XMP_NS};

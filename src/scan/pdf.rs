@@ -10,9 +10,13 @@ use lopdf::{content::Content, Dictionary, Document, LoadOptions, Object, ObjectI
 
 use super::{PageInfo, ScanError};
 use crate::config::{ColorMode, FormatName, Limits};
+use crate::pdf::{inflated_bound, inflated_len, process_budget};
 
 /// Bound on any decompressed stream (image data, object streams) read here.
 const MAX_STREAM: usize = 256 << 20;
+/// What a first attempt at loading may inflate: a scanner PDF's object and cross-reference
+/// streams are a few kilobytes. Only a file that needs more asks for more of the budget.
+const LOAD_FIRST_TRY: u64 = 16 << 20;
 /// Scanner page content is a few hundred bytes; content beyond this per page, or beyond the
 /// per-file budget (pages may share one stream), is not parsed and MediaBox is used instead.
 const MAX_PAGE_CONTENT: usize = 4 << 20;
@@ -33,6 +37,7 @@ struct Image {
 
 /// Header pass: one `PageInfo` per page.
 pub(super) fn inspect(bytes: &[u8], limits: &Limits) -> Result<Vec<PageInfo>, ScanError> {
+    process_budget().set_capacity(limits.max_inflate_bytes);
     let doc = load(bytes)?;
     let mut pages = Vec::new();
     let mut content_budget = CONTENT_BUDGET;
@@ -106,19 +111,19 @@ pub(super) fn verify(bytes: &[u8]) -> Result<(), ScanError> {
             [b"DCTDecode"] => super::jpeg::verify(&stream.content)
                 .map_err(|e| ScanError::unreadable(format!("PDF image {} {}: {e}", id.0, id.1)))?,
             [b"FlateDecode"] => {
-                let data = stream
-                    .decompressed_content_with_limit(MAX_STREAM)
+                // Counted, not kept: an image's pixels are never needed here, so a Flate bomb
+                // costs time up to the cap but no memory.
+                let len = inflated_len(&stream.content, MAX_STREAM)
                     .map_err(|e| ScanError::unreadable(format!("PDF image {} {} does not inflate: {e}", id.0, id.1)))?;
                 let w = int(&stream.dict, b"Width").unwrap_or(0);
                 let h = int(&stream.dict, b"Height").unwrap_or(0);
                 let bpc = int(&stream.dict, b"BitsPerComponent").unwrap_or(8);
-                let expected = (w * bpc).div_ceil(8) * h; // lower bound: one component, no predictor
-                if (data.len() as u64) < expected {
+                // Lower bound: one component, no predictor (predictor bytes only add to `len`).
+                let expected = w.saturating_mul(bpc).div_ceil(8).saturating_mul(h);
+                if len < expected {
                     return Err(ScanError::unreadable(format!(
-                        "PDF image {} {} holds {} bytes, needs at least {expected}",
-                        id.0,
-                        id.1,
-                        data.len()
+                        "PDF image {} {} holds {len} bytes, needs at least {expected}",
+                        id.0, id.1
                     )));
                 }
             }
@@ -128,22 +133,51 @@ pub(super) fn verify(bytes: &[u8]) -> Result<(), ScanError> {
     Ok(())
 }
 
+/// Run `f` with a per-stream inflation limit taken from the process budget (`want` bytes
+/// asked for). A stream decoded through a chain of filters holds two layers at once, so the
+/// limit is half of what was reserved.
+fn with_inflate_budget<T>(want: u64, f: impl FnOnce(usize) -> T) -> T {
+    let reserved = process_budget().reserve(want);
+    f(usize::try_from(reserved.bytes() / 2).unwrap_or(MAX_STREAM))
+}
+
 fn load(bytes: &[u8]) -> Result<Document, ScanError> {
-    let opts = LoadOptions {
-        max_decompressed_size: Some(MAX_STREAM),
-        ..LoadOptions::default()
+    // Nothing the load inflates can exceed what the whole file could inflate to.
+    let most = inflated_bound(bytes.len()).min(2 * MAX_STREAM as u64);
+    let first = most.min(LOAD_FIRST_TRY);
+    let loaded = match with_inflate_budget(first, |limit| load_within(bytes, limit)) {
+        Err(lopdf::Error::Decompress(lopdf::DecompressError::MemoryLimitExceeded { .. })) if first < most => {
+            with_inflate_budget(most, |limit| load_within(bytes, limit))
+        }
+        other => other,
     };
-    // lopdf is a large parser of hostile input; a panic inside it must not take the batch down.
-    let loaded = std::panic::catch_unwind(|| Document::load_mem_with_options(bytes, opts));
     let doc = match loaded {
-        Ok(Ok(d)) => d,
-        Ok(Err(e)) => return Err(ScanError::unreadable(format!("PDF does not parse: {e}"))),
-        Err(_) => return Err(ScanError::unreadable("PDF parser failed on this file")),
+        Ok(d) => d,
+        Err(lopdf::Error::Decompress(lopdf::DecompressError::MemoryLimitExceeded { limit })) => {
+            return Err(ScanError::TooLarge {
+                reason: format!(
+                    "a PDF stream inflates beyond {limit} bytes (per-stream share of limits.max_inflate_bytes = {})",
+                    process_budget().capacity()
+                ),
+            })
+        }
+        Err(e) => return Err(ScanError::unreadable(format!("PDF does not parse: {e}"))),
     };
     if doc.is_encrypted() || doc.encryption_state.is_some() {
         return Err(ScanError::unsupported("encrypted PDF"));
     }
     Ok(doc)
+}
+
+/// lopdf's load with object and cross-reference streams inflated up to `limit` bytes each.
+fn load_within(bytes: &[u8], limit: usize) -> lopdf::Result<Document> {
+    let opts = LoadOptions {
+        max_decompressed_size: Some(limit),
+        ..LoadOptions::default()
+    };
+    // lopdf is a large parser of hostile input; a panic inside it must not take the batch down.
+    std::panic::catch_unwind(|| Document::load_mem_with_options(bytes, opts))
+        .unwrap_or_else(|_| Err(lopdf::Error::InvalidStream("PDF parser failed on this file".into())))
 }
 
 fn int(d: &Dictionary, key: &[u8]) -> Option<u64> {
@@ -340,7 +374,9 @@ fn colour_family(doc: &Document, res: &Dictionary, cs: &Object, depth: usize) ->
 /// more than once). Content that does not parse yields nothing; callers fall back to MediaBox.
 fn drawn_sizes(doc: &Document, page_id: ObjectId, budget: &mut usize) -> HashMap<Vec<u8>, (f64, f64)> {
     let mut out: HashMap<Vec<u8>, (f64, f64)> = HashMap::new();
-    let Ok(data) = doc.get_page_content_with_limit(page_id, MAX_PAGE_CONTENT.min(*budget)) else {
+    let want = 2 * MAX_PAGE_CONTENT.min(*budget) as u64;
+    let content = with_inflate_budget(want, |limit| doc.get_page_content_with_limit(page_id, limit));
+    let Ok(data) = content else {
         *budget = budget.saturating_sub(MAX_PAGE_CONTENT);
         return out;
     };

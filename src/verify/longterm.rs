@@ -24,7 +24,8 @@ use time::OffsetDateTime;
 use super::reason::{Code, Reason};
 use super::timestamp::CheckedTimestamp;
 use crate::clock::rfc3339;
-use crate::ltv::RevocationSource;
+use crate::ltv::scope::in_parallel;
+use crate::ltv::{FetchAttempt, FetchScope, RevocationSource};
 use crate::pki::extensions::{crl_urls, ocsp_urls};
 use crate::pki::trust::{validate_path_cached, RevocationCache, RevocationEvidence};
 use crate::pki::{PathReport, PathStatus, RevocationData, TrustStore, Usage};
@@ -36,38 +37,76 @@ pub struct Evidence {
     pub revocation: RevocationData,
 }
 
-/// Revocation data fetched over the network, cached per certificate for the whole run.
+/// What was fetched for one certificate, and the URLs tried for it.
+type Fetched = (Arc<RevocationData>, Vec<FetchAttempt>);
+
+/// Revocation data fetched over the network, cached per certificate for the whole run. Each
+/// file works through its own view (`for_file`): one deadline for its fetches, and the log of
+/// the URLs tried for it (answers from the cache included, marked so).
 pub struct Online {
     source: Arc<dyn RevocationSource>,
-    cache: Mutex<HashMap<Vec<u8>, Arc<RevocationData>>>,
+    cache: Arc<Mutex<HashMap<Vec<u8>, Fetched>>>,
+    scope: FetchScope,
 }
 
 impl Online {
     pub fn new(source: Arc<dyn RevocationSource>) -> Online {
         Online {
             source,
-            cache: Mutex::new(HashMap::new()),
+            cache: Arc::new(Mutex::new(HashMap::new())),
+            scope: FetchScope::new(),
         }
+    }
+
+    /// The same source and cache, with a fresh deadline and log for one file.
+    pub fn for_file(&self) -> Online {
+        Online {
+            source: self.source.clone(),
+            cache: self.cache.clone(),
+            scope: FetchScope::new(),
+        }
+    }
+
+    /// The URLs tried for this file so far.
+    pub fn attempts(&self) -> Vec<FetchAttempt> {
+        self.scope.attempts()
     }
 
     fn fetch(&self, cert: &X509, issuer: &X509) -> Arc<RevocationData> {
         let key = cert.to_der().unwrap_or_default();
-        if let Some(hit) = self.cache.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
-            return hit.clone();
+        if let Some(hit) = self.cache.lock().unwrap_or_else(|p| p.into_inner()).get(&key).cloned() {
+            self.scope.extend(hit.1.iter().map(FetchAttempt::as_cached));
+            return hit.0;
         }
-        // Failures leave the data empty: the certificate then stays "revocation unknown".
+        // OCSP and CRLs at once, both within the file's deadline. Failures leave the data
+        // empty: the certificate then stays "revocation unknown".
+        let mine = self.scope.child();
+        let (ocsp, crls) = std::thread::scope(|s| {
+            let ocsp = std::thread::Builder::new().spawn_scoped(s, || self.source.ocsp_for(cert, issuer, &mine));
+            let crls = self.source.crls_for(cert, issuer, &mine);
+            let ocsp = match ocsp {
+                Ok(h) => h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
+                Err(_) => self.source.ocsp_for(cert, issuer, &mine),
+            };
+            (ocsp, crls)
+        });
         let mut d = RevocationData::default();
-        if let Ok(Some(o)) = self.source.ocsp_for(cert, issuer) {
+        if let Ok(Some(o)) = ocsp {
             d.ocsps.push(o);
         }
-        if let Ok(c) = self.source.crls_for(cert, issuer) {
+        if let Ok(c) = crls {
             d.crls.extend(c);
         }
         let d = Arc::new(d);
-        self.cache
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(key, d.clone());
+        let tried = mine.attempts();
+        self.scope.extend(tried.iter().cloned());
+        // What this file's deadline cut short is not the run's answer: a later file tries again.
+        if !tried.iter().any(|a| a.outcome == "rev-deadline") {
+            self.cache
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(key, (d.clone(), tried));
+        }
         d
     }
 }
@@ -122,12 +161,14 @@ pub fn check_chain(
         };
     };
     let mut more = evidence.clone();
-    for (i, _) in &missing {
-        if let (Some(c), Some(issuer)) = (report.chain.get(*i), report.chain.get(i + 1)) {
-            let got = online.fetch(c, issuer);
-            more.crls.extend(got.crls.iter().cloned());
-            more.ocsps.extend(got.ocsps.iter().cloned());
-        }
+    let pairs: Vec<(&X509, &X509)> = missing
+        .iter()
+        .filter_map(|(i, _)| Some((report.chain.get(*i)?, report.chain.get(i + 1)?)))
+        .collect();
+    // The missing certificates' data at once: a hanging responder costs its time once.
+    for got in in_parallel(&pairs, |(c, issuer)| online.fetch(c, issuer)) {
+        more.crls.extend(got.crls.iter().cloned());
+        more.ocsps.extend(got.ocsps.iter().cloned());
     }
     let report = validate_path_cached(cert, extra, trust, at, &more, usage, false, Some(cache));
     let missing = missing_of(&report).into_iter().map(|m| m.1).collect();

@@ -178,6 +178,8 @@ impl Verifier {
     /// Verify a PDF held in memory together with its RFC 4998 evidence record, if any.
     pub fn verify_with_record(&self, shown: &str, pdf: &[u8], record: Option<&RecordInput>) -> FileReport {
         let mut f = FileReport::new(shown);
+        // This file's fetches: one deadline, and the URLs tried go into its report.
+        let online = self.online.as_ref().map(Online::for_file);
         let entries = match pdf::read_signatures(pdf) {
             Ok(e) => e,
             Err(e) => {
@@ -252,10 +254,21 @@ impl Verifier {
         let proven_by_record = self.check_record(&mut f, pdf, record, &evidence.revocation);
         let mut levels = Vec::new();
         for (entry, sig) in &sigs {
-            let report = self.judge_signature(pdf, entry, sig, &docs, &evidence, has_dss, proven_by_record, &mut f);
+            let report = self.judge_signature(
+                pdf,
+                entry,
+                sig,
+                &docs,
+                &evidence,
+                has_dss,
+                proven_by_record,
+                online.as_ref(),
+                &mut f,
+            );
             levels.push(report.level);
             f.signatures.push(report);
         }
+        f.fetches = online.map(|o| o.attempts()).unwrap_or_default();
         f.level = if levels.iter().all(Option::is_some) {
             levels.into_iter().flatten().min()
         } else {
@@ -393,6 +406,7 @@ impl Verifier {
         evidence: &Evidence,
         has_dss: bool,
         proven_by_record: Option<OffsetDateTime>,
+        online: Option<&Online>,
         f: &mut FileReport,
     ) -> SignatureReport {
         for p in &sig.problems {
@@ -411,7 +425,7 @@ impl Verifier {
                 let inp = Inputs {
                     trust: &self.trust,
                     cache: &self.cache,
-                    online: self.online.as_ref(),
+                    online,
                     evidence,
                     at: self.opts.at,
                     proven_by_record,

@@ -58,6 +58,9 @@ pub struct FileReport {
     /// The RFC 4998 evidence record checked with the file, when there is one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub evidence_record: Option<EvidenceRecordReport>,
+    /// With `--online`: each revocation URL tried for this file (url, outcome, ms).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub fetches: Vec<crate::ltv::FetchAttempt>,
 }
 
 impl FileReport {
@@ -71,6 +74,7 @@ impl FileReport {
             allowed_changes: Vec::new(),
             sha256: None,
             evidence_record: None,
+            fetches: Vec::new(),
         }
     }
 
